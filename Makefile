@@ -1,0 +1,43 @@
+# Two commands: `make run` and `make test`. Everything they need is installed from here.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8501
+
+.PHONY: run test lint fmt test-unit test-integration test-pages test-e2e bench clean-data
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Stamps re-install only when the requirement files change.
+$(VENV)/.runtime: requirements.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+run: $(VENV)/.runtime
+	$(PY) -m core.cli serve --port $(PORT)
+
+test: $(VENV)/.dev lint
+	$(PY) -m pytest -q
+
+test-unit test-integration test-pages test-e2e: $(VENV)/.dev
+	$(PY) -m pytest -q tests/$(subst test-,,$@)
+
+lint: $(VENV)/.dev
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: $(VENV)/.dev
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+bench: $(VENV)/.dev
+	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json)
+
+clean-data:
+	rm -rf data/*.db data/*.db-* data/sandbox-whm.json data/demo-credentials.txt

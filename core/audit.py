@@ -1,0 +1,58 @@
+"""Append-only audit log. Every sensitive action writes one entry in the same transaction as
+the action itself, so there is never an action without its entry or an entry without its
+action. Secrets are redacted before they reach the row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core.access import Actor
+from core.clock import now
+from core.models import AuditEntry
+
+_SECRET_WORDS = ("password", "token", "secret", "hash", "totp", "recovery", "cookie", "key")
+REDACTED = "[redacted]"
+
+
+def redact(details: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``details`` with every secret-looking field replaced."""
+    clean: dict[str, Any] = {}
+    for name, value in details.items():
+        if any(word in name.lower() for word in _SECRET_WORDS):
+            clean[name] = REDACTED
+        elif isinstance(value, dict):
+            clean[name] = redact(value)
+        elif isinstance(value, (str, int, bool)) or value is None:
+            clean[name] = value
+        else:
+            clean[name] = str(value)
+    return clean
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    client_id: int | None = None,
+    at: datetime | None = None,
+    actor_label: str | None = None,
+    **details: Any,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=at or now(),
+        actor_id=actor.user_id if actor and actor.user_id else None,
+        actor_label=actor_label or (actor.label() if actor else "anonymous"),
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        client_id=client_id,
+        details=redact(details),
+    )
+    session.add(entry)
+    return entry

@@ -1,0 +1,189 @@
+"""Management commands: ``python -m core.cli <command>``.
+
+init-db                         apply the migrations
+create-user --role R --email E  a user; the password is read from stdin, never argv
+demo [--if-empty]               load the demo book into an empty database
+serve [--port P]                what `make run` does: migrate, start the sandbox panel,
+                                load the demo once, and run the app on 127.0.0.1
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core import accounts, demo
+from core.clock import now, today
+from core.config import ConfigError, get_settings
+from core.db import get_engine, read_session, unit_of_work
+from core.errors import DomainError
+from core.i18n import t
+from core.migrate import ROOT, upgrade
+
+
+def cmd_init_db(_args: argparse.Namespace) -> int:
+    upgrade(get_settings().database_url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    # The password comes on stdin so it never shows in `ps`, shell history or logs.
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("error: give the password on standard input", file=sys.stderr)
+        return 2
+    try:
+        with unit_of_work() as session:
+            user = accounts.create_user(
+                session,
+                role=args.role,
+                email=args.email,
+                name=args.name or "",
+                password=password,
+                language=args.language,
+                permissions=args.permission or ["tickets", "clients", "services"]
+                if args.role == "staff"
+                else None,
+                at=now(),
+            )
+            user.verified_at = now()  # made by the operator: the address is trusted
+            email, role = user.email, user.role
+    except DomainError as exc:
+        print(f"error: {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        return 1
+    print(f"created {role} {email}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    creds_file = settings.data_dir / "demo-credentials.txt"
+    with read_session() as session:
+        empty = demo.is_empty(session)
+    if not empty:
+        if args.if_empty:
+            print("demo: the database already has data; nothing loaded.")
+            if creds_file.exists():
+                print(f"demo sign-in details: {creds_file}")
+            return 0
+        print(
+            "error: the database is not empty; the demo loads only into an empty one",
+            file=sys.stderr,
+        )
+        return 1
+    token_file = settings.data_dir / "sandbox-whm.token"
+    token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else None
+    with unit_of_work() as session:
+        logins = demo.load(session, today(settings.tz), sandbox_token=token)
+    demo.write_logins(creds_file, logins)
+    print_logins(creds_file)
+    return 0
+
+
+def _start_sandbox(settings, port: int) -> subprocess.Popen | None:
+    """The local cPanel sandbox (a faithful fake WHM) that the demo services live on."""
+    state = settings.data_dir / "sandbox-whm.json"
+    token = settings.data_dir / "sandbox-whm.token"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tests.fakes.whm_server",
+        "--port",
+        str(port),
+        "--state",
+        str(state),
+        "--token-file",
+        str(token),
+    ]
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            print(f"warning: the sandbox panel did not start (port {port} busy?)", file=sys.stderr)
+            return None
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        time.sleep(0.1)
+    proc.terminate()
+    print("warning: the sandbox panel did not answer in time", file=sys.stderr)
+    return None
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    upgrade(settings.database_url)
+    sandbox = _start_sandbox(settings, args.sandbox_port)
+    try:
+        cmd_demo(argparse.Namespace(if_empty=True))
+        print(f"Anfitrión: http://127.0.0.1:{args.port}  (Ctrl+C to stop)", flush=True)
+        app = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(ROOT / "dashboard.py"),
+                "--server.headless=true",
+                "--server.address=127.0.0.1",
+                f"--server.port={args.port}",
+                "--browser.gatherUsageStats=false",
+            ],
+            cwd=ROOT,
+        )
+        try:
+            return app.wait()
+        except KeyboardInterrupt:
+            app.send_signal(signal.SIGINT)
+            return app.wait()
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+
+
+def print_logins(path: Path) -> None:
+    print("\nDemo sign-in details (also kept in", path, "):")
+    print(path.read_text(encoding="utf-8"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.cli", description="Anfitrión")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("init-db", help="apply database migrations").set_defaults(fn=cmd_init_db)
+    p = sub.add_parser("create-user", help="create a user; password on stdin")
+    p.add_argument("--role", required=True, choices=["owner", "staff", "client"])
+    p.add_argument("--email", required=True)
+    p.add_argument("--name")
+    p.add_argument("--language", default="es", choices=["es", "en"])
+    p.add_argument(
+        "--permission",
+        action="append",
+        choices=["tickets", "clients", "billing", "services", "reports"],
+    )
+    p.set_defaults(fn=cmd_create_user)
+    p = sub.add_parser("demo", help="load the demo book")
+    p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
+    p.set_defaults(fn=cmd_demo)
+    p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
+    p.add_argument("--port", type=int, default=8501)
+    p.add_argument("--sandbox-port", type=int, default=2087)
+    p.set_defaults(fn=cmd_serve)
+    args = parser.parse_args(argv)
+    try:
+        return args.fn(args)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        get_engine().dispose()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""The engine and the unit of work.
+
+One engine per database URL and process. Every user action runs in exactly one transaction
+(``unit_of_work``): it commits when the block ends and rolls back on any error, so nothing is
+half-written. SQLite gets WAL (readers do not block the writer) and foreign keys (off by
+default in SQLite); PostgreSQL runs the same code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from threading import Lock
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import get_settings
+
+_engines: dict[str, Engine] = {}
+_lock = Lock()
+# Hooks run after a successful commit (e.g. flush the mail outbox). Registered by modules.
+_after_commit: list[Callable[[Engine], None]] = []
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        # pysqlite's own BEGIN handling defers locking; take the write lock at BEGIN so two
+        # writers serialise instead of failing half-way with "database is locked".
+        event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+    else:
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    return engine
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The shared engine for ``url`` (default: the configured DATABASE_URL)."""
+    url = url or get_settings().database_url
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = make_engine(url)
+        return engine
+
+
+def dispose_all() -> None:
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def on_commit(hook: Callable[[Engine], None]) -> None:
+    """Register work that must run after a unit of work commits (never inside it)."""
+    if hook not in _after_commit:
+        _after_commit.append(hook)
+
+
+@contextmanager
+def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
+    """One transaction: commit on success, roll back on error, then run after-commit hooks."""
+    engine = engine or get_engine()
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session
+    for hook in list(_after_commit):
+        hook(engine)
+
+
+@contextmanager
+def read_session(engine: Engine | None = None) -> Iterator[Session]:
+    """A session for reads only; nothing it does is committed."""
+    engine = engine or get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+        session.rollback()

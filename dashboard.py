@@ -1,0 +1,91 @@
+"""Anfitrión entry point: settings, the sign-in gate, and the pages this role may use.
+
+Run with ``make run`` (or ``streamlit run dashboard.py``). Only the pages handed to
+``st.navigation`` exist for a session; each page also keeps its own role guard
+(streamlit-notes §2.2a), because AppTest and ``st.switch_page`` can still reach a file.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core import accounts, i18n
+from core.access import pages_for
+from core.clock import now
+from core.config import ConfigError, get_settings
+from core.db import unit_of_work
+from ui.context import lang, tr
+from ui.signin import gate, sign_out
+
+PAGE_ICONS = {
+    "home": ":material/home:",
+    "services": ":material/dns:",
+    "billing": ":material/receipt_long:",
+    "tickets": ":material/support_agent:",
+    "email_accounts": ":material/mail:",
+    "upgrades": ":material/upgrade:",
+    "account": ":material/person:",
+    "support": ":material/call:",
+    "clients": ":material/groups:",
+    "reports": ":material/monitoring:",
+    "settings": ":material/settings:",
+}
+
+
+def _signin_page() -> None:
+    """The form itself is drawn by the gate above; this page only holds the URL."""
+
+
+st.set_page_config(page_title="Anfitrión", page_icon=":material/dns:", layout="wide")
+
+try:
+    settings = get_settings()
+except ConfigError as exc:
+    st.error(f"Configuration error: {exc}")
+    st.stop()
+
+actor = gate(settings)
+if actor is None:
+    with st.sidebar:
+        choice = st.selectbox(
+            tr("account.language"),
+            i18n.LANGUAGES,
+            index=i18n.LANGUAGES.index(lang()),
+            format_func=i18n.LANGUAGE_NAMES.get,
+            key="anfitrion_lang_choice",
+        )
+        if choice != lang():
+            st.session_state["anfitrion_lang"] = choice
+            st.rerun()
+    st.navigation([st.Page(_signin_page, title=tr("signin.title"))], position="hidden")
+    st.stop()
+
+pages = [
+    st.Page(
+        f"pages/{stem}.py",
+        title=tr(f"page.{stem}"),
+        icon=PAGE_ICONS[stem],
+        url_path=stem,
+        default=stem == "home",
+    )
+    for stem in pages_for(actor)
+]
+navigation = st.navigation(pages)
+
+with st.sidebar:
+    st.caption(tr("nav.signed_in_as", email=actor.email, role=tr(f"role.{actor.role}")))
+    new_lang = st.segmented_control(
+        tr("account.language"),
+        i18n.LANGUAGES,
+        default=actor.language,
+        format_func=i18n.LANGUAGE_NAMES.get,
+        key="anfitrion_nav_lang",
+    )
+    if new_lang and new_lang != actor.language:
+        with unit_of_work() as session:
+            accounts.set_language(session, actor, new_lang, now())
+        st.rerun()
+    if st.button(tr("nav.sign_out"), key="anfitrion_sign_out", icon=":material/logout:"):
+        sign_out(st.session_state["anfitrion_auth"], actor)
+
+navigation.run()

@@ -1,0 +1,109 @@
+"""Shared fixtures: a real database per engine, the four personas, and AppTest helpers.
+
+SQLite always runs; PostgreSQL runs too when TEST_DATABASE_URL is set (CI sets it). Each
+engine is migrated once per session from empty to head; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_DATA = Path(tempfile.mkdtemp(prefix="anfitrion-test-"))
+# Settings are read from the environment: point them at a throwaway data folder before any
+# core module is imported, so tests never touch data/ of a developer's install.
+os.environ["ANFITRION_DATA_DIR"] = str(_DATA)
+os.environ.setdefault("DATABASE_URL", f"sqlite:///{_DATA / 'test.db'}")
+os.environ["PUBLIC_URL"] = "http://127.0.0.1:8501"
+os.environ["BCRYPT_ROUNDS"] = "4"  # fast hashes in tests; production keeps 12
+for var in ("SMTP_HOST", "COOKIE_KEY", "SECRET_KEY", "BUSINESS_TZ", "DEFAULT_LANGUAGE"):
+    os.environ.pop(var, None)
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import text  # noqa: E402
+
+from core import config, db  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from core.models import Base  # noqa: E402
+from tests.personas import Personas, build_personas  # noqa: E402
+
+_migrated: set[str] = set()
+
+
+def _engine_params() -> list:
+    params = [pytest.param(f"sqlite:///{_DATA / 'integration.db'}", id="sqlite")]
+    pg = os.environ.get("TEST_DATABASE_URL")
+    if pg:
+        params.append(pytest.param(pg, id="postgresql", marks=pytest.mark.postgres))
+    return params
+
+
+def use_database(url: str) -> str:
+    """Point the process (core.config, core.db) at ``url``, migrated and emptied."""
+    settings = config.load({**os.environ, "DATABASE_URL": url})
+    os.environ["DATABASE_URL"] = url
+    config.get_settings.cache_clear()
+    real = settings.database_url
+    if real not in _migrated:
+        engine = db.get_engine(real)
+        with engine.begin() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+            else:
+                Base.metadata.drop_all(conn)
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        upgrade(real)
+        _migrated.add(real)
+    empty_tables(real)
+    return real
+
+
+def empty_tables(url: str) -> None:
+    engine = db.get_engine(url)
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+@pytest.fixture(params=_engine_params())
+def database(request) -> str:
+    """A migrated, empty database on each engine under test (integration tier)."""
+    return use_database(request.param)
+
+
+@pytest.fixture
+def sqlite_database() -> str:
+    """The embedded default only (page tier: AppTest runs in this process)."""
+    return use_database(f"sqlite:///{_DATA / 'pages.db'}")
+
+
+@pytest.fixture
+def personas(database) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture
+def page_personas(sqlite_database) -> Personas:
+    return build_personas()
+
+
+@pytest.fixture(autouse=True)
+def _clear_streamlit_caches():
+    yield
+    if "streamlit" in sys.modules:
+        import streamlit as st
+
+        st.cache_data.clear()
+        st.cache_resource.clear()

@@ -1,0 +1,51 @@
+"""AppTest helpers: run dashboard.py as a signed-in persona and open one page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core.clock import now
+from tests.personas import Persona
+
+ENTRY = str(Path(__file__).resolve().parents[2] / "dashboard.py")
+
+
+def app_as(persona: Persona | None, page: str | None = None, **query: str) -> AppTest:
+    """The app after one run as ``persona`` (None: signed out), on ``pages/<page>.py``."""
+    at = AppTest.from_file(ENTRY, default_timeout=30)
+    if persona is not None:
+        # What the sign-in gate leaves behind after a real sign-in (streamlit-notes §3.1).
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = persona.email
+        at.session_state["anfitrion_signed_in_at"] = now()
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page is not None:
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything a reader sees as text on the page, for "shows none of it" assertions."""
+    parts: list[str] = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "warning",
+        "error",
+        "text",
+    ):
+        parts.extend(str(getattr(e, "value", "")) for e in getattr(at, kind))
+    for metric in at.metric:
+        parts.append(f"{metric.label} {metric.value}")
+    for frame in at.dataframe:
+        parts.append(frame.value.to_string())
+    return "\n".join(parts)
