@@ -7,16 +7,18 @@ Run with ``make run`` (or ``streamlit run dashboard.py``). Only the pages handed
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from core import accounts, i18n
 from core.access import pages_for
 from core.clock import now
 from core.config import ConfigError, get_settings
-from core.db import unit_of_work
 from ui.context import lang, tr
 from ui.signin import gate, sign_out
 
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGE_ICONS = {
     "home": ":material/home:",
     "services": ":material/dns:",
@@ -60,15 +62,17 @@ if actor is None:
     st.navigation([st.Page(_signin_page, title=tr("signin.title"))], position="hidden")
     st.stop()
 
+# A page file that a later release adds becomes reachable once it exists on disk.
+available = [stem for stem in pages_for(actor) if (PAGES_DIR / f"{stem}.py").exists()]
 pages = [
     st.Page(
-        f"pages/{stem}.py",
+        PAGES_DIR / f"{stem}.py",
         title=tr(f"page.{stem}"),
         icon=PAGE_ICONS[stem],
         url_path=stem,
         default=stem == "home",
     )
-    for stem in pages_for(actor)
+    for stem in available
 ]
 navigation = st.navigation(pages)
 
@@ -82,8 +86,7 @@ with st.sidebar:
         key="anfitrion_nav_lang",
     )
     if new_lang and new_lang != actor.language:
-        with unit_of_work() as session:
-            accounts.set_language(session, actor, new_lang, now())
+        accounts.set_language(actor, new_lang, now())
         st.rerun()
     if st.button(tr("nav.sign_out"), key="anfitrion_sign_out", icon=":material/logout:"):
         sign_out(st.session_state["anfitrion_auth"], actor)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core import audit
 from core.access import AREAS, ROLES, Actor
 from core.config import get_settings
+from core.db import transaction
 from core.errors import NotFound, ValidationError
 from core.i18n import LANGUAGES
 from core.models import Client, User
@@ -255,8 +256,13 @@ def check_session(session: Session, email: str, signed_in_at: datetime) -> Sessi
     return SessionCheck(actor_from_user(user))
 
 
-def sign_out(session: Session, actor: Actor, at: datetime) -> None:
+def sign_out(actor: Actor, at: datetime, *, session: Session | None = None) -> None:
     """End every session of this user: cookies issued before now stop working."""
+    with transaction(session) as s:
+        _sign_out(s, actor, at)
+
+
+def _sign_out(session: Session, actor: Actor, at: datetime) -> None:
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound()
@@ -272,7 +278,15 @@ def sign_out(session: Session, actor: Actor, at: datetime) -> None:
     )
 
 
-def change_password(session: Session, actor: Actor, current: str, new: str, at: datetime) -> None:
+def change_password(
+    actor: Actor, current: str, new: str, at: datetime, *, session: Session | None = None
+) -> None:
+    """Change one's own password; every other session and copied cookie ends with it."""
+    with transaction(session) as s:
+        _change_password(s, actor, current, new, at)
+
+
+def _change_password(session: Session, actor: Actor, current: str, new: str, at: datetime) -> None:
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound()
@@ -292,7 +306,14 @@ def change_password(session: Session, actor: Actor, current: str, new: str, at: 
     )
 
 
-def set_language(session: Session, actor: Actor, language: str, at: datetime) -> None:
+def set_language(
+    actor: Actor, language: str, at: datetime, *, session: Session | None = None
+) -> None:
+    with transaction(session) as s:
+        _set_language(s, actor, language, at)
+
+
+def _set_language(session: Session, actor: Actor, language: str, at: datetime) -> None:
     if language not in LANGUAGES:
         raise ValidationError("error.language_invalid")
     user = session.get(User, actor.user_id)

@@ -81,9 +81,33 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
 
 
 @contextmanager
+def transaction(session: Session | None = None) -> Iterator[Session]:
+    """Join the caller's unit of work when given one, else open a new one.
+
+    Core actions take ``session=None`` last, so a page calls them alone (one action, one
+    transaction) while core and tests can compose several inside one transaction.
+    """
+    if session is not None:
+        yield session
+        return
+    with unit_of_work() as own:
+        yield own
+
+
+@contextmanager
+def reading(session: Session | None = None) -> Iterator[Session]:
+    """Like ``transaction`` for reads: nothing is committed by a new session."""
+    if session is not None:
+        yield session
+        return
+    with read_session() as own:
+        yield own
+
+
+@contextmanager
 def read_session(engine: Engine | None = None) -> Iterator[Session]:
-    """A session for reads only; nothing it does is committed."""
+    """A session for reads only; nothing it does is committed. Closing it (not rolling back)
+    leaves the loaded rows usable, detached, after the block."""
     engine = engine or get_engine()
     with Session(engine, expire_on_commit=False) as session:
         yield session
-        session.rollback()

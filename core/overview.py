@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, scoped
+from core.db import reading
 from core.errors import Forbidden
 from core.models import Client, Invoice, InvoiceItem, Product, Service, Ticket
 
@@ -50,10 +51,15 @@ class DeskCounts:
     unassigned_tickets: int
 
 
-def client_summary(session: Session, actor: Actor, today: date) -> ClientSummary:
+def client_summary(actor: Actor, today: date, *, session: Session | None = None) -> ClientSummary:
     """What a client sees first: each service with what it owes, and the totals."""
     if not actor.is_client:
         raise Forbidden()
+    with reading(session) as s:
+        return _client_summary(s, actor, today)
+
+
+def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummary:
     owed_by_service = _owed_by_service(session, actor.client_id)
     rows = session.execute(
         scoped(actor, Service)
@@ -112,10 +118,15 @@ def _owed_by_service(session: Session, client_id: int | None) -> dict[int, Decim
     return {sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows}
 
 
-def desk_counts(session: Session, actor: Actor, today: date) -> DeskCounts:
+def desk_counts(actor: Actor, today: date, *, session: Session | None = None) -> DeskCounts:
     """Counts for staff and the owner; billing figures only for those with billing rights."""
     if not actor.is_staff_or_owner:
         raise Forbidden()
+    with reading(session) as s:
+        return _desk_counts(s, actor, today)
+
+
+def _desk_counts(session: Session, actor: Actor, today: date) -> DeskCounts:
     by_status = dict(
         session.execute(select(Service.status, func.count()).group_by(Service.status)).all()
     )

@@ -4,7 +4,6 @@ import streamlit as st
 
 from core import accounts, i18n
 from core.clock import now
-from core.db import unit_of_work
 from ui.context import errors_shown, guard, tr
 from ui.signin import sign_out
 
@@ -21,8 +20,8 @@ with st.form("account_language"):
         format_func=i18n.LANGUAGE_NAMES.get,
     )
     if st.form_submit_button(tr("action.save")):
-        with errors_shown(), unit_of_work() as session:
-            accounts.set_language(session, actor, choice, now())
+        with errors_shown():
+            accounts.set_language(actor, choice, now())
             st.session_state["anfitrion_flash"] = "account.language_saved"
         st.rerun()
 
@@ -39,8 +38,8 @@ with st.form("account_password", clear_on_submit=True):
             st.error(tr("error.password_mismatch"))
         else:
             changed = False
-            with errors_shown(), unit_of_work() as session:
-                accounts.change_password(session, actor, current, new, now())
+            with errors_shown():
+                accounts.change_password(actor, current, new, now())
                 changed = True
             if changed:
                 # Every session ended, this one too: sign in again with the new password.

@@ -5,7 +5,6 @@ import streamlit as st
 
 from core.clock import today
 from core.config import get_settings
-from core.db import read_session
 from core.overview import client_summary, desk_counts
 from ui.context import day, guard, money, tr
 
@@ -13,8 +12,7 @@ actor = guard("home")
 business_today = today(get_settings().tz)
 
 if actor.is_client:
-    with read_session() as session:
-        summary = client_summary(session, actor, business_today)
+    summary = client_summary(actor, business_today)
     st.title(tr("home.client_title"))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.amount_owed"), money(summary.amount_owed))
@@ -43,8 +41,7 @@ if actor.is_client:
         )
         st.dataframe(frame, hide_index=True, width="stretch")
 else:
-    with read_session() as session:
-        counts = desk_counts(session, actor, business_today)
+    counts = desk_counts(actor, business_today)
     st.title(tr("home.desk_title"))
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.clients"), counts.clients)

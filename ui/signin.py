@@ -139,7 +139,6 @@ def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days:
 
 def sign_out(auth: stauth.Authenticate, actor, notice: str = "signin.signed_out") -> None:
     """One click: revoke every cookie of this user, clear the session, back to the form."""
-    with unit_of_work() as session:
-        accounts.sign_out(session, actor, now())
+    accounts.sign_out(actor, now())
     _end_session(auth, notice)
     st.rerun()

@@ -49,3 +49,22 @@ def texts(at: AppTest) -> str:
     for frame in at.dataframe:
         parts.append(frame.value.to_string())
     return "\n".join(parts)
+
+
+def run_entry(at: AppTest) -> AppTest:
+    """Run dashboard.py itself again, as a browser does on every interaction.
+
+    AppTest resets Streamlit's pages manager on each run, so with a ``pages/`` folder beside
+    the entry point its later runs execute the current page file alone (streamlit-notes
+    §2.2a). Clearing the page it finished on makes the next run start at the entry point,
+    which is where the sign-in gate and the sidebar live.
+    """
+    at._page_hash = ""
+    at._finished_page_script_hash = ""
+    return at.run()
+
+
+def signed_in(at: AppTest) -> bool:
+    return "authentication_status" in at.session_state and bool(
+        at.session_state["authentication_status"]
+    )

@@ -1,0 +1,144 @@
+"""Browser tests: real Chromium (Debian's package) against `streamlit run` on a free port.
+
+Playwright's own browser download is not possible here, so the system chromium is driven
+through ``executable_path`` (streamlit-notes §3.2). Screenshots of each step go to
+``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import _DATA, use_database
+from tests.personas import build_personas
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def live_app():
+    """A fresh database with the personas, served by a real Streamlit server."""
+    if not shutil.which("chromium"):
+        pytest.fail("Debian's chromium is required for browser tests (apt-get install chromium)")
+    url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_DATA / 'e2e.db'}"
+    real_url = use_database(url)
+    personas = build_personas()
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": real_url}
+    log = open(_DATA / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "dashboard.py"),
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            "--global.developmentMode=false",
+            "--server.fileWatcherType=none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/_stcore/health", timeout=1).text == "ok":
+                break
+        except requests.RequestException:
+            time.sleep(0.2)
+    else:
+        proc.terminate()
+        pytest.fail("streamlit did not become healthy")
+    yield base, personas
+    proc.terminate()
+    proc.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=shutil.which("chromium"),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shot(request):
+    """Save a screenshot of a page as a test artifact."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    counter = iter(range(1, 100))
+
+    def take(page, name: str) -> None:
+        page.screenshot(
+            path=str(ARTIFACTS / f"{request.node.name}-{next(counter):02d}-{name}.png"),
+            full_page=True,
+        )
+
+    return take
+
+
+def wait_for_app(page, timeout: float = 30_000) -> None:
+    """Until Streamlit is connected and no script run is in flight."""
+    page.wait_for_selector("[data-testid='stAppViewContainer']", timeout=timeout)
+    page.wait_for_timeout(300)  # debounced widgets and the first rerun
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-connection-state='CONNECTED']", timeout=timeout
+    )
+    page.wait_for_selector(
+        "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=timeout
+    )
+
+
+def sign_in(page, base: str, email: str, password: str) -> None:
+    page.goto(base)
+    wait_for_app(page)
+    # The cookie component answers after the first run and triggers a rerun that redraws
+    # the form; typing before it lands loses the text.
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Correo electrónico").fill(email)
+    page.get_by_role("textbox", name="Contraseña").fill(password)
+    page.get_by_role("button", name="Ingresar").click()
+    try:
+        page.get_by_test_id("stSidebarNav").wait_for(timeout=30_000)
+    except Exception:
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "sign-in-failed.png"), full_page=True)
+        raise
+    wait_for_app(page)

@@ -1,0 +1,65 @@
+"""In real Chromium: sign in, deep links and reloads, role navigation, sign-out that sticks."""
+
+import pytest
+
+from tests.e2e.conftest import sign_in, wait_for_app
+
+pytestmark = pytest.mark.e2e
+
+
+def _nav(page) -> str:
+    return page.get_by_test_id("stSidebarNav").inner_text()
+
+
+def test_client_signs_in_reloads_a_deep_link_and_signs_out(live_app, browser, shot):
+    base, personas = live_app
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, personas.client_a.email, personas.password)
+    page.get_by_text("$11,50").first.wait_for()  # client A's home and balance due
+    shot(page, "signed-in")
+    nav = _nav(page)
+    assert "Mi cuenta" in nav and "Configuración" not in nav and "Reportes" not in nav
+
+    page.goto(f"{base}/account")  # a pasted deep link, then a reload
+    wait_for_app(page)
+    page.reload()
+    wait_for_app(page)
+    page.get_by_role("heading", name="Mi cuenta").wait_for()
+    assert page.url.endswith("/account")
+    shot(page, "deep-link")
+
+    page.goto(f"{base}/settings")  # not this role's page: no settings content
+    wait_for_app(page)
+    assert "Configuración" not in page.inner_text("[data-testid='stMain']")
+    shot(page, "settings-refused")
+    page.keyboard.press("Escape")  # Streamlit's own "page not found" notice
+
+    copied = context.cookies()
+    assert any(c["name"] == "anfitrion_auth" for c in copied)
+    page.get_by_role("button", name="Cerrar sesión", exact=True).click()
+    page.get_by_role("button", name="Ingresar").wait_for(timeout=30_000)
+    shot(page, "signed-out")
+
+    # The cookie copied before sign-out signs nobody in afterwards.
+    thief = browser.new_context()
+    thief.add_cookies(copied)
+    other = thief.new_page()
+    other.goto(base)
+    wait_for_app(other)
+    other.get_by_role("button", name="Ingresar").wait_for(timeout=30_000)
+    assert "$11,50" not in other.inner_text("body")
+    shot(other, "copied-cookie-refused")
+    thief.close()
+    context.close()
+
+
+def test_owner_and_client_see_different_navigation(live_app, browser, shot):
+    base, personas = live_app
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, personas.owner.email, personas.password)
+    page.get_by_role("heading", name="Panel de control").wait_for()
+    shot(page, "owner-home")
+    assert "Área de cliente" not in page.inner_text("[data-testid='stMain']")
+    context.close()

@@ -1,0 +1,121 @@
+"""Sign-in through the real streamlit-authenticator form, with our lockout and role gate."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from core.access import PAGES_BY_ROLE
+from core.accounts import user_by_email
+from core.clock import now
+from core.db import read_session, unit_of_work
+from core.models import User
+from tests.pages.apptest import app_as, run_entry, signed_in, texts
+
+PAGES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
+
+
+def _sign_in(email, password):
+    at = app_as(None)
+    at.text_input[0].input(email)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    return at
+
+
+def _failures(email):
+    with read_session() as s:
+        user = user_by_email(s, email)
+        return user.failed_attempts, user.locked_until
+
+
+def test_signed_out_visitors_see_only_the_sign_in_form(page_personas):
+    at = app_as(None)
+    assert [t.label for t in at.text_input] == ["Correo electrónico", "Contraseña"]
+    assert "cliente-a.ec" not in texts(at)
+    assert not signed_in(at)
+
+
+def test_wrong_password_is_refused_and_counted(page_personas):
+    at = _sign_in("a@test.ec", "not-the-password")
+    assert "Correo electrónico o contraseña incorrectos." in [e.value for e in at.error]
+    assert at.session_state["authentication_status"] is False
+    assert _failures("a@test.ec")[0] == 1
+
+
+def test_right_password_signs_in_and_shows_the_client_home(page_personas):
+    at = _sign_in("A@test.ec", page_personas.password)  # the e-mail is the username, any case
+    assert at.session_state["authentication_status"] is True
+    assert "cliente-a.ec" in texts(at)
+    assert _failures("a@test.ec") == (0, None)
+
+
+def test_five_failures_lock_the_account_even_for_the_right_password(page_personas):
+    for _ in range(5):
+        _sign_in("a@test.ec", "not-the-password")
+    assert _failures("a@test.ec")[1] is not None
+    at = _sign_in("a@test.ec", page_personas.password)
+    assert at.session_state["authentication_status"] is not True
+    assert any("bloqueada" in e.value for e in at.error)
+
+
+def test_the_lock_lifts_by_itself_after_fifteen_minutes(page_personas):
+    for _ in range(5):
+        _sign_in("a@test.ec", "not-the-password")
+    with unit_of_work() as s:  # the clock moves on: the lock ran out a minute ago
+        s.execute(
+            update(User)
+            .where(User.email == "a@test.ec")
+            .values(locked_until=now() - timedelta(minutes=1))
+        )
+    at = _sign_in("a@test.ec", page_personas.password)
+    assert at.session_state["authentication_status"] is True
+
+
+def test_a_session_that_began_before_sign_out_elsewhere_is_ended(page_personas):
+    at = app_as(page_personas.client_a)  # the entry point (gate + home) on every run
+    assert "cliente-a.ec" in texts(at)
+    with unit_of_work() as s:
+        s.execute(
+            update(User)
+            .where(User.email == "a@test.ec")
+            .values(sessions_valid_after=now() + timedelta(seconds=1))
+        )
+    run_entry(at)
+    assert not signed_in(at)
+    assert "cliente-a.ec" not in texts(at)
+
+
+def test_sign_out_is_one_click(page_personas):
+    at = app_as(page_personas.client_a)
+    at.button(key="anfitrion_sign_out").click()
+    run_entry(at)
+    assert not signed_in(at)
+    assert "Sesión cerrada." in [i.value for i in at.info]
+    with read_session() as s:
+        assert user_by_email(s, "a@test.ec").sessions_valid_after > now() - timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("role", ["client", "staff", "owner"])
+def test_pages_outside_a_role_show_only_the_refusal(page_personas, role):
+    persona = {
+        "client": page_personas.client_a,
+        "staff": page_personas.staff,
+        "owner": page_personas.owner,
+    }[role]
+    for page in PAGES:
+        if page in PAGES_BY_ROLE[role]:
+            continue
+        at = app_as(persona, page)
+        assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+        assert "cliente-b.ec" not in texts(at) and "cliente-a.ec" not in texts(at)
+
+
+def test_client_navigation_has_no_owner_pages():
+    from core.access import Actor, pages_for
+
+    client = Actor(user_id=1, role="client", client_id=1)
+    assert not {"settings", "reports", "clients"} & set(pages_for(client))
+    owner = Actor(user_id=2, role="owner")
+    assert {"settings", "reports", "clients"} <= set(pages_for(owner))
