@@ -82,9 +82,21 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
     return value
 
 
+def _resolve_file_secrets(env: dict[str, str]) -> None:
+    """``NAME_FILE=/run/secrets/x`` sets NAME from that file (Docker/systemd credentials)."""
+    for name in ("COOKIE_KEY", "SECRET_KEY", "SMTP_PASSWORD", "DATABASE_URL"):
+        path = env.get(f"{name}_FILE")
+        if path and not env.get(name):
+            try:
+                env[name] = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"{name}_FILE cannot be read: {exc.strerror}") from None
+
+
 def load(env: dict[str, str] | None = None, data_dir: Path | None = None) -> Settings:
     """Build settings from ``env`` (default: the process environment). Raises ConfigError."""
     env = dict(os.environ if env is None else env)
+    _resolve_file_secrets(env)
     data_dir = Path(env.get("ANFITRION_DATA_DIR") or data_dir or DATA_DIR)
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anfitrion.db'}"

@@ -20,8 +20,6 @@ from core.config import get_settings
 
 _engines: dict[str, Engine] = {}
 _lock = Lock()
-# Hooks run after a successful commit (e.g. flush the mail outbox). Registered by modules.
-_after_commit: list[Callable[[Engine], None]] = []
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -63,10 +61,14 @@ def dispose_all() -> None:
         _engines.clear()
 
 
-def on_commit(hook: Callable[[Engine], None]) -> None:
-    """Register work that must run after a unit of work commits (never inside it)."""
-    if hook not in _after_commit:
-        _after_commit.append(hook)
+def after_commit(session: Session, hook: Callable[[], None]) -> None:
+    """Run ``hook`` once this session's unit of work has committed (never if it rolls back).
+
+    Used for work that must not happen inside the transaction, such as sending queued mail.
+    """
+    hooks = session.info.setdefault("after_commit", [])
+    if hook not in hooks:
+        hooks.append(hook)
 
 
 @contextmanager
@@ -74,10 +76,12 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on error, then run after-commit hooks."""
     engine = engine or get_engine()
     factory = sessionmaker(bind=engine, expire_on_commit=False)
-    with factory() as session, session.begin():
-        yield session
-    for hook in list(_after_commit):
-        hook(engine)
+    with factory() as session:
+        with session.begin():
+            yield session
+        hooks = session.info.pop("after_commit", [])
+    for hook in hooks:
+        hook()
 
 
 @contextmanager

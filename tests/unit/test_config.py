@@ -51,3 +51,11 @@ def test_bad_values_stop_start_up_naming_the_variable(tmp_path, env, names):
 def test_postgres_urls_use_the_shipped_driver(tmp_path):
     s = load({"DATABASE_URL": "postgres://u@h/db"}, data_dir=tmp_path)
     assert s.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_secrets_can_come_from_files(tmp_path):
+    key = tmp_path / "cookie"
+    key.write_text("k" * 40 + "\n")
+    assert load({"COOKIE_KEY_FILE": str(key)}, data_dir=tmp_path).cookie_key == "k" * 40
+    with pytest.raises(ConfigError, match="SECRET_KEY_FILE"):
+        load({"SECRET_KEY_FILE": str(tmp_path / "missing")}, data_dir=tmp_path)

@@ -1,0 +1,179 @@
+"""Outgoing mail: an outbox in the database, delivered over SMTP after commit.
+
+``queue`` writes the message in the same transaction as the action that caused it, so a
+rolled-back action sends nothing and a committed one is never lost. ``deliver_due`` sends
+what is due, one message per short transaction: it claims a row (queued → sending), sends,
+then marks it sent. A failure puts it back with an exponential backoff. Without SMTP settings
+(the ``make run`` default) messages simply stay queued, readable by the owner in the app.
+
+Templates are Jinja2 text files ``core/mail_templates/<lang>/<name>.txt``: the first line is
+the subject, the rest the body, rendered in the recipient's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.clock import now
+from core.config import Settings, get_settings
+from core.db import after_commit, unit_of_work
+from core.i18n import normalise
+from core.models import MailOutbox
+
+TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
+MAX_ATTEMPTS = 8
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in a mail
+    autoescape=select_autoescape(enabled_extensions=(), default=False),
+    keep_trailing_newline=False,
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+def render(template: str, language: str, **context: Any) -> Rendered:
+    lang = normalise(language)
+    settings = get_settings()
+    text = _env.get_template(f"{lang}/{template}.txt").render(
+        public_url=settings.public_url, **context
+    )
+    subject, _, body = text.partition("\n")
+    return Rendered(subject.strip(), body.strip() + "\n")
+
+
+def queue(
+    session: Session, *, to_addr: str, template: str, language: str, **context: Any
+) -> MailOutbox:
+    """Queue one message inside the caller's transaction."""
+    message = render(template, language, **context)
+    row = MailOutbox(
+        to_addr=to_addr,
+        subject=message.subject,
+        body_text=message.body,
+        template=template,
+        language=normalise(language),
+        status="queued",
+        next_attempt_at=now(),
+    )
+    session.add(row)
+    after_commit(session, kick)
+    return row
+
+
+def kick() -> None:
+    """Deliver in the background right after commit, so the user's action never waits on
+    (or fails because of) the mail server. Whatever fails stays queued for the next try."""
+    if not get_settings().smtp_host:
+        return
+    threading.Thread(target=_deliver_quietly, name="mail-kick", daemon=True).start()
+
+
+def _deliver_quietly() -> None:
+    try:
+        deliver_due()
+    except Exception:  # noqa: BLE001 - a background sender must never crash the app
+        logging.getLogger(__name__).exception("mail delivery failed; messages stay queued")
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, capped at 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _send(settings: Settings, row: MailOutbox) -> None:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    # A stable Message-ID lets a receiving server drop a duplicate after a crash mid-send.
+    msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="anfitrion")
+    msg.set_content(row.body_text)
+    host, port = settings.smtp_host or "", settings.smtp_port
+    if settings.smtp_security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=20, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=20)
+    with smtp:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(msg)
+
+
+def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
+    """Send the queued messages that are due. Returns counts of sent and failed."""
+    settings = get_settings()
+    counts = {"sent": 0, "failed": 0}
+    if not settings.smtp_host:
+        return counts
+    at = at or now()
+    with unit_of_work() as s:
+        ids = s.scalars(
+            select(MailOutbox.id)
+            .where(MailOutbox.status == "queued", MailOutbox.next_attempt_at <= at)
+            .order_by(MailOutbox.id)
+            .limit(limit)
+        ).all()
+    for mail_id in ids:
+        with unit_of_work() as s:
+            # Claim it: only one sender moves a row from queued to sending.
+            claimed = s.execute(
+                update(MailOutbox)
+                .where(MailOutbox.id == mail_id, MailOutbox.status == "queued")
+                .values(status="sending", attempts=MailOutbox.attempts + 1)
+            ).rowcount
+            row = s.get(MailOutbox, mail_id) if claimed else None
+        if row is None:
+            continue
+        try:
+            _send(settings, row)
+        except (OSError, smtplib.SMTPException) as exc:
+            with unit_of_work() as s:
+                fresh = s.get(MailOutbox, mail_id)
+                fresh.last_error = type(exc).__name__  # never the server's text: may echo data
+                fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "queued"
+                fresh.next_attempt_at = now() + backoff(fresh.attempts)
+            counts["failed"] += 1
+            continue
+        with unit_of_work() as s:
+            fresh = s.get(MailOutbox, mail_id)
+            fresh.status = "sent"
+            fresh.sent_at = now()
+            fresh.last_error = None
+        counts["sent"] += 1
+    return counts
+
+
+def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Messages left in 'sending' by a crash go back to the queue (the daily run calls this).
+
+    A crash between SMTP acceptance and the 'sent' mark may deliver one twice; the stable
+    Message-ID above lets receiving servers discard that duplicate.
+    """
+    with unit_of_work() as s:
+        return s.execute(
+            update(MailOutbox)
+            .where(MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than)
+            .values(status="queued")
+        ).rowcount
