@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import accounts, vault
 from core.clock import now
+from core.cycles import CYCLE_MONTHS, advance
 from core.models import (
     Client,
     Department,
@@ -37,14 +38,6 @@ from core.models import (
 )
 from core.sequences import next_number
 
-CYCLE_MONTHS = {
-    "monthly": 1,
-    "quarterly": 3,
-    "semiannually": 6,
-    "annually": 12,
-    "biennially": 24,
-    "triennially": 36,
-}
 IVA = Decimal("15")
 CENT = Decimal("0.01")
 
@@ -162,14 +155,6 @@ def cedula(rng: random.Random, province: str) -> str:
 
 def _password() -> str:
     return "Demo-" + secrets.token_urlsafe(12)
-
-
-def _add_months(day: date, months: int, anchor: int) -> date:
-    import calendar
-
-    y, m = divmod(day.month - 1 + months, 12)
-    year, month = day.year + y, m + 1
-    return date(year, month, min(anchor, calendar.monthrange(year, month)[1]))
 
 
 def is_empty(session: Session) -> bool:
@@ -402,14 +387,18 @@ def _services(session, rng, client, products, server, today, idx) -> list[Servic
     for n, status in enumerate(statuses):
         product = products[(idx + n) % len(products)]
         cycle = cycles[(idx + n) % len(cycles)] if idx else ("monthly", "annually", "monthly")[n]
-        months = CYCLE_MONTHS[cycle]
         anchor = rng.randint(1, 28) if (idx + n) % 5 else 31  # some anchored on the 31st
-        registered = _add_months(today, -months * rng.randint(1, 3), anchor)
-        next_due = _add_months(registered, months, anchor)
-        while next_due < today - timedelta(days=40):
-            next_due = _add_months(next_due, months, anchor)
-        if idx == 0 and n == 2:
-            next_due = today - timedelta(days=12)  # the suspended one is overdue
+        # Most of the book is paid up: the next due date lies ahead. A few active services
+        # run a little late, and suspended ones are overdue by more than the grace period.
+        next_due = advance(today, cycle, anchor, 0)
+        if next_due < today:
+            next_due = advance(next_due, cycle, anchor)
+        registered = advance(next_due, cycle, anchor, -rng.randint(1, 3))
+        if status == "suspended" or (status == "active" and rng.random() < 0.1):
+            late = rng.randint(16, 30) if status == "suspended" else rng.randint(2, 9)
+            next_due = today - timedelta(days=late)
+            anchor = next_due.day
+            registered = advance(next_due, cycle, anchor, -rng.randint(1, 2))
         slug = (client.company or client.name).lower()
         slug = "".join(ch for ch in slug if ch.isalnum())[:18] or "cliente"
         domain = f"{slug}{n or ''}.ec" if n else f"{slug}.com.ec"
@@ -454,14 +443,13 @@ def _invoice(session, client, service, issued, due, status, amount, today) -> In
     )
     session.add(invoice)
     session.flush()
-    months = CYCLE_MONTHS[service.billing_cycle]
     session.add(
         InvoiceItem(
             invoice_id=invoice.id,
             service_id=service.id,
             kind="renewal",
             period_start=due,
-            period_end=_add_months(due, months, service.anchor_day) - timedelta(days=1),
+            period_end=advance(due, service.billing_cycle, service.anchor_day) - timedelta(days=1),
             description=f"Hosting {service.domain} ({due.isoformat()})",
             amount=amount,
             tax_rate=IVA,
@@ -485,11 +473,10 @@ def _invoice(session, client, service, issued, due, status, amount, today) -> In
 def _invoices(session, rng, client, service, today) -> None:
     if service.status == "pending":
         return
-    months = CYCLE_MONTHS[service.billing_cycle]
-    anchor = service.anchor_day
-    due = service.next_due_date or _add_months(service.registration_date, months, anchor)
+    cycle, anchor = service.billing_cycle, service.anchor_day
+    due = service.next_due_date or advance(service.registration_date, cycle, anchor)
     # Past periods are paid; the current one is unpaid (overdue when suspended).
-    previous = _add_months(due, -months, anchor)
+    previous = advance(due, cycle, anchor, -1)
     if previous >= service.registration_date:
         _invoice(
             session,
@@ -502,7 +489,6 @@ def _invoices(session, rng, client, service, today) -> None:
             today,
         )
     if service.status in ("active", "suspended") and due - today <= timedelta(days=14):
-        overdue = due < today
         _invoice(
             session,
             client,
@@ -513,8 +499,6 @@ def _invoices(session, rng, client, service, today) -> None:
             service.recurring_amount,
             today,
         )
-        if overdue and service.status == "active" and rng.random() < 0.5:
-            service.status = "active"  # a few active services run late without suspension yet
     if service.status == "cancelled":
         _invoice(
             session,
