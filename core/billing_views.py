@@ -1,0 +1,482 @@
+"""What the billing page reads: invoice lists (filtered and paged in SQL), invoice detail,
+and one view per role. Every read is scoped by the actor: a client sees their own issued
+invoices only (drafts are staff work), and a foreign or malformed id is ``NotFound``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from math import ceil
+
+from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy.orm import Session
+
+from core import settings
+from core.access import Actor, get_scoped, require, scoped
+from core.billing_ledger import (
+    DEFAULT_RECEIPT_MAX_MB,
+    PAYABLE,
+    RECEIPT_MAX_MB,
+    STATUSES,
+    TRANSFER_INSTRUCTIONS,
+)
+from core.clock import today as business_day
+from core.config import get_settings
+from core.db import reading
+from core.errors import Forbidden, NotFound, ValidationError
+from core.models import Client, Invoice, InvoiceItem, Payment, TransferReceipt, Upload
+from core.money import ZERO, invoice_totals
+
+FILTERS = (*STATUSES, "overdue")
+MAX_PER_PAGE = 200
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    id: int
+    number: str | None
+    client_id: int
+    client_name: str
+    issued_on: date
+    due_on: date
+    status: str
+    total: Decimal
+    balance: Decimal
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class InvoicePage:
+    rows: list[InvoiceRow]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page))
+
+
+@dataclass(frozen=True)
+class LineView:
+    description: str
+    kind: str
+    period_start: date | None
+    period_end: date | None
+    amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+
+
+@dataclass(frozen=True)
+class TaxGroup:
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    received_on: date
+    amount: Decimal
+    method: str
+    reference: str | None
+
+
+@dataclass(frozen=True)
+class ReceiptView:
+    id: int
+    created_at: datetime
+    amount: Decimal
+    reference: str | None
+    status: str
+    reject_reason: str | None
+    filename: str
+
+
+@dataclass(frozen=True)
+class InvoiceDetail:
+    id: int
+    number: str | None
+    status: str
+    issued_on: date
+    due_on: date
+    overdue: bool
+    client_id: int
+    client_name: str
+    client_tax_id_type: str
+    client_tax_id: str | None
+    client_address: str | None
+    client_email: str
+    credit_balance: Decimal
+    lines: list[LineView]
+    taxes: list[TaxGroup]
+    subtotal: Decimal
+    tax_total: Decimal
+    total: Decimal
+    amount_paid: Decimal
+    credit_applied: Decimal
+    balance: Decimal
+    paid_at: datetime | None
+    notes: str | None
+    payments: list[PaymentView]
+    receipts: list[ReceiptView]
+    transfer_instructions: str
+    receipt_max_mb: int
+
+    @property
+    def payable(self) -> bool:
+        return self.status in PAYABLE
+
+
+@dataclass(frozen=True)
+class ClientBillingView:
+    invoices: InvoicePage
+    credit_balance: Decimal
+    amount_owed: Decimal
+    overdue: Decimal
+    transfer_instructions: str
+    receipt_max_mb: int
+
+
+@dataclass(frozen=True)
+class PendingReceipt:
+    id: int
+    created_at: datetime
+    client_id: int
+    client_name: str
+    invoice_id: int
+    invoice_number: str | None
+    invoice_status: str
+    amount: Decimal
+    reference: str | None
+    filename: str
+
+
+@dataclass(frozen=True)
+class ClientOption:
+    id: int
+    name: str
+    tax_id: str | None
+    credit_balance: Decimal
+
+
+@dataclass(frozen=True)
+class StaffBillingView:
+    invoices: InvoicePage
+    pending_receipts: list[PendingReceipt]
+    clients: list[ClientOption]
+
+
+def _filters(
+    actor: Actor,
+    status: str | None,
+    client_id: int | None,
+    date_from: date | None,
+    date_to: date | None,
+    today: date,
+) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if actor.is_client:
+        conds.append(Invoice.status != "draft")
+    elif client_id is not None:
+        conds.append(Invoice.client_id == client_id)
+    if status:
+        if status not in FILTERS:
+            raise ValidationError("error.billing_status_invalid")
+        if status == "overdue":
+            conds += [Invoice.status.in_(PAYABLE), Invoice.due_on < today]
+        else:
+            conds.append(Invoice.status == status)
+    if date_from is not None:
+        conds.append(Invoice.issued_on >= date_from)
+    if date_to is not None:
+        conds.append(Invoice.issued_on <= date_to)
+    return conds
+
+
+def _list(
+    s: Session,
+    actor: Actor,
+    *,
+    status: str | None,
+    client_id: int | None,
+    date_from: date | None,
+    date_to: date | None,
+    page: int,
+    per_page: int,
+    today: date,
+) -> InvoicePage:
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    page = max(1, int(page))
+    base = scoped(actor, Invoice, "billing").where(
+        *_filters(actor, status, client_id, date_from, date_to, today)
+    )
+    total = s.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    unpaid = Invoice.status.in_(PAYABLE)
+    stmt = (
+        base.join(Client, Client.id == Invoice.client_id)
+        .with_only_columns(
+            Invoice.id,
+            Invoice.number,
+            Invoice.client_id,
+            Client.name,
+            Invoice.issued_on,
+            Invoice.due_on,
+            Invoice.status,
+            Invoice.total,
+            Invoice.balance,
+            maintain_column_froms=True,
+        )
+        # Unpaid first (the oldest due date first), then the newest of the rest.
+        .order_by(
+            case((unpaid, 0), else_=1),
+            case((unpaid, Invoice.due_on), else_=None),
+            Invoice.issued_on.desc(),
+            Invoice.id.desc(),
+        )
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    rows = [
+        InvoiceRow(
+            id=r[0],
+            number=r[1],
+            client_id=r[2],
+            client_name=r[3],
+            issued_on=r[4],
+            due_on=r[5],
+            status=r[6],
+            total=r[7],
+            balance=r[8],
+            overdue=r[6] in PAYABLE and r[5] < today,
+        )
+        for r in s.execute(stmt).all()
+    ]
+    return InvoicePage(rows=rows, total=int(total), page=page, per_page=per_page)
+
+
+def list_invoices(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    client_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    per_page: int = 25,
+    today: date | None = None,
+    session: Session | None = None,
+) -> InvoicePage:
+    """Invoices the actor may see, filtered by status ("overdue" too), client and issue-date
+    range, one page of them (LIMIT/OFFSET in SQL) with the total count."""
+    day = today or business_day(get_settings().tz)
+    with reading(session) as s:
+        return _list(
+            s,
+            actor,
+            status=status,
+            client_id=client_id,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            per_page=per_page,
+            today=day,
+        )
+
+
+def _taxes(invoice: Invoice, items: list[InvoiceItem]) -> list[TaxGroup]:
+    rates = sorted({item.tax_rate for item in items})
+    if len(rates) <= 1:  # one issue date, one rate: the stored totals are authoritative
+        rate = rates[0] if rates else ZERO
+        return [TaxGroup(rate, invoice.subtotal, invoice.tax_total)]
+    totals = invoice_totals([(item.amount, item.tax_rate) for item in items])
+    return [TaxGroup(g.rate, g.base, g.tax) for g in totals.by_rate]
+
+
+def invoice_detail(
+    actor: Actor,
+    invoice_id: int | str,
+    *,
+    today: date | None = None,
+    session: Session | None = None,
+) -> InvoiceDetail:
+    """One invoice with its lines, taxes, payments and receipts (NotFound if not the
+    actor's to see)."""
+    day = today or business_day(get_settings().tz)
+    with reading(session) as s:
+        invoice = get_scoped(s, actor, Invoice, invoice_id, "billing")
+        if actor.is_client and invoice.status == "draft":
+            raise NotFound()
+        client = s.get(Client, invoice.client_id)
+        if client is None:
+            raise NotFound()
+        items = list(
+            s.scalars(
+                select(InvoiceItem)
+                .where(InvoiceItem.invoice_id == invoice.id)
+                .order_by(InvoiceItem.id)
+            )
+        )
+        payments = s.scalars(
+            select(Payment)
+            .where(Payment.invoice_id == invoice.id)
+            .order_by(Payment.received_on, Payment.id)
+        ).all()
+        receipts = s.execute(
+            select(TransferReceipt, Upload.filename)
+            .join(Upload, Upload.id == TransferReceipt.upload_id)
+            .where(TransferReceipt.invoice_id == invoice.id)
+            .order_by(TransferReceipt.created_at.desc(), TransferReceipt.id.desc())
+        ).all()
+        return InvoiceDetail(
+            id=invoice.id,
+            number=invoice.number,
+            status=invoice.status,
+            issued_on=invoice.issued_on,
+            due_on=invoice.due_on,
+            overdue=invoice.status in PAYABLE and invoice.due_on < day,
+            client_id=client.id,
+            client_name=client.company or client.name,
+            client_tax_id_type=client.tax_id_type,
+            client_tax_id=client.tax_id,
+            client_address=", ".join(p for p in (client.address, client.city, client.province) if p)
+            or None,
+            client_email=client.email,
+            credit_balance=client.credit_balance,
+            lines=[
+                LineView(
+                    i.description,
+                    i.kind,
+                    i.period_start,
+                    i.period_end,
+                    i.amount,
+                    i.tax_rate,
+                    i.tax_amount,
+                )
+                for i in items
+            ],
+            taxes=_taxes(invoice, items),
+            subtotal=invoice.subtotal,
+            tax_total=invoice.tax_total,
+            total=invoice.total,
+            amount_paid=invoice.amount_paid,
+            credit_applied=invoice.credit_applied,
+            balance=invoice.balance,
+            paid_at=invoice.paid_at,
+            notes=invoice.notes,
+            payments=[
+                PaymentView(p.received_on, p.amount, p.method, p.reference) for p in payments
+            ],
+            receipts=[
+                ReceiptView(r.id, r.created_at, r.amount, r.reference, r.status, r.reject_reason, f)
+                for r, f in receipts
+            ],
+            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
+            receipt_max_mb=settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s),
+        )
+
+
+def client_billing_view(
+    actor: Actor,
+    *,
+    page: int = 1,
+    per_page: int = 25,
+    today: date | None = None,
+    session: Session | None = None,
+) -> ClientBillingView:
+    """A client's billing page: their invoices (unpaid first), credit, what they owe."""
+    if not actor.is_client:
+        raise Forbidden()
+    day = today or business_day(get_settings().tz)
+    with reading(session) as s:
+        invoices = _list(
+            s,
+            actor,
+            status=None,
+            client_id=None,
+            date_from=None,
+            date_to=None,
+            page=page,
+            per_page=per_page,
+            today=day,
+        )
+        owed_sum = select(func.coalesce(func.sum(Invoice.balance), 0)).where(
+            Invoice.client_id == actor.client_id, Invoice.status.in_(PAYABLE)
+        )
+        owed = s.execute(owed_sum).scalar_one()
+        overdue = s.execute(owed_sum.where(Invoice.due_on < day)).scalar_one()
+        credit = s.execute(
+            select(Client.credit_balance).where(Client.id == actor.client_id)
+        ).scalar_one()
+        return ClientBillingView(
+            invoices=invoices,
+            credit_balance=credit,
+            amount_owed=Decimal(owed).quantize(Decimal("0.01")),
+            overdue=Decimal(overdue).quantize(Decimal("0.01")),
+            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
+            receipt_max_mb=settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s),
+        )
+
+
+def staff_billing_view(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    client_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    page: int = 1,
+    per_page: int = 25,
+    today: date | None = None,
+    session: Session | None = None,
+) -> StaffBillingView:
+    """The back office: filtered invoices, receipts waiting for review, the client list."""
+    require(actor, "billing")
+    day = today or business_day(get_settings().tz)
+    with reading(session) as s:
+        invoices = _list(
+            s,
+            actor,
+            status=status,
+            client_id=client_id,
+            date_from=date_from,
+            date_to=date_to,
+            page=page,
+            per_page=per_page,
+            today=day,
+        )
+        pending = s.execute(
+            select(TransferReceipt, Client.name, Invoice.number, Invoice.status, Upload.filename)
+            .join(Client, Client.id == TransferReceipt.client_id)
+            .join(Invoice, Invoice.id == TransferReceipt.invoice_id)
+            .join(Upload, Upload.id == TransferReceipt.upload_id)
+            .where(TransferReceipt.status == "pending")
+            .order_by(TransferReceipt.created_at, TransferReceipt.id)
+            .limit(100)
+        ).all()
+        clients = s.execute(
+            select(Client.id, Client.name, Client.tax_id, Client.credit_balance).order_by(
+                Client.name, Client.id
+            )
+        ).all()
+        return StaffBillingView(
+            invoices=invoices,
+            pending_receipts=[
+                PendingReceipt(
+                    id=r.id,
+                    created_at=r.created_at,
+                    client_id=r.client_id,
+                    client_name=name,
+                    invoice_id=r.invoice_id,
+                    invoice_number=number,
+                    invoice_status=inv_status,
+                    amount=r.amount,
+                    reference=r.reference,
+                    filename=filename,
+                )
+                for r, name, number, inv_status, filename in pending
+            ],
+            clients=[ClientOption(*row) for row in clients],
+        )

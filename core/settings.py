@@ -1,0 +1,95 @@
+"""Business settings kept in the ``setting`` table (key → JSON value).
+
+Reading is open to core (a setting is not customer data); writing is the owner's and is
+audited. Decimal values are stored as strings so JSON keeps them exact. A key with no row
+reads as the default the caller passes: every caller names its own default next to the use.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from core import audit
+from core.access import Actor, require_owner
+from core.clock import now
+from core.db import reading, transaction
+from core.errors import ValidationError
+from core.models import Setting
+
+MAX_KEY = 80
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        raise ValidationError("error.billing_setting_invalid", key="float")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def get(key: str, default: Any = None, *, session: Session | None = None) -> Any:
+    """The stored value of ``key``, or ``default`` when it was never set."""
+    with reading(session) as s:
+        row = s.get(Setting, key)
+        if row is None or row.value is None:
+            return default
+        return row.value
+
+
+def get_bool(key: str, default: bool, *, session: Session | None = None) -> bool:
+    value = get(key, default, session=session)
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on", "si", "sí")
+    return bool(value)
+
+
+def get_int(key: str, default: int, *, session: Session | None = None) -> int:
+    value = get(key, default, session=session)
+    if isinstance(value, bool):
+        return default
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def get_text(key: str, default: str = "", *, session: Session | None = None) -> str:
+    value = get(key, default, session=session)
+    return default if value is None else str(value)
+
+
+def put(actor: Actor, key: str, value: Any, *, session: Session | None = None) -> None:
+    """Store ``value`` under ``key`` (owner only, audited with the old and new value)."""
+    require_owner(actor)
+    key = (key or "").strip()
+    if not key or len(key) > MAX_KEY:
+        raise ValidationError("error.billing_setting_invalid", key=key[:MAX_KEY])
+    stored = _jsonable(value)
+    by = actor.user_id or None  # the automation actor has no user row
+    with transaction(session) as s:
+        row = s.get(Setting, key)
+        old = None if row is None else row.value
+        if row is None:
+            s.add(Setting(key=key, value=stored, updated_at=now(), updated_by=by))
+        else:
+            row.value = stored
+            row.updated_at = now()
+            row.updated_by = by
+        s.flush()
+        # A setting whose name looks secret is logged as redacted, value and all.
+        audit.record(
+            s,
+            actor,
+            "setting.changed",
+            target_type="setting",
+            setting=key,
+            old=audit.redact({key: old})[key],
+            new=audit.redact({key: stored})[key],
+        )

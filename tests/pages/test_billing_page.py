@@ -1,0 +1,172 @@
+"""The billing page per role (AppTest on SQLite): what each persona sees, and the actions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core import billing, settings
+from core.db import read_session
+from core.models import Invoice
+from tests.pages.apptest import app_as, texts
+from ui.context import ACTOR_KEY
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "billing.py")
+
+
+def _status(invoice_id: int) -> tuple[str, Decimal]:
+    with read_session() as s:
+        row = s.get(Invoice, invoice_id)
+        return row.status, row.balance
+
+
+def test_client_a_sees_own_invoices_not_bs(page_personas):
+    owner = page_personas.owner.actor
+    settings.put(owner, "billing.transfer_instructions", "Banco del Pacífico · cta. 7788")
+    billing.add_credit(owner, page_personas.client_a.actor.client_id, "3.00", "cortesía")
+    at = app_as(page_personas.client_a, "billing")
+    assert not at.exception
+    shown = texts(at)
+    assert "Mis facturas" in shown
+    assert "F-A-1" in shown and "F-B-1" not in shown
+    assert "Cliente B" not in shown
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Valor pendiente de pago"] == "$11,50"
+    assert metrics["Saldo a favor"] == "$3,00"
+    assert "Banco del Pacífico · cta. 7788" in shown  # the setting, as plain text
+
+
+def test_client_a_opens_the_detail_and_uploads_nothing_without_a_file(page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "billing", invoice=str(a.invoice_id))
+    assert not at.exception
+    shown = texts(at)
+    assert "Factura F-A-1" in shown and "Pendiente de pago" in shown
+    assert "IVA 15 %" in shown
+    assert any(b.label == "Descargar factura en PDF" for b in at.get("download_button"))
+    upload_form = next(b for b in at.button if b.label == "Enviar comprobante")
+    upload_form.click().run()
+    assert [e.value for e in at.error] == ["Adjunte el archivo del comprobante de transferencia."]
+
+
+def test_a_foreign_or_bad_invoice_id_shows_only_not_found(page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    for value in (str(b.invoice_id), "abc", "999999", "-1"):
+        at = app_as(a, "billing", invoice=value)
+        assert not at.exception
+        assert [e.value for e in at.error] == ["No encontrado."]
+        shown = texts(at)
+        assert "F-B-1" not in shown and "Cliente B" not in shown and "cliente-b" not in shown
+        assert not at.metric and not at.dataframe
+        assert not at.get("download_button")
+
+
+def test_client_b_reads_english_and_cannot_open_as_invoice(page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    at = app_as(b, "billing")
+    shown = texts(at)
+    assert "My invoices" in shown and "F-B-1" in shown and "F-A-1" not in shown
+    at = app_as(b, "billing", invoice=str(a.invoice_id))
+    assert [e.value for e in at.error] == ["Not found."]
+    assert "F-A-1" not in texts(at)
+
+
+def test_owner_sees_both_and_records_a_payment(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.owner, "billing")
+    assert not at.exception
+    shown = texts(at)
+    assert "F-A-1" in shown and "F-B-1" in shown
+    assert "Cliente A" in shown and "Cliente B" in shown
+
+    at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
+    assert not at.exception
+    pay = next(b for b in at.button if b.label == "Registrar pago")
+    pay.click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Pago registrado."]
+    assert _status(a.invoice_id) == ("paid", Decimal("0.00"))
+    assert "Pagada" in texts(at)
+
+
+def test_owner_cancel_needs_the_confirmation_box(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
+    cancel = next(b for b in at.button if b.label == "Anular factura")
+    cancel.click().run()
+    assert [e.value for e in at.error] == ["Marque la casilla de confirmación para continuar."]
+    assert _status(a.invoice_id)[0] == "unpaid"
+    at.checkbox(key="billing_cancel_confirm").check()
+    next(b for b in at.button if b.label == "Anular factura").click().run()
+    assert not at.exception
+    assert _status(a.invoice_id)[0] == "cancelled"
+    assert at.success and "Factura anulada" in at.success[0].value
+
+
+def test_owner_gets_a_translated_error_for_a_zero_payment(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
+    at.text_input(key=_key(at, "Valor recibido")).set_value("0")
+    next(b for b in at.button if b.label == "Registrar pago").click().run()
+    assert [e.value for e in at.error] == ["El valor debe ser mayor que cero."]
+    assert _status(a.invoice_id) == ("unpaid", Decimal("11.50"))
+
+
+def test_owner_filters_by_status(page_personas):
+    owner = page_personas.owner
+    billing.record_payment(owner.actor, [page_personas.client_b.invoice_id], "11.50")
+    at = app_as(owner, "billing")
+    at.selectbox(key="billing_f_status").select("paid")
+    next(b for b in at.button if b.label == "Aplicar filtros").click().run()
+    assert not at.exception
+    table = at.dataframe[0].value.to_string()
+    assert "F-B-1" in table and "F-A-1" not in table
+
+
+def test_owner_reviews_a_pending_receipt(page_personas):
+    a = page_personas.client_a
+    rid = billing.upload_receipt(a.actor, a.invoice_id, "comprobante.pdf", b"%PDF-1.4\n%%EOF")
+    at = app_as(page_personas.owner, "billing")
+    assert "comprobante.pdf" in texts(at)
+    assert at.selectbox(key="billing_receipt_pick").value == rid
+    next(b for b in at.button if b.label == "Confirmar revisión").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Comprobante aprobado y pago registrado."]
+    assert _status(a.invoice_id)[0] == "paid"
+
+
+def test_owner_adds_credit_with_a_reason(page_personas):
+    at = app_as(page_personas.owner, "billing")
+    assert at.selectbox(key="billing_cr_who").value == page_personas.client_a.actor.client_id
+    at.text_input(key="billing_cr_amount").set_value("5,00")
+    next(b for b in at.button if b.label == "Guardar").click().run()
+    assert [e.value for e in at.error] == ["Escriba el motivo."]  # nothing without a reason
+    at.text_input(key="billing_cr_reason").set_value("Compensación por caída del servicio")
+    next(b for b in at.button if b.label == "Guardar").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Saldo a favor actualizado. Nuevo saldo: $5,00."]
+    history = billing.credit_history(page_personas.client_a.actor)
+    assert [(h.amount, h.reason) for h in history] == [
+        (Decimal("5.00"), "Compensación por caída del servicio")
+    ]
+
+
+def test_staff_without_billing_rights_is_kept_out(page_personas):
+    staff = page_personas.staff
+    # The navigation never offers the page ...
+    at = app_as(staff, "home")
+    assert "F-A-1" not in texts(at)
+    # ... and the page's own guard stops a direct run.
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.session_state[ACTOR_KEY] = staff.actor
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    shown = texts(at)
+    assert "F-A-1" not in shown and "F-B-1" not in shown and not at.dataframe
+
+
+def _key(at: AppTest, label: str) -> str:
+    return next(w.key for w in at.text_input if w.label == label)
