@@ -11,12 +11,12 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import accounts, i18n
+from core import accounts, i18n, recovery
 from core.access import pages_for
 from core.clock import now
 from core.config import ConfigError, get_settings
 from ui.context import lang, tr
-from ui.signin import gate, sign_out
+from ui.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 PAGE_ICONS = {
@@ -64,6 +64,10 @@ if actor is None:
 
 # A page file that a later release adds becomes reachable once it exists on disk.
 available = [stem for stem in pages_for(actor) if (PAGES_DIR / f"{stem}.py").exists()]
+if st.session_state.get(NEEDS_2FA_SETUP):
+    # Staff and the owner set up two-factor authentication before reaching any desk page.
+    available = ["account"]
+    st.warning(tr("2fa.setup_required"))
 pages = [
     st.Page(
         PAGES_DIR / f"{stem}.py",
@@ -75,6 +79,16 @@ pages = [
     for stem in available
 ]
 navigation = st.navigation(pages)
+
+notice = st.session_state.pop("anfitrion_notice", None)
+if notice:
+    st.success(tr(notice))
+if actor.is_client and not st.session_state.get(VERIFIED):
+    banner = st.container(border=True)
+    banner.warning(tr("verify.banner", email=actor.email))
+    if banner.button(tr("verify.resend"), key="anfitrion_resend_verification"):
+        sent = recovery.resend_verification(actor, now())
+        banner.info(tr("verify.resent" if sent else "verify.too_many"))
 
 with st.sidebar:
     st.caption(tr("nav.signed_in_as", email=actor.email, role=tr(f"role.{actor.role}")))

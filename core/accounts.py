@@ -244,6 +244,8 @@ def cookie_issued_at(exp_date: float, expiry_days: float) -> datetime:
 class SessionCheck:
     actor: Actor | None
     reason: str | None = None  # why the session is not valid
+    totp_enabled: bool = False
+    verified: bool = False
 
 
 def check_session(session: Session, email: str, signed_in_at: datetime) -> SessionCheck:
@@ -253,7 +255,11 @@ def check_session(session: Session, email: str, signed_in_at: datetime) -> Sessi
         return SessionCheck(None, "inactive")
     if signed_in_at < user.sessions_valid_after:
         return SessionCheck(None, "revoked")
-    return SessionCheck(actor_from_user(user))
+    return SessionCheck(
+        actor_from_user(user),
+        totp_enabled=user.totp_enabled_at is not None,
+        verified=user.verified_at is not None,
+    )
 
 
 def sign_out(actor: Actor, at: datetime, *, session: Session | None = None) -> None:

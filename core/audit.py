@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor
+from core.access import Actor, require_owner
 from core.clock import now
+from core.db import reading
 from core.models import AuditEntry
 
 _SECRET_WORDS = ("password", "token", "secret", "hash", "totp", "recovery", "cookie", "key")
@@ -56,3 +58,42 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def search(
+    actor: Actor,
+    *,
+    actor_email: str | None = None,
+    client_id: int | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 200,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """The owner's view of the log, newest first, filtered and paged in SQL."""
+    require_owner(actor)
+    stmt = select(AuditEntry)
+    if actor_email:
+        stmt = stmt.where(AuditEntry.actor_label.ilike(f"%{actor_email.strip()}%"))
+    if client_id is not None:
+        stmt = stmt.where(AuditEntry.client_id == client_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action.startswith(action.strip()))
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    if until is not None:
+        stmt = stmt.where(AuditEntry.at < until)
+    with reading() as s:
+        total = s.execute(stmt.with_only_columns(func.count())).scalar_one()
+        rows = s.scalars(
+            stmt.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit).offset(offset)
+        ).all()
+    return list(rows), total
+
+
+def actions(actor: Actor) -> list[str]:
+    """Distinct action kinds, for the filter."""
+    require_owner(actor)
+    with reading() as s:
+        return sorted(s.scalars(select(AuditEntry.action).distinct()).all())

@@ -122,6 +122,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
     sandbox = _start_sandbox(settings, args.sandbox_port)
     try:
         cmd_demo(argparse.Namespace(if_empty=True))
+        if sandbox is not None:  # the demo's services live on the sandbox panel
+            from core import services
+
+            token_file = settings.data_dir / "sandbox-whm.token"
+            token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else ""
+            made = services.ensure_demo_accounts(args.sandbox_port, token)
+            print(
+                f"sandbox panel: {made.created} demo accounts created, {made.existing} present"
+                + (f", {made.failed} failed (see the log)" if made.failed else ""),
+                flush=True,
+            )
         print(f"Anfitrión: http://127.0.0.1:{args.port}  (Ctrl+C to stop)", flush=True)
         app = subprocess.Popen(
             [
@@ -148,6 +159,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
             sandbox.wait(timeout=10)
 
 
+def cmd_mail_send(_args: argparse.Namespace) -> int:
+    """Deliver queued mail now (for MAIL_DELIVERY=cron, or after an SMTP outage)."""
+    from core import mail
+
+    mail.recover_stuck()
+    counts = mail.deliver_due(limit=500)
+    print(f"mail: {counts['sent']} sent, {counts['failed']} failed (will be retried)")
+    return 0
+
+
 def print_logins(path: Path) -> None:
     print("\nDemo sign-in details (also kept in", path, "):")
     print(path.read_text(encoding="utf-8"))
@@ -171,6 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="load the demo book")
     p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
     p.set_defaults(fn=cmd_demo)
+    sub.add_parser("mail-send", help="deliver queued mail").set_defaults(fn=cmd_mail_send)
     p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=2087)

@@ -44,6 +44,7 @@ class Settings:
     mail_from: str
     secret_key: str = field(repr=False)
     bcrypt_rounds: int = 12
+    mail_delivery: str = "background"
 
     @property
     def tz(self) -> ZoneInfo:
@@ -79,6 +80,13 @@ def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
     if not lo <= value <= hi:
         raise ConfigError(f"{name} must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _choice(env: dict[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = (env.get(name) or default).strip().lower()
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {value!r}")
     return value
 
 
@@ -160,6 +168,7 @@ def load(env: dict[str, str] | None = None, data_dir: Path | None = None) -> Set
         secret_key=secret_key,
         # Lower only in tests (BCRYPT_ROUNDS=4); 12 is bcrypt's and the library's default.
         bcrypt_rounds=_int(env, "BCRYPT_ROUNDS", 12, 4, 15),
+        mail_delivery=_choice(env, "MAIL_DELIVERY", ("background", "cron"), "background"),
     )
 
 

@@ -13,6 +13,7 @@ the subject, the rest the body, rendered in the recipient's language.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 import threading
@@ -27,9 +28,10 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.access import Actor, require_owner
 from core.clock import now
 from core.config import Settings, get_settings
-from core.db import after_commit, unit_of_work
+from core.db import after_commit, reading, unit_of_work
 from core.i18n import normalise
 from core.models import MailOutbox
 
@@ -81,7 +83,8 @@ def queue(
 def kick() -> None:
     """Deliver in the background right after commit, so the user's action never waits on
     (or fails because of) the mail server. Whatever fails stays queued for the next try."""
-    if not get_settings().smtp_host:
+    settings = get_settings()
+    if not settings.smtp_host or settings.mail_delivery != "background":
         return
     threading.Thread(target=_deliver_quietly, name="mail-kick", daemon=True).start()
 
@@ -177,3 +180,23 @@ def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:
             .where(MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than)
             .values(status="queued")
         ).rowcount
+
+
+_LINK_TOKEN = re.compile(r"([?&](?:reset|verify)=)[A-Za-z0-9_\-]+")
+
+
+def outbox(actor: Actor, status: str | None = None, limit: int = 100) -> list[MailOutbox]:
+    """The owner's view of outgoing mail, newest first.
+
+    Without SMTP (the ``make run`` default) this is how messages reach anyone, so queued
+    ones are shown whole; in delivered ones the single-use link tokens are masked."""
+    require_owner(actor)
+    with reading() as s:
+        stmt = select(MailOutbox).order_by(MailOutbox.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(MailOutbox.status == status)
+        rows = list(s.scalars(stmt).all())
+    for row in rows:
+        if row.status == "sent":
+            row.body_text = _LINK_TOKEN.sub(r"\1…", row.body_text)
+    return rows

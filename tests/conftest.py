@@ -21,6 +21,8 @@ os.environ["ANFITRION_DATA_DIR"] = str(_DATA)
 os.environ.setdefault("DATABASE_URL", f"sqlite:///{_DATA / 'test.db'}")
 os.environ["PUBLIC_URL"] = "http://127.0.0.1:8501"
 os.environ["BCRYPT_ROUNDS"] = "4"  # fast hashes in tests; production keeps 12
+os.environ["STREAMLIT_CLIENT_SHOW_ERROR_DETAILS"] = "full"  # tracebacks in test failures
+os.environ["MAIL_DELIVERY"] = "cron"  # tests deliver explicitly; one test covers background
 for var in ("SMTP_HOST", "COOKIE_KEY", "SECRET_KEY", "BUSINESS_TZ", "DEFAULT_LANGUAGE"):
     os.environ.pop(var, None)
 if str(ROOT) not in sys.path:
@@ -44,8 +46,48 @@ def _engine_params() -> list:
     return params
 
 
+_private_pg: dict[str, str] = {}
+
+
+def _private_postgres(url: str) -> str:
+    """A database of this test process's own beside ``url``'s, so two test runs on one
+    server (a developer's and a helper's, say) never drop each other's tables."""
+    if url not in _private_pg:
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        base = make_url(config.load({**os.environ, "DATABASE_URL": url}).database_url)
+        name = f"{base.database}_w{os.getpid()}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        _private_pg[url] = base.set(database=name).render_as_string(hide_password=False)
+    return _private_pg[url]
+
+
+def _drop_private_databases() -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    db.dispose_all()
+    for private in _private_pg.values():
+        target = make_url(private)
+        admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{target.database}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    _drop_private_databases()
+
+
 def use_database(url: str) -> str:
     """Point the process (core.config, core.db) at ``url``, migrated and emptied."""
+    if url.startswith("postgres"):
+        url = _private_postgres(url)
     settings = config.load({**os.environ, "DATABASE_URL": url})
     os.environ["DATABASE_URL"] = url
     config.get_settings.cache_clear()
@@ -97,6 +139,22 @@ def personas(database) -> Personas:
 @pytest.fixture
 def page_personas(sqlite_database) -> Personas:
     return build_personas()
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server (aiosmtpd) on loopback, configured as the app's mail server."""
+    from tests.fakes.smtp import FakeSmtp
+
+    server = FakeSmtp().start()
+    monkeypatch.setenv("SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("SMTP_PORT", str(server.port))
+    monkeypatch.setenv("SMTP_SECURITY", "none")
+    config.get_settings.cache_clear()
+    yield server
+    server.stop()
+    monkeypatch.delenv("SMTP_HOST")
+    config.get_settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)

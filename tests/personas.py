@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core import accounts
+from core import accounts, vault
 from core.access import Actor
 from core.clock import now
 from core.db import unit_of_work
@@ -27,6 +27,7 @@ from core.models import (
 )
 
 PASSWORD = "Clave-segura-2026"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # staff and owner have 2FA, as required
 TODAY = date(2026, 11, 26)
 
 
@@ -75,6 +76,11 @@ def build_personas() -> Personas:
             language="en",
             at=at,
         )
+        for desk_user in (owner, staff):
+            desk_user.totp_secret = vault.encrypt(TOTP_SECRET)
+            desk_user.totp_enabled_at = at
+        for user in (owner, staff, a, b):
+            user.verified_at = at
         product = Product(name="Básico", whm_package="basico")
         server = Server(name="sandbox", hostname="127.0.0.1", port=2087, scheme="http")
         dept = Department(name="Soporte", staff_ids=[staff.id])

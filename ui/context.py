@@ -39,6 +39,10 @@ def guard(page: str) -> Actor:
     if actor is None or not can_open_page(actor, page):
         st.error(tr("error.page_not_allowed"))
         st.stop()
+    if page != "account" and st.session_state.get("anfitrion_needs_2fa_setup"):
+        # Staff and the owner reach no desk page before two-factor authentication is on.
+        st.error(tr("2fa.setup_required"))
+        st.stop()
     return actor
 
 

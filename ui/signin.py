@@ -6,18 +6,28 @@ first run makes reloads and deep links land on the default page (P1).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
 import jwt
 import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
-from core import accounts
+from core import accounts, twofactor
 from core.clock import now
 from core.config import Settings
 from core.db import read_session, unit_of_work
 from ui.context import ACTOR_KEY, tr
+from ui.public import forgot_form, handle_verify_link, register_form, reset_form
 
 AUTH_AT = "anfitrion_signed_in_at"
+COOKIE_EXP = "anfitrion_cookie_exp"  # expiry of this session's auth cookie (binds the 2FA mark)
+TWO_FA_OK = "anfitrion_2fa_ok"
+TWO_FA_COOKIE = "anfitrion_2fa"
+NEEDS_2FA_SETUP = "anfitrion_needs_2fa_setup"
+VERIFIED = "anfitrion_verified"
 
 
 def _cookie_token(settings: Settings) -> dict | None:
@@ -40,7 +50,7 @@ def _cookie_token(settings: Settings) -> dict | None:
 def _end_session(auth: stauth.Authenticate | None, message_key: str | None) -> None:
     if auth is not None and st.session_state.get("authentication_status"):
         auth.logout(location="unrendered")
-    for key in (ACTOR_KEY, AUTH_AT, "authentication_status", "username"):
+    for key in (ACTOR_KEY, AUTH_AT, COOKIE_EXP, TWO_FA_OK, "authentication_status", "username"):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True  # the library must not re-login from a stale cookie
     if message_key:
@@ -51,7 +61,11 @@ def gate(settings: Settings):
     """Return the signed-in Actor, or render the sign-in form and return None."""
     at = now()
     state = st.session_state
+    handle_verify_link()
     signed_in_as = state.get("username") if state.get("authentication_status") else None
+    if signed_in_as is None and st.query_params.get("reset"):
+        reset_form(st.query_params["reset"])
+        return None
     cookie = None
     if signed_in_as is None and not state.get("logout"):
         cookie = _cookie_token(settings)
@@ -93,7 +107,12 @@ def gate(settings: Settings):
         if not state.get("authentication_status"):
             if state.get("authentication_status") is False:
                 st.error(tr("signin.wrong"))
+            forgot_form()
+            register_form()
             return None
+        state[COOKIE_EXP] = (
+            cookie["exp_date"] if cookie else auth.cookie_controller.cookie_model.exp_date
+        )
 
     email = state.get("username")
     signed_in_at = state.get(AUTH_AT)
@@ -105,9 +124,62 @@ def gate(settings: Settings):
     if check.actor is None:
         _end_session(auth, "signin.session_ended")
         st.rerun()
-    state[ACTOR_KEY] = check.actor
     state["anfitrion_auth"] = auth
+    if check.totp_enabled and not state.get(TWO_FA_OK):
+        if _trusted_device(settings, email, state.get(COOKIE_EXP)):
+            state[TWO_FA_OK] = True
+        elif signed_in_as is None and cookie is None:
+            # The password was just accepted in this run, under the still-drawn sign-in form:
+            # start over so the code form stands alone. (At worst the browser misses the
+            # remember-me cookie and asks for the password again next visit.)
+            st.rerun()
+        elif not _second_factor(settings, auth, check.actor, email, at):
+            return None
+    state[NEEDS_2FA_SETUP] = not check.totp_enabled and twofactor.required_for(check.actor.role)
+    state[VERIFIED] = check.verified
+    state[ACTOR_KEY] = check.actor
     return check.actor
+
+
+def _two_fa_mark(settings: Settings, email: str, cookie_exp) -> str:
+    """Binds "this browser passed 2FA" to one auth cookie: a new sign-in needs a new code."""
+    message = f"{email}|{cookie_exp}".encode()
+    return hmac.new(settings.secret_key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def _trusted_device(settings: Settings, email: str, cookie_exp) -> bool:
+    if cookie_exp is None:
+        return False
+    try:
+        mark = st.context.cookies.get(TWO_FA_COOKIE)
+    except Exception:  # noqa: BLE001 - no browser context (AppTest)
+        return False
+    expected = _two_fa_mark(settings, email, cookie_exp)
+    return isinstance(mark, str) and hmac.compare_digest(mark, expected)
+
+
+def _second_factor(settings: Settings, auth, actor, email: str, at) -> bool:
+    """Ask for the TOTP (or a recovery) code; True once it is right."""
+    st.title(tr("2fa.title"))
+    st.caption(tr("2fa.prompt"))
+    with st.form("two_factor", clear_on_submit=True):
+        code = st.text_input(tr("2fa.code"), max_chars=20)
+        submitted = st.form_submit_button(tr("2fa.submit"))
+    if not submitted:
+        return False
+    if not twofactor.check(actor.user_id, code, at):
+        st.error(tr("error.2fa_code_wrong"))
+        return False
+    st.session_state[TWO_FA_OK] = True
+    cookie_exp = st.session_state.get(COOKIE_EXP)
+    if cookie_exp is not None:
+        auth.cookie_controller.cookie_model.cookie_manager.set(
+            TWO_FA_COOKIE,
+            _two_fa_mark(settings, email, cookie_exp),
+            expires_at=datetime.fromtimestamp(cookie_exp, UTC).replace(tzinfo=None),
+            key="anfitrion_2fa_set",
+        )
+    return True
 
 
 def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days: int) -> None:

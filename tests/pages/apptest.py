@@ -20,6 +20,7 @@ def app_as(persona: Persona | None, page: str | None = None, **query: str) -> Ap
         at.session_state["authentication_status"] = True
         at.session_state["username"] = persona.email
         at.session_state["anfitrion_signed_in_at"] = now()
+        at.session_state["anfitrion_2fa_ok"] = True  # staff personas passed their second factor
     for key, value in query.items():
         at.query_params[key] = value
     at.run()
@@ -68,3 +69,22 @@ def signed_in(at: AppTest) -> bool:
     return "authentication_status" in at.session_state and bool(
         at.session_state["authentication_status"]
     )
+
+
+def click(at: AppTest, label: str) -> AppTest:
+    """Click the (form submit) button with this label and run."""
+    matches = [b for b in at.button if b.label == label]
+    assert matches, f"no button {label!r}; have {[b.label for b in at.button]}"
+    return matches[0].click().run()
+
+
+def page_alone(persona: Persona, page: str) -> AppTest:
+    """Run one page file by itself with ``persona`` in session state, as if reached by a link
+    that bypassed the navigation: what its own role guard shows is all there is."""
+    from core.accounts import actor_from_user, user_by_email
+    from core.db import read_session
+
+    at = AppTest.from_file(str(Path(ENTRY).parent / "pages" / f"{page}.py"), default_timeout=30)
+    with read_session() as session:
+        at.session_state["anfitrion_actor"] = actor_from_user(user_by_email(session, persona.email))
+    return at.run()

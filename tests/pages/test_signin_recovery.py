@@ -1,0 +1,97 @@
+"""Signed-out flows on the sign-in page: forgot password, the reset link, verification
+links, and the second factor for staff."""
+
+import pyotp
+import pytest
+from sqlalchemy import select, update
+
+from core import tokens, twofactor
+from core.accounts import user_by_email, verify_password
+from core.clock import now
+from core.db import read_session, unit_of_work
+from core.models import MailOutbox, User
+from tests.pages.apptest import app_as, click, run_entry, texts
+from tests.personas import TOTP_SECRET
+
+
+def _outbox():
+    with read_session() as s:
+        return s.scalars(select(MailOutbox.to_addr)).all()
+
+
+def _forgot(email):
+    at = app_as(None)
+    at.text_input(key="forgot_email").input(email)
+    click(at, "Enviarme un enlace")
+    return at
+
+
+def test_known_and_unknown_addresses_get_the_same_reply(page_personas):
+    known, unknown = _forgot("a@test.ec"), _forgot("nadie@test.ec")
+    assert [s.value for s in known.success] == [s.value for s in unknown.success]
+    assert known.success and _outbox() == ["a@test.ec"]  # no mail for the unknown one
+
+
+def test_a_reset_link_opens_the_set_password_form_and_works_once(page_personas):
+    with unit_of_work() as s:
+        raw = tokens.issue(s, user_by_email(s, "a@test.ec"), "reset", now())
+    at = app_as(None, reset=raw)
+    assert "Elija una nueva contraseña" in texts(at)
+    at.text_input[0].input("Desde-el-enlace-26")
+    at.text_input[1].input("Desde-el-enlace-26")
+    click(at, "Guardar la nueva contraseña")
+    with read_session() as s:
+        assert verify_password("Desde-el-enlace-26", user_by_email(s, "a@test.ec").password_hash)
+    again = app_as(None, reset=raw)
+    assert "El enlace no es válido o ya fue usado. Solicite uno nuevo." in [
+        e.value for e in again.error
+    ]
+
+
+def test_the_banner_asks_for_verification_until_the_link_is_followed(page_personas):
+    with unit_of_work() as s:
+        s.execute(update(User).where(User.email == "a@test.ec").values(verified_at=None))
+        raw = tokens.issue(s, user_by_email(s, "a@test.ec"), "verify", now(), email="a@test.ec")
+    at = app_as(page_personas.client_a)
+    assert any("aún no está verificado" in w.value for w in at.warning)
+    at.query_params["verify"] = raw
+    run_entry(at)
+    assert not any("aún no está verificado" in w.value for w in at.warning)
+    assert "Su correo electrónico fue verificado. ¡Gracias!" in [s.value for s in at.success]
+
+
+def test_staff_without_two_factor_reach_only_their_account_page(page_personas):
+    twofactor.reset_for(page_personas.owner.actor, page_personas.staff.actor.user_id, now())
+    from datetime import timedelta
+
+    at = app_as(page_personas.staff)  # signed in after the reset
+    with unit_of_work() as s:
+        s.execute(
+            update(User)
+            .where(User.email == "staff@test.ec")
+            .values(sessions_valid_after=now() - timedelta(minutes=1))
+        )
+    run_entry(at)
+    assert any("active la verificación en dos pasos" in w.value for w in at.warning)
+    with pytest.raises(ValueError, match="Known pages: \\['/.*/pages/account.py'\\]"):
+        at.switch_page("pages/home.py")  # the only page in this session's navigation
+
+
+def _password_step(email, password):
+    at = app_as(None)
+    at.text_input[0].input(email)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    return at
+
+
+def test_staff_sign_in_asks_for_the_code_and_refuses_a_wrong_one(page_personas):
+    at = _password_step("staff@test.ec", page_personas.password)
+    assert "Verificación en dos pasos" in texts(at)
+    assert "Tickets abiertos" not in texts(at)
+    at.text_input[0].input("123456" if pyotp.TOTP(TOTP_SECRET).now() != "123456" else "654321")
+    click(at, "Verificar")
+    assert "El código no es correcto." in [e.value for e in at.error]
+    at.text_input[0].input(pyotp.TOTP(TOTP_SECRET).now())
+    click(at, "Verificar")
+    assert "Panel de control" in texts(at)
