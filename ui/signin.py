@@ -88,6 +88,9 @@ def gate(settings: Settings):
         auto_hash=False,
         login_sleep_time=0,
     )
+    # The code form of a second factor goes above the sign-in form when the password was
+    # accepted in this very run: rerunning instead would lose the cookie being set (P5).
+    top = st.container()
     if signed_in_as is None:
         notice = state.pop("anfitrion_notice", None)
         if notice:
@@ -128,12 +131,7 @@ def gate(settings: Settings):
     if check.totp_enabled and not state.get(TWO_FA_OK):
         if _trusted_device(settings, email, state.get(COOKIE_EXP)):
             state[TWO_FA_OK] = True
-        elif signed_in_as is None and cookie is None:
-            # The password was just accepted in this run, under the still-drawn sign-in form:
-            # start over so the code form stands alone. (At worst the browser misses the
-            # remember-me cookie and asks for the password again next visit.)
-            st.rerun()
-        elif not _second_factor(settings, auth, check.actor, email, at):
+        elif not _second_factor(settings, auth, check.actor, email, at, top):
             return None
     state[NEEDS_2FA_SETUP] = not check.totp_enabled and twofactor.required_for(check.actor.role)
     state[VERIFIED] = check.verified
@@ -158,17 +156,17 @@ def _trusted_device(settings: Settings, email: str, cookie_exp) -> bool:
     return isinstance(mark, str) and hmac.compare_digest(mark, expected)
 
 
-def _second_factor(settings: Settings, auth, actor, email: str, at) -> bool:
+def _second_factor(settings: Settings, auth, actor, email: str, at, where) -> bool:
     """Ask for the TOTP (or a recovery) code; True once it is right."""
-    st.title(tr("2fa.title"))
-    st.caption(tr("2fa.prompt"))
-    with st.form("two_factor", clear_on_submit=True):
+    where.title(tr("2fa.title"))
+    where.caption(tr("2fa.prompt"))
+    with where.form("two_factor", clear_on_submit=True):
         code = st.text_input(tr("2fa.code"), max_chars=20)
         submitted = st.form_submit_button(tr("2fa.submit"))
     if not submitted:
         return False
     if not twofactor.check(actor.user_id, code, at):
-        st.error(tr("error.2fa_code_wrong"))
+        where.error(tr("error.2fa_code_wrong"))
         return False
     st.session_state[TWO_FA_OK] = True
     cookie_exp = st.session_state.get(COOKIE_EXP)

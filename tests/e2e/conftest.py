@@ -125,7 +125,7 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     )
 
 
-def sign_in(page, base: str, email: str, password: str) -> None:
+def sign_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
     page.goto(base)
     wait_for_app(page)
     # The cookie component answers after the first run and triggers a rerun that redraws
@@ -135,6 +135,13 @@ def sign_in(page, base: str, email: str, password: str) -> None:
     page.get_by_role("textbox", name="Correo electrónico").fill(email)
     page.get_by_role("textbox", name="Contraseña").fill(password)
     page.get_by_role("button", name="Ingresar").click()
+    if totp_secret:
+        import pyotp
+
+        page.get_by_role("heading", name="Verificación en dos pasos").wait_for(timeout=30_000)
+        wait_for_app(page)
+        page.get_by_role("textbox", name="Código").fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("button", name="Verificar").click()
     try:
         page.get_by_test_id("stSidebarNav").wait_for(timeout=30_000)
     except Exception:
