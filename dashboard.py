@@ -12,13 +12,14 @@ from pathlib import Path
 import streamlit as st
 
 from core import accounts, i18n, recovery
-from core.access import pages_for
+from core.access import PAGES_BY_ROLE, pages_for
 from core.clock import now
 from core.config import ConfigError, get_settings
 from ui.context import lang, tr
 from ui.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
+ALL_PAGES = sorted({stem for stems in PAGES_BY_ROLE.values() for stem in stems})
 PAGE_ICONS = {
     "home": ":material/home:",
     "services": ":material/dns:",
@@ -34,8 +35,15 @@ PAGE_ICONS = {
 }
 
 
-def _signin_page() -> None:
-    """The form itself is drawn by the gate above; this page only holds the URL."""
+def _signin_page_for(stem: str):
+    """A stand-in for ``stem`` while signed out: the gate above draws the form, and the URL
+    (``/billing?invoice=7``) stays as asked, so after sign-in the real page opens there."""
+
+    def page() -> None:
+        return None
+
+    page.__name__ = f"signin_{stem}"
+    return page
 
 
 st.set_page_config(page_title="Anfitrión", page_icon=":material/dns:", layout="wide")
@@ -59,7 +67,18 @@ if actor is None:
         if choice != lang():
             st.session_state["anfitrion_lang"] = choice
             st.rerun()
-    st.navigation([st.Page(_signin_page, title=tr("signin.title"))], position="hidden")
+    st.navigation(
+        [
+            st.Page(
+                _signin_page_for(stem),
+                title=tr("signin.title"),
+                url_path=stem,
+                default=stem == "home",
+            )
+            for stem in ALL_PAGES
+        ],
+        position="hidden",
+    )
     st.stop()
 
 # A page file that a later release adds becomes reachable once it exists on disk.

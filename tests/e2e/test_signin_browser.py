@@ -68,3 +68,20 @@ def test_owner_and_client_see_different_navigation(live_app, browser, shot):
     page.get_by_role("heading", name="Panel de control").wait_for()
     assert "Área de cliente" not in page.inner_text("[data-testid='stMain']")
     context.close()
+
+
+def test_a_deep_link_opened_signed_out_lands_there_after_sign_in(live_app, browser, shot):
+    base, personas = live_app
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(f"{base}/account")
+    wait_for_app(page)
+    page.wait_for_timeout(1500)
+    wait_for_app(page)
+    page.get_by_role("textbox", name="Correo electrónico").fill(personas.client_a.email)
+    page.get_by_role("textbox", name="Contraseña").fill(personas.password)
+    page.get_by_role("button", name="Ingresar").click()
+    page.get_by_role("heading", name="Mi cuenta").wait_for(timeout=30_000)
+    assert page.url.endswith("/account")
+    shot(page, "deep-link-after-sign-in")
+    context.close()

@@ -22,7 +22,7 @@ def _outbox():
 def _forgot(email):
     at = app_as(None)
     at.text_input(key="forgot_email").input(email)
-    click(at, "Enviarme un enlace")
+    click(at, "Enviarme un enlace", entry=True)
     return at
 
 
@@ -39,7 +39,7 @@ def test_a_reset_link_opens_the_set_password_form_and_works_once(page_personas):
     assert "Elija una nueva contraseña" in texts(at)
     at.text_input[0].input("Desde-el-enlace-26")
     at.text_input[1].input("Desde-el-enlace-26")
-    click(at, "Guardar la nueva contraseña")
+    click(at, "Guardar la nueva contraseña", entry=True)
     with read_session() as s:
         assert verify_password("Desde-el-enlace-26", user_by_email(s, "a@test.ec").password_hash)
     again = app_as(None, reset=raw)
@@ -81,8 +81,8 @@ def _password_step(email, password):
     at = app_as(None)
     at.text_input[0].input(email)
     at.text_input[1].input(password)
-    at.button[0].click().run()
-    return at
+    at.button[0].click()
+    return run_entry(at)
 
 
 def test_staff_sign_in_asks_for_the_code_and_refuses_a_wrong_one(page_personas):
@@ -90,8 +90,8 @@ def test_staff_sign_in_asks_for_the_code_and_refuses_a_wrong_one(page_personas):
     assert "Verificación en dos pasos" in texts(at)
     assert "Tickets abiertos" not in texts(at)
     at.text_input[0].input("123456" if pyotp.TOTP(TOTP_SECRET).now() != "123456" else "654321")
-    click(at, "Verificar")
+    click(at, "Verificar", entry=True)
     assert "El código no es correcto." in [e.value for e in at.error]
     at.text_input[0].input(pyotp.TOTP(TOTP_SECRET).now())
-    click(at, "Verificar")
+    click(at, "Verificar", entry=True)
     assert "Panel de control" in texts(at)

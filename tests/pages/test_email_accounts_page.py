@@ -1,0 +1,183 @@
+"""E-mail accounts page ("email_accounts"), per role, against the faithful fake WHM."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from core import panel, vault
+from core.db import read_session, unit_of_work
+from core.models import AuditEntry, Server
+from tests.fakes.whm_server import FakeWhm, _check
+from tests.pages.apptest import app_as, texts
+from ui.context import ACTOR_KEY
+
+ROOT = Path(__file__).resolve().parents[2]
+
+FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
+PASSWORD = "Correo-Seguro-2026!"
+
+
+@pytest.fixture(scope="module")
+def whm() -> Iterator[FakeWhm]:
+    with FakeWhm() as fake:
+        yield fake
+
+
+def point_server(port: int, token: str) -> None:
+    with unit_of_work() as s:
+        for server in s.scalars(select(Server)):
+            server.port, server.token_encrypted, server.token_env = port, vault.encrypt(token), None
+
+
+def dead_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
+    whm.reset()
+    whm.add_account("clienta", "cliente-a.ec", "basico")
+    whm.add_account("clientb", "cliente-b.ec", "basico")
+    whm.add_mailbox("clienta", "ventas", quota_mb=500)
+    whm.add_mailbox("clientb", "info", quota_mb=500)
+    point_server(whm.port, whm.token)
+    panel.configure(**FAST)
+    yield whm
+    whm.clear_faults()
+    panel.configure()
+
+
+def mailbox_audits() -> list[str]:
+    with read_session() as s:
+        return list(
+            s.scalars(
+                select(AuditEntry.action)
+                .where(AuditEntry.action.like("mailbox.%"))
+                .order_by(AuditEntry.id)
+            )
+        )
+
+
+def test_client_sees_own_mailboxes_with_usage(fake, page_personas):
+    at = app_as(page_personas.client_a, "email_accounts")
+    assert not at.exception
+    shown = texts(at)
+    assert "ventas@cliente-a.ec" in shown and "500 MB" in shown
+    assert "info@cliente-b.ec" not in shown and "cliente-b.ec" not in shown
+    assert "1 de 10 cuentas de correo usadas" in shown
+    assert at.selectbox(key="mail_service").options == ["cliente-a.ec"]
+
+
+def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "email_accounts", service=str(a.service_id))
+    at.text_input(key="mail_new_local").input("info")
+    at.text_input(key="mail_new_password").input(PASSWORD)
+    at.number_input(key="mail_new_quota").set_value(250)
+    at.button(key="mail_create_submit").click().run()
+    assert not at.exception
+    assert "Cuenta de correo info@cliente-a.ec creada." in [s.value for s in at.success]
+    stored = fake.accounts["clienta"]["mailboxes"]["info@cliente-a.ec"]
+    assert stored["quota_mb"] == 250 and "info@cliente-a.ec" in texts(at)
+
+    at.selectbox(key="mail_pw_address").select("info@cliente-a.ec")
+    at.text_input(key="mail_pw_new").input(PASSWORD + "x")
+    at.text_input(key="mail_pw_repeat").input(PASSWORD + "y")
+    at.button(key="mail_pw_submit").click().run()
+    assert "Las contraseñas no coinciden." in [e.value for e in at.error]
+    at.selectbox(key="mail_pw_address").select("info@cliente-a.ec")
+    at.text_input(key="mail_pw_new").input(PASSWORD + "x")
+    at.text_input(key="mail_pw_repeat").input(PASSWORD + "x")
+    at.button(key="mail_pw_submit").click().run()
+    assert _check(PASSWORD + "x", stored["password_hash"])
+
+    at.selectbox(key="mail_quota_address").select("info@cliente-a.ec")
+    at.number_input(key="mail_quota_value").set_value(900)
+    at.button(key="mail_quota_submit").click().run()
+    assert stored["quota_mb"] == 900
+
+    at.selectbox(key="mail_delete_address").select("info@cliente-a.ec").run()
+    assert at.button(key="mail_delete").disabled  # not without the confirmation
+    at.checkbox(key="mail_delete_ok").check().run()
+    at.button(key="mail_delete").click().run()
+    assert not at.exception
+    assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
+    assert "info@cliente-a.ec" not in texts(at).replace("Cuenta de correo info@", "")
+    assert mailbox_audits() == [
+        "mailbox.created",
+        "mailbox.password_changed",
+        "mailbox.quota_changed",
+        "mailbox.deleted",
+    ]
+
+
+def test_duplicate_and_weak_passwords_get_clear_messages(fake, page_personas):
+    at = app_as(page_personas.client_a, "email_accounts")
+    at.text_input(key="mail_new_local").input("ventas")
+    at.text_input(key="mail_new_password").input(PASSWORD)
+    at.button(key="mail_create_submit").click().run()
+    assert "La cuenta de correo ventas@cliente-a.ec ya existe." in [e.value for e in at.error]
+    at.text_input(key="mail_new_local").input("nueva")
+    at.text_input(key="mail_new_password").input("clave123")
+    at.button(key="mail_create_submit").click().run()
+    assert any("La contraseña es débil" in e.value for e in at.error)
+    assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
+
+
+def test_client_b_sees_nothing_of_client_a(fake, page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    fake.log.clear()
+    at = app_as(b, "email_accounts", service=str(a.service_id))
+    assert not at.exception
+    shown = texts(at)
+    assert "Not found." in shown
+    assert "cliente-a.ec" not in shown and "ventas@" not in shown
+    assert not at.text_input and not at.button and not at.selectbox
+    assert fake.log == []  # nothing of A was asked of the panel
+    at = app_as(b, "email_accounts")  # their own service, in English
+    shown = texts(at)
+    assert "info@cliente-b.ec" in shown and "ventas@cliente-a.ec" not in shown
+
+
+def test_panel_unreachable_shows_a_clear_message(fake, page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "email_accounts")
+    point_server(dead_port(), fake.token)
+    at.text_input(key="mail_new_local").input("info")
+    at.text_input(key="mail_new_password").input(PASSWORD)
+    at.button(key="mail_create_submit").click().run()
+    assert not at.exception
+    assert any("No se cambió nada" in e.value for e in at.error)
+    assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
+    assert mailbox_audits() == []
+    at = app_as(a, "email_accounts")  # the page itself says the panel is unreachable
+    assert any("No se cambió nada" in e.value for e in at.error)
+    assert not at.text_input
+
+
+def test_owner_picks_any_service(fake, page_personas):
+    at = app_as(page_personas.owner, "email_accounts")
+    assert not at.exception
+    assert len(at.selectbox(key="mail_service").options) == 2
+    at.text_input(key="mail_search").input("cliente-b").run()
+    assert "info@cliente-b.ec" in texts(at)
+
+
+def test_staff_has_no_email_accounts_page(fake, page_personas):
+    # Not in the staff navigation; reached directly, the page's own guard stops it.
+    at = AppTest.from_file(str(ROOT / "pages" / "email_accounts.py"), default_timeout=30)
+    at.session_state[ACTOR_KEY] = page_personas.staff.actor
+    at.query_params["service"] = str(page_personas.client_a.service_id)
+    at.run()
+    assert not at.exception
+    shown = texts(at)
+    assert "Esta página no está disponible para su cuenta." in shown
+    assert "ventas@cliente-a.ec" not in shown and not at.selectbox
