@@ -55,6 +55,15 @@ except ConfigError as exc:
     st.stop()
 
 actor = gate(settings)
+
+
+def page_title(stem: str) -> str:
+    """Clients read "My services"; the desk reads "Services" (every client's)."""
+    if actor is not None and not actor.is_client and i18n.has(f"page_desk.{stem}"):
+        return tr(f"page_desk.{stem}")
+    return tr(f"page.{stem}")
+
+
 if actor is None:
     with st.sidebar:
         choice = st.selectbox(
@@ -90,7 +99,7 @@ if st.session_state.get(NEEDS_2FA_SETUP):
 pages = [
     st.Page(
         PAGES_DIR / f"{stem}.py",
-        title=tr(f"page.{stem}"),
+        title=page_title(stem),
         icon=PAGE_ICONS[stem],
         url_path=stem,
         default=stem == "home",

@@ -38,6 +38,10 @@ def catalog(lang: str) -> dict[str, str]:
     return merged
 
 
+def has(key: str) -> bool:
+    return key in catalog(DEFAULT)
+
+
 def normalise(lang: str | None) -> str:
     return lang if lang in LANGUAGES else DEFAULT
 
