@@ -5,54 +5,20 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from core import mailboxes, panel, vault
+from core import mailboxes, panel
 from core.access import Actor
 from core.db import read_session, unit_of_work
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
-from core.models import AuditEntry, Product, Server, Service
+from core.models import AuditEntry, Product, Service
 from tests.fakes.whm_server import FakeWhm, _check
+from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
-FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
 PASSWORD = "Correo-Seguro-2026!"
-
-
-@pytest.fixture(scope="module")
-def whm() -> Iterator[FakeWhm]:
-    with FakeWhm() as fake:
-        yield fake
-
-
-def point_server(port: int, token: str) -> None:
-    with unit_of_work() as s:
-        for server in s.scalars(select(Server)):
-            server.port, server.token_encrypted, server.token_env = port, vault.encrypt(token), None
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def fake(whm: FakeWhm, personas) -> Iterator[FakeWhm]:
-    whm.reset()
-    whm.min_strength = 65
-    whm.add_account("clienta", "cliente-a.ec", "basico")
-    whm.add_account("clientb", "cliente-b.ec", "basico")
-    whm.add_mailbox("clienta", "ventas", quota_mb=500)
-    whm.add_mailbox("clientb", "info", quota_mb=500)
-    point_server(whm.port, whm.token)
-    panel.configure(**FAST)
-    yield whm
-    whm.clear_faults()
-    panel.configure()
 
 
 def mutations(fake: FakeWhm) -> list[dict]:
@@ -75,6 +41,13 @@ def set_plan(**fields) -> None:
 
 def boxes(fake: FakeWhm, user: str) -> set[str]:
     return set(fake.accounts[user]["mailboxes"])
+
+
+@pytest.fixture
+def fake(whm: FakeWhm, personas) -> Iterator[FakeWhm]:
+    yield ready(whm, mailboxes=True)
+    whm.clear_faults()
+    panel.configure()
 
 
 def test_client_lists_own_mailboxes_with_usage(fake, personas):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,43 +25,7 @@ from core.db import read_session, unit_of_work
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.models import AuditEntry, MailOutbox, Product, Server, Service
 from tests.fakes.whm_server import FakeWhm, _check
-
-FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
-
-
-@pytest.fixture(scope="module")
-def whm() -> Iterator[FakeWhm]:
-    with FakeWhm() as fake:
-        yield fake
-
-
-def point_server(port: int, token: str) -> None:
-    with unit_of_work() as s:
-        for server in s.scalars(select(Server)):
-            server.port, server.token_encrypted, server.token_env = port, vault.encrypt(token), None
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def fake(whm: FakeWhm, personas) -> Iterator[FakeWhm]:
-    whm.reset()
-    whm.min_strength, whm.auth_status = 65, 401
-    whm.add_account("clienta", "cliente-a.ec", "basico", contact_email="a@test.ec")
-    whm.add_account("clientb", "cliente-b.ec", "basico", contact_email="b@test.ec")
-    point_server(whm.port, whm.token)
-    panel.configure(**FAST)
-    yield whm
-    whm.clear_faults()
-    panel.configure()
-
-
-def calls(fake: FakeWhm, function: str) -> list[dict]:
-    return [e for e in fake.log if e["function"] == function]
+from tests.panel_fixtures import FAST, calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 
 def service(service_id: int) -> Service:
@@ -119,6 +82,13 @@ def tickets_only_staff() -> Actor:
 
 
 # ------------------------------------------------------------------------- reads
+@pytest.fixture
+def fake(whm: FakeWhm, personas) -> Iterator[FakeWhm]:
+    yield ready(whm)
+    whm.clear_faults()
+    panel.configure()
+
+
 def test_client_lists_only_own_services_with_plan_due_date_and_amount_owed(fake, personas):
     page = services.list_services(personas.client_a.actor)
     assert page.total == 1 and [r.domain for r in page.rows] == ["cliente-a.ec"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,49 +9,17 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import panel, vault
-from core.db import read_session, unit_of_work
-from core.models import AuditEntry, Server
+from core import panel
+from core.db import read_session
+from core.models import AuditEntry
 from tests.fakes.whm_server import FakeWhm, _check
 from tests.pages.apptest import app_as, texts
+from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from ui.context import ACTOR_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
 PASSWORD = "Correo-Seguro-2026!"
-
-
-@pytest.fixture(scope="module")
-def whm() -> Iterator[FakeWhm]:
-    with FakeWhm() as fake:
-        yield fake
-
-
-def point_server(port: int, token: str) -> None:
-    with unit_of_work() as s:
-        for server in s.scalars(select(Server)):
-            server.port, server.token_encrypted, server.token_env = port, vault.encrypt(token), None
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
-    whm.reset()
-    whm.add_account("clienta", "cliente-a.ec", "basico")
-    whm.add_account("clientb", "cliente-b.ec", "basico")
-    whm.add_mailbox("clienta", "ventas", quota_mb=500)
-    whm.add_mailbox("clientb", "info", quota_mb=500)
-    point_server(whm.port, whm.token)
-    panel.configure(**FAST)
-    yield whm
-    whm.clear_faults()
-    panel.configure()
 
 
 def mailbox_audits() -> list[str]:
@@ -64,6 +31,13 @@ def mailbox_audits() -> list[str]:
                 .order_by(AuditEntry.id)
             )
         )
+
+
+@pytest.fixture
+def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
+    yield ready(whm, mailboxes=True)
+    whm.clear_faults()
+    panel.configure()
 
 
 def test_client_sees_own_mailboxes_with_usage(fake, page_personas):

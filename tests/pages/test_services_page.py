@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -11,42 +10,11 @@ from sqlalchemy import select
 from core import accounts, panel, vault
 from core.clock import now
 from core.db import read_session, unit_of_work
-from core.models import AuditEntry, MailOutbox, Server, Service
+from core.models import AuditEntry, MailOutbox, Service
 from tests.fakes.whm_server import FakeWhm, _check
 from tests.pages.apptest import app_as, texts
+from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from tests.personas import Persona
-
-FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
-
-
-@pytest.fixture(scope="module")
-def whm() -> Iterator[FakeWhm]:
-    with FakeWhm() as fake:
-        yield fake
-
-
-def point_server(port: int, token: str) -> None:
-    with unit_of_work() as s:
-        for server in s.scalars(select(Server)):
-            server.port, server.token_encrypted, server.token_env = port, vault.encrypt(token), None
-
-
-def dead_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
-    whm.reset()
-    whm.add_account("clienta", "cliente-a.ec", "basico")
-    whm.add_account("clientb", "cliente-b.ec", "basico")
-    point_server(whm.port, whm.token)
-    panel.configure(**FAST)
-    yield whm
-    whm.clear_faults()
-    panel.configure()
 
 
 def status_of(service_id: int) -> str:
@@ -58,6 +26,13 @@ def panel_audits() -> list[str]:
     with read_session() as s:
         stmt = select(AuditEntry.action).where(AuditEntry.action.like("service.%"))
         return list(s.scalars(stmt))
+
+
+@pytest.fixture
+def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
+    yield ready(whm)
+    whm.clear_faults()
+    panel.configure()
 
 
 def test_client_lists_own_services_only(fake, page_personas):
