@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -210,8 +211,9 @@ def load(
     _channels(session)
 
     clients = _clients(session, rng, logins[2], at)
+    taken: set[str] = set()  # panel usernames handed out so far
     for idx, client in enumerate(clients):
-        for service in _services(session, rng, client, products, server, today, idx):
+        for service in _services(session, rng, client, products, server, today, idx, taken):
             _invoices(session, rng, client, service, today)
     _tickets(session, rng, clients, departments, staff, at)
     session.flush()
@@ -325,11 +327,7 @@ def _clients(session: Session, rng: random.Random, login: DemoLogin, at: datetim
         client = Client(
             name=f"{first} {last}",
             company=business,
-            email=f"{first.lower()}.{last.lower()}{i}@correo.example".replace("á", "a")
-            .replace("é", "e")
-            .replace("í", "i")
-            .replace("ó", "o")
-            .replace("ú", "u"),
+            email=f"{_ascii(first)}.{_ascii(last)}{i}@correo.example",
             phone=f"+5939{rng.randint(80000000, 99999999)}",
             address=f"Av. Principal {100 + i}",
             city=city,
@@ -357,6 +355,12 @@ def _clients(session: Session, rng: random.Random, login: DemoLogin, at: datetim
     return clients
 
 
+def _ascii(text: str) -> str:
+    """Letters and digits only, accents dropped: what a domain or panel username allows."""
+    plain = unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
+    return "".join(ch for ch in plain if ch.isalnum())
+
+
 def _username(domain: str, taken: set[str]) -> str:
     base = "".join(ch for ch in domain.split(".")[0] if ch.isalnum())[:7] or "cuenta"
     if not base[0].isalpha():
@@ -368,10 +372,7 @@ def _username(domain: str, taken: set[str]) -> str:
     return name
 
 
-_TAKEN: set[str] = set()
-
-
-def _services(session, rng, client, products, server, today, idx) -> list[Service]:
+def _services(session, rng, client, products, server, today, idx, taken) -> list[Service]:
     count = 3 if idx == 0 else rng.choice([1, 1, 2, 2, 3])
     # Client A shows a bit of everything; others follow a realistic mix.
     statuses = (
@@ -399,16 +400,15 @@ def _services(session, rng, client, products, server, today, idx) -> list[Servic
             next_due = today - timedelta(days=late)
             anchor = next_due.day
             registered = advance(next_due, cycle, anchor, -rng.randint(1, 2))
-        slug = (client.company or client.name).lower()
-        slug = "".join(ch for ch in slug if ch.isalnum())[:18] or "cliente"
-        domain = f"{slug}{n or ''}.ec" if n else f"{slug}.com.ec"
+        slug = _ascii(client.company or client.name)[:18] or "cliente"
+        domain = (f"{slug}.com.ec", f"{slug}.ec", f"tienda{slug}.ec")[n]
         price = next(p.price for p in product.prices if p.cycle == cycle)
         service = Service(
             client_id=client.id,
             product_id=product.id,
             server_id=server.id,
             domain=domain,
-            panel_username=_username(domain, _TAKEN) if status != "pending" else None,
+            panel_username=_username(domain, taken) if status != "pending" else None,
             status=status,
             billing_cycle=cycle,
             recurring_amount=price,
