@@ -164,7 +164,7 @@ with tab_audit:
                 tr("col.actor"): e.actor_label,
                 tr("col.action"): e.action,
                 tr("col.target"): f"{e.target_type or ''} {e.target_id or ''}".strip(),
-                tr("col.client"): e.client_id or "",
+                tr("col.client"): e.client_id,
                 tr("col.details"): ", ".join(f"{k}={v}" for k, v in (e.details or {}).items()),
             }
             for e in entries

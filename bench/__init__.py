@@ -1,0 +1,1 @@
+"""Scale benchmark: generate a realistic book, measure pages, automation, exports and load."""

@@ -1,0 +1,134 @@
+"""``python -m bench --scale S|M|L [--database-url URL] [--load] --out FILE``
+
+Generates the book into a fresh database (SQLite in data/bench-<scale>.db by default), then
+measures and prints a table and writes the JSON figures. Compare figures within one run: the
+machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TARGETS = {
+    "owner_ms": 150,
+    "staff_ms": 150,
+    "client_ms": 80,
+    "automation_first_s": 30,
+    "automation_rerun_s": 5,
+    "csv_s": 5,
+    "xlsx_s": 60,
+    "peak_rss_mb": 1024,
+    "load_p95_ms": 2000,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--scale", choices=["S", "M", "L"], default="S")
+    parser.add_argument("--database-url")
+    parser.add_argument("--load", action="store_true", help="10 browsers for 60 s")
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
+    args = parser.parse_args(argv)
+
+    data = Path(os.environ.get("ANFITRION_DATA_DIR") or tempfile.mkdtemp(prefix="bench-"))
+    os.environ["ANFITRION_DATA_DIR"] = str(data)
+    url = args.database_url or f"sqlite:///{data / f'bench-{args.scale}.db'}"
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("BCRYPT_ROUNDS", "10")
+    os.environ.setdefault("MAIL_DELIVERY", "cron")
+
+    from core import config, db
+    from core.clock import today
+    from core.migrate import upgrade
+
+    config.get_settings.cache_clear()
+    settings = config.get_settings()
+    engine = db.get_engine(settings.database_url)
+    business_today = today(settings.tz)
+    from bench import book, measure
+
+    started = time.perf_counter()
+    if not (args.reuse and book.counts(engine)["client"] > 0):
+        _empty(engine)
+        upgrade(settings.database_url)
+        book.generate(engine, args.scale, business_today)
+    gen_s = round(time.perf_counter() - started, 1)
+    print(f"book ({args.scale}): {book.counts(engine)} in {gen_s} s", flush=True)
+
+    result = {"scale": args.scale, "generated_s": gen_s}
+    result["pages"] = measure.pages(
+        engine, {"owner": "owner@bench.ec", "staff": "staff@bench.ec", "client": "client@bench.ec"}
+    )
+    result["export"] = measure.exports(engine)
+    result["automation"] = measure.automation(settings.database_url, business_today)
+    if args.load:
+        from bench import load
+
+        result["load"] = load.run(settings.database_url)
+    result["peak_rss_mb"] = measure.peak_rss_mb()
+    _print(result)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
+    return 0
+
+
+def _empty(engine) -> None:
+    from sqlalchemy import text
+
+    from core.models import Base
+
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        else:
+            Base.metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def _mark(value, target) -> str:
+    if value is None:
+        return "n/a"
+    return f"{value} {'ok' if value <= target else 'MISSED (target ' + str(target) + ')'}"
+
+
+def _print(result: dict) -> None:
+    print(f"\nscale {result['scale']}")
+    print(f"{'page':16} {'role':7} {'median ms':>10} {'sql ms':>8}  target")
+    for page, roles in sorted(result["pages"].items()):
+        for role, fig in roles.items():
+            target = TARGETS[f"{role}_ms"]
+            flag = "ok" if fig["median_ms"] <= target else f"MISSED ({target})"
+            print(
+                f"{page:16} {role:7} {fig['median_ms']:>10} {fig['sql_ms']:>8}  {flag}"
+                + (f"  error: {fig['errors'][0][:60]}" if fig.get("errors") else "")
+            )
+    auto = result["automation"]
+    print(
+        f"automation first: {_mark(auto.get('first_s'), TARGETS['automation_first_s'])}"
+        f"   rerun: {_mark(auto.get('rerun_s'), TARGETS['automation_rerun_s'])}"
+        + (f"   error: {auto['error']}" if auto.get("error") else "")
+    )
+    exp = result["export"]
+    print(
+        f"export of {exp['rows']} invoices: csv {_mark(exp['csv_s'], TARGETS['csv_s'])}"
+        f"   xlsx {_mark(exp['xlsx_s'], TARGETS['xlsx_s'])}"
+    )
+    print(f"peak RSS MB: {_mark(result['peak_rss_mb'], TARGETS['peak_rss_mb'])}")
+    if "load" in result:
+        load = result["load"]
+        print(
+            f"load p95 ms: {_mark(load['p95_ms'], TARGETS['load_p95_ms'])}"
+            f"   errors: {load['errors']}"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

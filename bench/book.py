@@ -1,0 +1,339 @@
+"""A realistic book at scale, generated with bulk inserts and a fixed seed.
+
+Scale L is 10,000 clients, 40,000 services, 480,000 invoices (one line each) and 100,000
+tickets with 400,000 messages, spread over four years so aging, churn and income reports
+have history. Three sign-ins exist for measuring: the owner, a staff member and a client
+with a typical history, all with the password in ``PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, insert, select
+
+from core import accounts, vault
+from core.cycles import CYCLE_MONTHS, advance
+from core.db import unit_of_work
+from core.models import (
+    Client,
+    Department,
+    Invoice,
+    InvoiceItem,
+    Payment,
+    Product,
+    ProductPrice,
+    Server,
+    Service,
+    Ticket,
+    TicketMessage,
+    User,
+)
+
+PASSWORD = "Bench-clave-2026"
+SCALES = {
+    "S": {"clients": 250, "services": 1_000, "invoices": 12_000, "tickets": 2_500, "messages": 4},
+    "M": {
+        "clients": 2_500,
+        "services": 10_000,
+        "invoices": 120_000,
+        "tickets": 25_000,
+        "messages": 4,
+    },
+    "L": {
+        "clients": 10_000,
+        "services": 40_000,
+        "invoices": 480_000,
+        "tickets": 100_000,
+        "messages": 4,
+    },
+}
+CHUNK = 5_000
+IVA = Decimal("15")
+
+
+@dataclass(frozen=True)
+class BenchUsers:
+    owner: str
+    staff: str
+    client: str
+    client_id: int
+
+
+def _chunks(rows: list[dict], size: int = CHUNK):
+    for i in range(0, len(rows), size):
+        yield rows[i : i + size]
+
+
+def _bulk(engine: Engine, table, rows: list[dict]) -> None:
+    with engine.begin() as conn:
+        for part in _chunks(rows):
+            conn.execute(insert(table), part)
+
+
+def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUsers:
+    """Fill an empty, migrated database with the book for ``scale``."""
+    size = SCALES[scale]
+    rng = random.Random(seed)
+    at = datetime.combine(today, datetime.min.time())
+    with unit_of_work(engine) as s:
+        owner = accounts.create_user(
+            s, role="owner", email="owner@bench.ec", name="Owner", password=PASSWORD, at=at
+        )
+        staff = accounts.create_user(
+            s,
+            role="staff",
+            email="staff@bench.ec",
+            name="Staff",
+            password=PASSWORD,
+            at=at,
+            permissions=["tickets", "clients", "services", "billing", "reports"],
+        )
+        for user in (owner, staff):
+            user.verified_at = at
+            # Desk users must have a second factor to reach their pages.
+            user.totp_secret = vault.encrypt("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")
+            user.totp_enabled_at = at
+        server = Server(name="bench", hostname="127.0.0.1", port=2087, scheme="http")
+        dept = Department(name="Soporte", staff_ids=[staff.id])
+        s.add_all([server, dept])
+        products = []
+        for i, (name, monthly) in enumerate(
+            (("Básico", "4.50"), ("Estándar", "9.90"), ("Premium", "19.90"))
+        ):
+            product = Product(name=name, whm_package=name.lower()[:7], sort_order=i)
+            s.add(product)
+            s.flush()
+            for cycle, months in CYCLE_MONTHS.items():
+                s.add(
+                    ProductPrice(
+                        product_id=product.id,
+                        cycle=cycle,
+                        price=(Decimal(monthly) * months).quantize(Decimal("0.01")),
+                    )
+                )
+            products.append(product)
+        s.flush()
+        server_id, dept_id = server.id, dept.id
+        product_ids = [p.id for p in products]
+        staff_id = staff.id
+
+    clients = [
+        {
+            "name": f"Cliente {i:05d}",
+            "email": f"cliente{i}@bench.ec",
+            "country": "EC",
+            "tax_id_type": "cedula",
+            "tax_id": f"17{i:08d}",
+            "language": "es",
+            "credit_balance": Decimal("0.00"),
+            "created_at": at - timedelta(days=rng.randint(0, 1400)),
+        }
+        for i in range(size["clients"])
+    ]
+    _bulk(engine, Client.__table__, clients)
+    with engine.connect() as conn:
+        client_ids = list(conn.execute(select(Client.id).order_by(Client.id)).scalars())
+
+    cycles = list(CYCLE_MONTHS)
+    weights = [60, 10, 8, 18, 2, 2]
+    services = []
+    for i in range(size["services"]):
+        cycle = rng.choices(cycles, weights)[0]
+        anchor = rng.randint(1, 31)
+        registered = today - timedelta(days=rng.randint(30, 1400))
+        status = rng.choices(
+            ["active", "suspended", "cancelled", "terminated", "pending"], [80, 4, 6, 8, 2]
+        )[0]
+        next_due = advance(today, cycle, anchor, 0)
+        if next_due < today - timedelta(days=20):
+            next_due = advance(next_due, cycle, anchor)
+        price = Decimal("4.50") * CYCLE_MONTHS[cycle]
+        services.append(
+            {
+                "client_id": client_ids[i % len(client_ids)],
+                "product_id": product_ids[i % 3],
+                "server_id": server_id,
+                "domain": f"sitio{i}.ec",
+                "panel_username": f"u{i:07d}"[:8],
+                "status": status,
+                "billing_cycle": cycle,
+                "recurring_amount": price,
+                "first_payment_amount": price,
+                "anchor_day": anchor,
+                "registration_date": registered,
+                "next_due_date": next_due if status in ("active", "suspended") else None,
+                "suspend_reason": "Overdue on Payment" if status == "suspended" else None,
+                "terminated_on": today - timedelta(days=rng.randint(1, 700))
+                if status == "terminated"
+                else None,
+                "created_at": at,
+            }
+        )
+    _bulk(engine, Service.__table__, services)
+    with engine.connect() as conn:
+        svc = list(conn.execute(select(Service.id, Service.client_id, Service.recurring_amount)))
+
+    _invoices(engine, rng, svc, size["invoices"], today, at)
+    _tickets(engine, rng, svc, size, dept_id, staff_id, today, at)
+
+    sample = client_ids[len(client_ids) // 2]
+    with unit_of_work(engine) as s:
+        client = s.get(Client, sample)
+        user = accounts.create_user(
+            s,
+            role="client",
+            email="client@bench.ec",
+            name=client.name,
+            password=PASSWORD,
+            client=client,
+            at=at,
+        )
+        user.verified_at = at
+    return BenchUsers("owner@bench.ec", "staff@bench.ec", "client@bench.ec", sample)
+
+
+def _invoices(engine, rng, svc, count, today, at) -> None:
+    """Monthly history per service, most paid, some unpaid and overdue, a few cancelled."""
+    per = max(count // len(svc), 1)
+    invoices, items, payments = [], [], []
+    number = 0
+    for _sid, cid, amount in svc:
+        for k in range(per):
+            number += 1
+            due = today - timedelta(days=30 * (per - k - 1) - rng.randint(0, 20))
+            tax = (amount * IVA / 100).quantize(Decimal("0.01"))
+            total = amount + tax
+            roll = rng.random()
+            status = (
+                "paid"
+                if (k < per - 1 or roll < 0.85)
+                else ("cancelled" if roll < 0.88 else "unpaid")
+            )
+            invoices.append(
+                {
+                    "number": f"F{number:07d}",
+                    "client_id": cid,
+                    "issued_on": due - timedelta(days=14),
+                    "due_on": due,
+                    "status": status,
+                    "subtotal": amount,
+                    "tax_total": tax,
+                    "total": total,
+                    "amount_paid": total if status == "paid" else Decimal("0.00"),
+                    "credit_applied": Decimal("0.00"),
+                    "balance": total if status == "unpaid" else Decimal("0.00"),
+                    "late_fee_applied": False,
+                    "paid_at": datetime.combine(due, datetime.min.time())
+                    if status == "paid"
+                    else None,
+                    "created_at": at,
+                }
+            )
+    _bulk(engine, Invoice.__table__, invoices)
+    with engine.connect() as conn:
+        rows = list(
+            conn.execute(
+                select(
+                    Invoice.id,
+                    Invoice.client_id,
+                    Invoice.subtotal,
+                    Invoice.tax_total,
+                    Invoice.total,
+                    Invoice.due_on,
+                    Invoice.status,
+                ).order_by(Invoice.id)
+            )
+        )
+    service_of_client: dict[int, int] = {}
+    for service_id, cid, _amount in svc:
+        service_of_client.setdefault(cid, service_id)
+    for n, (iid, cid, sub, tax, total, due, status) in enumerate(rows):
+        sid = svc[n // per][0] if n // per < len(svc) else service_of_client[cid]
+        items.append(
+            {
+                "invoice_id": iid,
+                "service_id": sid,
+                "kind": "renewal",
+                "period_start": due,
+                "period_end": due + timedelta(days=29),
+                "description": f"Hosting ({due.isoformat()})",
+                "amount": sub,
+                "tax_rate": IVA,
+                "tax_amount": tax,
+            }
+        )
+        if status == "paid":
+            payments.append(
+                {
+                    "client_id": cid,
+                    "invoice_id": iid,
+                    "amount": total,
+                    "method": "transfer",
+                    "reference": f"T{iid}",
+                    "received_on": due,
+                    "created_at": at,
+                }
+            )
+    _bulk(engine, InvoiceItem.__table__, items)
+    _bulk(engine, Payment.__table__, payments)
+
+
+def _tickets(engine, rng, svc, size, dept_id, staff_id, today, at) -> None:
+    statuses = ["open", "answered", "customer_reply", "in_progress", "on_hold", "closed"]
+    tickets = []
+    for i in range(size["tickets"]):
+        sid, cid, _ = svc[rng.randrange(len(svc))]
+        created = at - timedelta(hours=rng.randint(1, 24 * 700))
+        status = rng.choices(statuses, [5, 5, 3, 3, 2, 82])[0]
+        tickets.append(
+            {
+                "number": f"T{i:07d}",
+                "client_id": cid,
+                "department_id": dept_id,
+                "service_id": sid,
+                "subject": f"Consulta {i}",
+                "status": status,
+                "priority": rng.choice(["low", "medium", "high", "urgent"]),
+                "assignee_id": staff_id if rng.random() < 0.6 else None,
+                "sla_due_at": created + timedelta(hours=8),
+                "last_reply_at": created,
+                "closed_at": created + timedelta(hours=30) if status == "closed" else None,
+                "created_at": created,
+            }
+        )
+    _bulk(engine, Ticket.__table__, tickets)
+    with engine.connect() as conn:
+        ticket_rows = list(conn.execute(select(Ticket.id, Ticket.created_at).order_by(Ticket.id)))
+    messages = []
+    for tid, created in ticket_rows:
+        for m in range(size["messages"]):
+            messages.append(
+                {
+                    "ticket_id": tid,
+                    "author_id": staff_id if m % 2 else None,
+                    "body": "Mensaje de prueba " * 5,
+                    "internal": m == 3,
+                    "attachment_ids": [],
+                    "created_at": created + timedelta(hours=m),
+                }
+            )
+        if len(messages) >= 50_000:
+            _bulk(engine, TicketMessage.__table__, messages)
+            messages = []
+    _bulk(engine, TicketMessage.__table__, messages)
+
+
+def counts(engine: Engine) -> dict[str, int]:
+    from sqlalchemy import func
+
+    out = {}
+    with engine.connect() as conn:
+        for model in (Client, Service, Invoice, Ticket, TicketMessage, User):
+            out[model.__tablename__] = conn.execute(
+                select(func.count()).select_from(model)
+            ).scalar_one()
+    return out
