@@ -31,14 +31,23 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+WRITE = "anfitrion_write"
+
+
+def _sqlite_begin(conn: Any) -> None:
+    write = conn.get_execution_options().get(WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
-        # pysqlite's own BEGIN handling defers locking; take the write lock at BEGIN so two
-        # writers serialise instead of failing half-way with "database is locked".
+        # pysqlite's own BEGIN handling defers locking. A unit of work takes the write lock
+        # at BEGIN so two writers serialise instead of failing half-way with "database is
+        # locked"; reads begin deferred, so under WAL they never wait for each other.
         event.listen(engine, "connect", lambda c, r: setattr(c, "isolation_level", None))
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     return engine
@@ -75,7 +84,7 @@ def after_commit(session: Session, hook: Callable[[], None]) -> None:
 def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
     """One transaction: commit on success, roll back on error, then run after-commit hooks."""
     engine = engine or get_engine()
-    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine.execution_options(**{WRITE: True}), expire_on_commit=False)
     with factory() as session:
         with session.begin():
             yield session
