@@ -332,6 +332,11 @@ class Ticket(Base):
     priority: Mapped[str] = mapped_column(String(8), default="medium")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
     sla_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The SLA clock's start (None: created_at; a reopened ticket starts a new clock); the
+    # resolution deadline; whether a deadline was missed. sla_due_at is the next deadline.
+    sla_started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution_due_at: Mapped[datetime | None] = mapped_column(DateTime)
+    breached: Mapped[bool] = mapped_column(Boolean, default=False)
     first_response_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_reply_at: Mapped[datetime] = _created()
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -364,6 +369,8 @@ class SupportChannel(Base):
     label: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(300))
     hours: Mapped[str] = mapped_column(String(100), default="24/7")
+    # kb (knowledge base) is a kind too; hours: core.sla.parse_hours; prefill: WhatsApp text.
+    prefill: Mapped[str | None] = mapped_column(String(300))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -1,0 +1,77 @@
+"""The support page (AppTest on SQLite): the configured channels for every role, with an
+"open now" indicator that is deterministic because one channel is 24/7 and one is closed."""
+
+from __future__ import annotations
+
+from core import support_channels
+from tests.pages.apptest import app_as, texts
+
+
+def _seed(owner) -> None:
+    support_channels.save_channel(
+        owner,
+        kind="whatsapp",
+        label="WhatsApp 24/7 [x](http://x)",
+        target="+593 99 123 4567",
+        prefill="Hola, necesito ayuda",
+        hours="24/7",
+        sort_order=1,
+    )
+    support_channels.save_channel(
+        owner,
+        kind="phone",
+        label="Línea fija",
+        target="+593 4 600 1234",
+        hours="closed",
+        sort_order=2,
+    )
+    support_channels.save_channel(
+        owner,
+        kind="status",
+        label="Estado (oculto)",
+        target="https://estado.hosting.ec",
+        active=False,
+    )
+
+
+def _links(at) -> list[tuple[str, str]]:
+    return [(e.proto.label, e.proto.url) for e in at.get("link_button")]
+
+
+def test_client_sees_channels_with_open_now(page_personas):
+    _seed(page_personas.owner.actor)
+    at = app_as(page_personas.client_a, "support")
+    assert not at.exception
+    shown = texts(at)
+    assert "Soporte 24/7" in shown
+    assert "WhatsApp · WhatsApp 24/7 [x](http://x)" in [t.value for t in at.text]
+    assert "Teléfono · Línea fija" in [t.value for t in at.text]
+    assert "Estado (oculto)" not in shown
+    assert "Horario: 24/7, todos los días" in shown
+    assert "Horario: Sin atención por ahora" in shown
+    badges = [m.value for m in at.markdown if "badge" in m.value]
+    assert len(badges) == 2
+    assert "Abierto ahora" in badges[0] and "Cerrado ahora" in badges[1]
+    assert _links(at) == [
+        ("Escribir por WhatsApp", "https://wa.me/593991234567?text=Hola%2C%20necesito%20ayuda"),
+        ("Llamar", "tel:+59346001234"),
+    ]
+    assert all("[x](http://x)" not in m.value for m in at.markdown)  # the label stays text
+
+
+def test_every_role_reads_the_page_in_its_language(page_personas):
+    _seed(page_personas.owner.actor)
+    at = app_as(page_personas.client_b, "support")
+    assert not at.exception
+    shown = texts(at)
+    assert "Hours: 24/7, every day" in shown and "Open now" in shown and "Closed now" in shown
+    for persona in (page_personas.staff, page_personas.owner):
+        at = app_as(persona, "support")
+        assert not at.exception
+        assert "Línea fija" in texts(at)
+
+
+def test_no_channels_yet(page_personas):
+    at = app_as(page_personas.client_a, "support")
+    assert not at.exception
+    assert "Aún no hay canales de soporte configurados." in texts(at)

@@ -1,0 +1,199 @@
+"""The tickets page per role (AppTest on SQLite): own threads only, literal user text, the
+queue for staff, and the page's actions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from core import tickets
+from core.clock import now
+from core.db import read_session
+from core.models import Ticket, TicketMessage
+from tests.pages.apptest import app_as, click, texts
+from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
+
+XSS_SUBJECT = "<script>alert('asunto')</script>"
+XSS_BODY = "Vea [link](http://x) y <script>alert(1)</script> **negrita**"
+NOTE = "Nota interna: revisar la deuda antes de responder"
+
+
+def _markdown_values(at) -> list[str]:
+    kinds = ("markdown", "caption", "title", "header", "subheader", "info", "success", "warning")
+    return [str(e.value) for kind in kinds for e in getattr(at, kind)]
+
+
+def _text_values(at) -> list[str]:
+    return [str(e.value) for e in at.text] + [str(e.value) for e in at.code]
+
+
+def _status(ticket_id: int) -> str:
+    with read_session() as s:
+        return s.get(Ticket, ticket_id).status
+
+
+def test_client_a_sees_own_tickets_and_thread_not_bs(page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "tickets")
+    assert not at.exception
+    shown = texts(at)
+    assert [tab.label for tab in at.tabs] == ["Mis tickets", "Abrir ticket"]
+    assert "T-A-1" in shown and "Ayuda a" in shown
+    assert "T-B-1" not in shown and "Ayuda b" not in shown and "cliente-b.ec" not in shown
+
+    at = app_as(a, "tickets", ticket=str(a.ticket_id))
+    assert not at.exception
+    assert "Ticket T-A-1" in texts(at)
+    assert "Hola" in _text_values(at) and "Ayuda a" in _text_values(at)
+    assert any(b.label == "Enviar respuesta" for b in at.button)
+    assert not at.metric  # no client context for a client
+
+
+def test_client_b_with_as_ticket_in_the_url_sees_nothing_of_it(page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    for value in (str(a.ticket_id), "abc", "999999", "-1"):
+        at = app_as(b, "tickets", ticket=value)
+        assert not at.exception
+        assert [e.value for e in at.error] == ["Not found."]
+        shown = texts(at)
+        assert "T-A-1" not in shown and "Ayuda a" not in shown and "Hola" not in shown
+        assert not at.text_area and not at.get("download_button")
+
+
+def test_user_text_shows_literally_never_as_markdown_or_html(page_personas):
+    a = page_personas.client_a
+    tid = tickets.open_ticket(
+        a.actor,
+        department_id=_soporte(),
+        subject=XSS_SUBJECT,
+        body=XSS_BODY,
+        service_id=a.service_id,
+        at=now(),
+    )
+    for persona in (a, page_personas.staff):
+        at = app_as(persona, "tickets", ticket=str(tid))
+        assert not at.exception
+        literal = _text_values(at)
+        assert XSS_SUBJECT in literal and XSS_BODY in literal
+        for value in _markdown_values(at):
+            assert "<script>" not in value and "[link](http://x)" not in value
+    # In the lists the subject is a dataframe cell, also literal.
+    at = app_as(page_personas.staff, "tickets")
+    frame = at.dataframe[0].value
+    assert XSS_SUBJECT in frame.to_string()
+    assert all("<script>" not in v for v in _markdown_values(at))
+
+
+def test_staff_sees_the_queue_and_the_client_context(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.staff, "tickets")
+    assert not at.exception
+    shown = texts(at)
+    assert "Cola de tickets" in shown
+    assert "T-A-1" in shown and "T-B-1" in shown
+    assert any(b.label == "Cerrar seleccionados" for b in at.button)
+
+    at = app_as(page_personas.staff, "tickets", ticket=str(a.ticket_id))
+    assert not at.exception
+    shown = texts(at)
+    assert "Servicios y facturas del cliente" in shown
+    assert "cliente-a.ec" in shown and "F-A-1" in shown
+    assert "cliente-b.ec" not in shown and "F-B-1" not in shown
+    assert "Panel no disponible" in shown  # the personas' server has no token
+    labels = {m.label: m.value for m in at.metric}
+    assert labels["Valor pendiente de pago"] == "$11,50"
+
+
+def test_a_note_added_on_the_page_never_shows_to_the_client(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.staff, "tickets", ticket=str(a.ticket_id))
+    at.text_area(key="tickets_reply_body").input(NOTE)
+    click(at, "Agregar nota interna")
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Nota interna agregada."]
+    assert NOTE in _text_values(at)
+    with read_session() as s:
+        note = s.scalars(select(TicketMessage).where(TicketMessage.body == NOTE)).one()
+        assert note.internal
+    assert _status(a.ticket_id) == "open"  # a note changes nothing
+
+    client = app_as(a, "tickets", ticket=str(a.ticket_id))
+    assert NOTE not in texts(client) and "Nota interna" not in texts(client)
+
+
+def test_client_replies_closes_and_reopens(page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "tickets", ticket=str(a.ticket_id))
+    click(at, "Enviar respuesta")  # empty: refused
+    assert [e.value for e in at.error] == ["Escriba un mensaje."]
+    at.text_area(key="tickets_reply_body").input("Sigue fallando.")
+    click(at, "Enviar respuesta")
+    assert [s.value for s in at.success] == ["Respuesta enviada."]
+    assert "Sigue fallando." in _text_values(at)
+    click(at, "Cerrar ticket")
+    assert [s.value for s in at.success] == ["Ticket cerrado."]
+    assert _status(a.ticket_id) == "closed"
+    click(at, "Reabrir ticket")
+    assert [s.value for s in at.success] == ["Ticket reabierto."]
+    assert _status(a.ticket_id) == "open"
+
+
+def test_client_opens_a_ticket_from_the_form(page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "tickets")
+    _widget(at, "text_input", "Asunto").input("No puedo entrar a cPanel")
+    _widget(at, "text_area", "Mensaje").input("Me dice clave incorrecta.")
+    click(at, "Abrir ticket")
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Ticket abierto. Le responderemos lo antes posible."]
+    with read_session() as s:
+        created = s.scalars(
+            select(Ticket).where(Ticket.subject == "No puedo entrar a cPanel")
+        ).one()
+        assert created.client_id == a.actor.client_id and created.sla_due_at is not None
+
+
+def test_staff_bulk_closes_from_the_queue(page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    at = app_as(page_personas.staff, "tickets")
+    at.multiselect[0].select(a.ticket_id).select(b.ticket_id)
+    click(at, "Cerrar seleccionados")
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Tickets cerrados: 2."]
+    assert _status(a.ticket_id) == _status(b.ticket_id) == "closed"
+
+
+def _soporte() -> int:
+    from core.models import Department
+
+    with read_session() as s:
+        return s.scalars(select(Department.id).where(Department.name == "Soporte")).one()
+
+
+def _widget(at, kind: str, label: str):
+    matches = [w for w in getattr(at, kind) if w.label == label]
+    assert len(matches) == 1, f"{kind} {label!r}: {len(matches)} found"
+    return matches[0]
+
+
+def test_staff_sees_the_live_panel_state_beside_the_ticket(page_fake, page_personas):
+    b = page_personas.client_b
+    page_fake.add_account("clientb", "cliente-b.ec", "basico", suspended=True, reason="impago")
+    at = app_as(page_personas.staff, "tickets", ticket=str(b.ticket_id))
+    assert not at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["Estado en el panel"]) == ["Suspendido en el panel"]
+    assert "MB" in frame["Disco"][0]
+
+
+def test_staff_changes_priority_and_assignee_on_the_page(page_personas):
+    a, staff = page_personas.client_a, page_personas.staff
+    at = app_as(staff, "tickets", ticket=str(a.ticket_id))
+    boxes = {box.label: box for box in at.selectbox}
+    boxes["Prioridad"].set_value("urgent")
+    boxes["Asignado a"].set_value(staff.actor.user_id)
+    click(at, "Guardar cambios")
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Cambios guardados."]
+    with read_session() as s:
+        row = s.get(Ticket, a.ticket_id)
+        assert (row.priority, row.assignee_id) == ("urgent", staff.actor.user_id)
