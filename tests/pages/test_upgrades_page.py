@@ -1,0 +1,169 @@
+"""Upgrades page ("upgrades"): plan-change quotes and new orders per role, against the faithful
+fake WHM on loopback; plus the staff "Add a service" form on the services page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from core import billing, i18n, panel, plan_changes
+from core.clock import today
+from core.config import get_settings
+from core.db import read_session, unit_of_work
+from core.models import Invoice, PlanChange, Product, ProductPrice, Service
+from tests.fakes.whm_server import FakeWhm
+from tests.pages.apptest import app_as, page_alone, texts
+from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
+
+
+@pytest.fixture
+def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
+    yield ready(whm)
+    whm.clear_faults()
+    panel.configure()
+
+
+def catalogue() -> int:
+    """Básico ($10/month) may move to Estándar ($20/month); returns Estándar's id."""
+    with unit_of_work() as s:
+        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
+        estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
+        s.add(estandar)
+        s.flush()
+        s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
+        basico.upgrade_targets = [estandar.id]
+        return estandar.id
+
+
+def unblock(personas, persona) -> None:
+    """Pay the renewal invoice and put the due date 15 days after today (whatever today is)."""
+    billing.record_payment(personas.owner.actor, [persona.invoice_id], "11.50")
+    due = today(get_settings().tz) + timedelta(days=15)
+    with unit_of_work() as s:
+        svc = s.get(Service, persona.service_id)
+        svc.next_due_date, svc.anchor_day = due, due.day
+
+
+def changepackages(fake: FakeWhm) -> int:
+    return len([e for e in calls(fake, "changepackage") if e["fault"] is None])
+
+
+def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, page_personas):
+    estandar = catalogue()
+    a, owner = page_personas.client_a, page_personas.owner.actor
+    unblock(page_personas, a)
+    expected = plan_changes.quote(a.actor, a.service_id, estandar, "monthly")
+
+    at = app_as(a, "upgrades")
+    assert not at.exception
+    at.selectbox(key="upgrades_service").select(a.service_id).run()
+    assert at.query_params["service"] in (str(a.service_id), [str(a.service_id)])
+    shown = texts(at)
+    assert "Estándar" in shown and "Presupuesto" in shown
+    frame = at.dataframe[0].value.to_string()
+    for amount in (expected.credit, expected.charge, expected.tax, expected.total):
+        assert i18n.money(amount, "es") in frame
+    for sentence in plan_changes.explain(expected, "es"):
+        assert sentence in shown
+    assert i18n.day(expected.valid_until, "es") in shown
+
+    assert at.button(key="upgrades_confirm").disabled
+    at.checkbox(key="upgrades_accept").check().run()
+    at.button(key="upgrades_confirm").click().run()
+    assert not at.exception
+    assert any("confirmado" in s.value for s in at.success)
+    with read_session() as s:
+        change = s.scalars(select(PlanChange)).one()
+        invoice = s.get(Invoice, change.invoice_id)
+    assert change.status == "pending" and invoice.total == expected.total
+    links = [link.proto.query_string for link in at.get("page_link")]
+    assert f"invoice={invoice.id}" in links
+
+    billing.record_payment(owner, [invoice.id], invoice.total)
+    assert changepackages(fake) == 1 and fake.accounts["clienta"]["plan"] == "estandar"
+    at = app_as(a, "upgrades")
+    assert "Aplicado" in texts(at) and changepackages(fake) == 1
+    with read_session() as s:
+        assert s.get(Service, a.service_id).recurring_amount == Decimal("20.00")
+
+
+def test_a_blocked_change_says_why_and_client_b_sees_nothing_of_client_a(fake, page_personas):
+    catalogue()
+    a, b = page_personas.client_a, page_personas.client_b
+    at = app_as(a, "upgrades", service=str(a.service_id))
+    assert not at.exception
+    assert any("F-A-1" in w.value for w in at.warning)
+    assert not at.get("radio") and not at.dataframe
+
+    at = app_as(b, "upgrades", service=str(a.service_id))
+    assert not at.exception
+    shown = texts(at)
+    assert "Not found." in shown and "cliente-a.ec" not in shown and "Básico" not in shown
+    assert [btn.key for btn in at.button] == ["upgrades_back"]
+    assert not at.get("radio") and not at.metric and not at.dataframe
+
+
+def test_owner_sees_any_client_and_applies_a_paid_change_the_panel_refused(fake, page_personas):
+    estandar = catalogue()
+    a, owner = page_personas.client_a, page_personas.owner
+    unblock(page_personas, a)
+    at = app_as(owner, "upgrades", service=str(a.service_id))
+    assert not at.exception
+    shown = texts(at)
+    assert "Cliente: Cliente A" in shown and "Estándar" in shown and at.get("radio")
+
+    made = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly")
+    point_server(dead_port(), fake.token)
+    billing.record_payment(owner.actor, [made.invoice_id], "11.50")
+    at = app_as(owner, "upgrades")
+    shown = texts(at)
+    assert "Pagado, por aplicar" in shown and "Cliente A" in shown
+    point_server(fake.port, fake.token)
+    at.button(key="FormSubmitter:upgrades_retry_form-Aplicar ahora").click().run()
+    assert not at.exception
+    assert any("aplicado" in s.value for s in at.success)
+    assert changepackages(fake) == 1
+
+
+def test_staff_without_the_page_are_refused(fake, page_personas):
+    with pytest.raises(ValueError, match="Could not find a navigation page"):
+        app_as(page_personas.staff, "upgrades")  # not in their navigation at all
+    at = page_alone(page_personas.staff, "upgrades")  # and the page's own guard refuses
+    assert not at.exception
+    assert "Esta página no está disponible para su cuenta." in texts(at)
+    assert not at.dataframe and not at.get("radio") and not at.metric
+
+
+def test_client_orders_a_new_plan_from_the_page(fake, page_personas):
+    a = page_personas.client_a
+    at = app_as(a, "upgrades")
+    assert not at.exception
+    at.text_input(key="upgrades_order_domain").input("mi-tienda.ec")
+    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
+    assert not at.exception
+    assert any("mi-tienda.ec" in s.value for s in at.success)
+    with read_session() as s:
+        svc = s.scalars(select(Service).where(Service.domain == "mi-tienda.ec")).one()
+    assert svc.status == "pending" and svc.client_id == a.actor.client_id
+    shown = texts(at)
+    assert "Esperando el pago" in shown
+    at.text_input(key="upgrades_order_domain").input("cliente-b.ec")
+    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
+    assert any("cliente-b.ec ya tiene un servicio" in e.value for e in at.error)
+
+
+def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_personas):
+    at = app_as(page_personas.staff, "services")
+    assert not at.exception
+    at.text_input(key="services_add_search").input("Cliente B").run()
+    at.text_input(key="services_add_domain").input("agregado-b.ec")
+    at.button(key="services_add_submit").click().run()
+    assert not at.exception
+    assert any("agregado-b.ec" in s.value for s in at.success)
+    with read_session() as s:
+        svc = s.scalars(select(Service).where(Service.domain == "agregado-b.ec")).one()
+    assert svc.client_id == page_personas.client_b.actor.client_id and svc.status == "pending"
