@@ -43,6 +43,7 @@ from core.billing_ledger import (
     parse_amount,
     register_paid_hook,
 )
+from core.catalog import tax_rates
 from core.clock import today
 from core.config import get_settings
 from core.db import transaction
@@ -102,7 +103,7 @@ def _check_lines(session: Session, client_id: int, lines: Sequence[LineInput]) -
 def _price(session: Session, invoice: Invoice, issued_on: date, *, gross: bool) -> None:
     """(Re)compute line taxes and totals at the IVA rate of ``issued_on``. ``gross``: the
     line amounts include IVA (they are split into base and IVA, and the base is stored)."""
-    rate = iva_rate(issued_on)
+    rate = iva_rate(issued_on, tax_rates(session=session))
     items = list(invoice.items)
     totals = invoice_totals([(item.amount, rate) for item in items], prices_include_tax=gross)
     for item, line in zip(items, totals.lines, strict=True):
@@ -191,7 +192,7 @@ def create_invoice(
             number=invoice.number,
             status=invoice.status,
             total=invoice.total,
-            tax_rate=iva_rate(issued),
+            tax_rate=iva_rate(issued, tax_rates(session=s)),
         )
         return invoice.id
 
@@ -219,7 +220,8 @@ def issue_invoice(
         if due < issued:
             raise ValidationError("error.billing_due_before_issue")
         invoice.due_on = due
-        if iva_rate(issued) != iva_rate(invoice.issued_on):
+        rates = tax_rates(session=s)  # the owner's dated IVA table (core.catalog)
+        if iva_rate(issued, rates) != iva_rate(invoice.issued_on, rates):
             # The stored amounts are bases now: re-tax them at the issue date's rate.
             _price(s, invoice, issued, gross=False)
         invoice.issued_on = issued

@@ -24,7 +24,8 @@ from email.utils import make_msgid
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -51,12 +52,35 @@ class Rendered:
     body: str
 
 
-def render(template: str, language: str, **context: Any) -> Rendered:
+# The owner's wording of a template (settings, edited in core.catalog) wins over the file.
+OVERRIDE_KEY = "mail.template.{lang}.{name}"
+_owner_env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+
+
+def _render_override(
+    template: str, lang: str, session: Session | None, context: dict[str, Any]
+) -> str | None:
+    from core import settings as stored  # core.settings → audit; imported late on purpose
+
+    source = stored.get_text(OVERRIDE_KEY.format(lang=lang, name=template), "", session=session)
+    if not source.strip():
+        return None
+    try:
+        return _owner_env.from_string(source).render(**context)
+    except TemplateError:  # checked when saved; never let a bad override stop a mail
+        logging.getLogger(__name__).exception("mail template override %s/%s", lang, template)
+        return None
+
+
+def render(
+    template: str, language: str, *, session: Session | None = None, **context: Any
+) -> Rendered:
     lang = normalise(language)
     settings = get_settings()
-    text = _env.get_template(f"{lang}/{template}.txt").render(
-        public_url=settings.public_url, **context
-    )
+    context = {"public_url": settings.public_url, **context}
+    text = _render_override(template, lang, session, context)
+    if text is None:
+        text = _env.get_template(f"{lang}/{template}.txt").render(**context)
     subject, _, body = text.partition("\n")
     return Rendered(subject.strip(), body.strip() + "\n")
 
@@ -65,7 +89,7 @@ def queue(
     session: Session, *, to_addr: str, template: str, language: str, **context: Any
 ) -> MailOutbox:
     """Queue one message inside the caller's transaction."""
-    message = render(template, language, **context)
+    message = render(template, language, session=session, **context)
     row = MailOutbox(
         to_addr=to_addr,
         subject=message.subject,

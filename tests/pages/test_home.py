@@ -33,3 +33,42 @@ def test_staff_without_billing_right_sees_no_money(page_personas):
     labels = {m.label for m in at.metric}
     assert "Tickets abiertos" in labels
     assert "Por cobrar" not in labels and "Facturas impagas" not in labels
+
+
+# ---------------------------------------------------------------- the owner's figures
+def test_owner_home_shows_mrr_cash_aging_cash_in_churn_and_tickets(page_personas):
+    from core import i18n, kpis
+    from core.clock import now, today
+    from core.config import get_settings
+
+    at = app_as(page_personas.owner, "home")
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    figures = kpis.home_figures(page_personas.owner.actor, today(get_settings().tz), now())
+    assert metrics["Ingreso mensual recurrente (MRR)"] == i18n.money(figures.mrr) == "$20,00"
+    assert metrics["Cobrado este mes"] == "$0,00"
+    assert metrics["Por cobrar en los próximos 30 días"] == i18n.money(figures.cash_in.total)
+    assert metrics["Fuera de SLA"] == str(figures.tickets.breached)
+    titles = {s.value for s in at.subheader}
+    assert {"Ingresos y cobranza", "Bajas por mes", "Soporte"} <= titles
+    assert len(at.get("vega_lite_chart")) >= 5  # trend, aging, cash, cash-in, churn…
+
+
+def test_staff_without_billing_see_no_owner_money(page_personas):
+    at = app_as(page_personas.staff, "home")
+    assert not at.exception
+    labels = {m.label for m in at.metric}
+    assert "Ingreso mensual recurrente (MRR)" not in labels
+    assert "Cobrado este mes" not in labels and "Por cobrar en los próximos 30 días" not in labels
+    assert "Fuera de SLA" in labels  # the tickets right
+    assert "Ingresos y cobranza" not in {s.value for s in at.subheader}
+    assert "$" not in texts(at)
+
+
+def test_the_business_logo_is_shown(page_personas):
+    from core import catalog
+    from tests.integration.test_catalog import PNG
+
+    catalog.save_logo(page_personas.owner.actor, "logo.png", PNG)
+    at = app_as(page_personas.client_a, "home")
+    assert not at.exception and len(at.get("image")) == 1

@@ -7,6 +7,7 @@ from core.accounts import user_by_email
 from core.db import read_session
 from core.models import MailOutbox
 from tests.pages.apptest import app_as, page_alone, texts
+from tests.panel_fixtures import whm  # noqa: F401 - the fake panel fixture
 
 
 def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
@@ -52,3 +53,185 @@ def test_nobody_but_the_owner_gets_settings(page_personas):
         at = page_alone(persona, "settings")
         assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
         assert "owner@test.ec" not in texts(at)
+
+
+# ------------------------------------------------------------------ the desk's settings
+def _by_label(widgets, label: str):
+    found = [w for w in widgets if w.label == label]
+    assert found, f"no widget {label!r}; have {[w.label for w in widgets]}"
+    return found[0]
+
+
+def test_the_owner_gets_every_settings_tab(page_personas):
+    at = app_as(page_personas.owner, "settings")
+    assert not at.exception
+    assert [t.label for t in at.tabs][:14] == [
+        "Usuarios y roles",
+        "Seguridad",
+        "Registro de auditoría",
+        "Correos salientes",
+        "Negocio",
+        "IVA",
+        "Productos",
+        "Servidores",
+        "Departamentos",
+        "Respuestas predefinidas",
+        "SLA",
+        "Canales de soporte",
+        "Automatización",
+        "Plantillas de correo",
+    ]
+
+
+def test_business_details_are_saved_from_the_form(page_personas):
+    from core import catalog
+
+    at = app_as(page_personas.owner, "settings")
+    at.text_input(key="business_name").input("Hosting Chimborazo")
+    at.text_input(key="business_ruc").input("1719141770001")
+    at.text_area(key="business_transfer").input("Banco Pichincha 2100")
+    at.button(key="save_business").click().run()
+    assert not at.error
+    shop = catalog.business()
+    assert (shop.name, shop.ruc, shop.transfer_instructions) == (
+        "Hosting Chimborazo",
+        "1719141770001",
+        "Banco Pichincha 2100",
+    )
+    at.text_input(key="business_ruc").input("1790012345000")
+    at.button(key="save_business").click().run()
+    assert at.error and catalog.business().ruc == "1719141770001"
+
+
+def test_a_tax_rate_is_added_from_the_form(page_personas):
+    from datetime import date
+    from decimal import Decimal
+
+    from core import catalog
+
+    at = app_as(page_personas.owner, "settings")
+    at.date_input(key="tax_rate_from").set_value(date(2027, 1, 1))
+    at.selectbox(key="tax_rate_value").set_value(Decimal("13"))
+    at.button(key="tax_rate_add_submit").click().run()
+    assert not at.error
+    assert catalog.iva_rate_on(date(2027, 1, 2)) == Decimal("13")
+    assert catalog.iva_rate_on(date(2026, 12, 31)) == Decimal("15")
+
+
+def test_a_price_change_from_the_form_waits_for_the_next_renewal(page_personas):
+    from decimal import Decimal
+
+    from core import catalog
+    from core.models import Service
+
+    at = app_as(page_personas.owner, "settings")
+    product_id = catalog.list_products(page_personas.owner.actor)[0].id
+    at.selectbox(key="product_choice").set_value(product_id).run()
+    at.text_input(key=f"product_{product_id}_price_monthly").input("12.50")
+    at.checkbox(key=f"product_{product_id}_reprice").check()
+    at.button(key=f"product_{product_id}_save").click().run()
+    assert not at.error
+    [rule] = catalog.pending_repricing()
+    assert rule.amount == Decimal("12.50")
+    with read_session() as s:
+        amounts = set(s.scalars(select(Service.recurring_amount)))
+    assert amounts == {Decimal("10.00")}  # unchanged until the next renewal
+
+
+def test_servers_are_listed_without_their_token(page_personas):
+    from core import vault
+    from core.db import unit_of_work
+    from core.models import Server
+
+    with unit_of_work() as s:
+        for server in s.scalars(select(Server)):
+            server.token_encrypted = vault.encrypt("SECRET-TOKEN-123")
+    at = app_as(page_personas.owner, "settings")
+    frames = "\n".join(f.value.to_string() for f in at.dataframe)
+    assert "sandbox" in frames and "Guardado cifrado" in frames
+    everything = texts(at) + frames + " ".join(str(t.value) for t in at.text_input)
+    assert "SECRET-TOKEN-123" not in everything
+    assert any(b.label == "Probar conexión" for b in at.button) is False  # no server chosen
+    server_id = next(iter(at.selectbox(key="server_choice").options[1:]), None)
+    assert server_id is not None
+
+
+def test_a_mail_template_is_previewed_and_saved(page_personas):
+    from core import settings as stored
+
+    at = app_as(page_personas.owner, "settings")
+    at.selectbox(key="template_name").set_value("welcome").run()
+    box = at.text_area(key="template_text_welcome_es")
+    assert "{{ link }}" in box.value
+    box.input("Bienvenido a Hosting Chimborazo\nHola {{ name }}, entre aquí: {{ link }}")
+    at.button(key="template_preview").click().run()
+    assert "Bienvenido a Hosting Chimborazo" in [t.value for t in at.text]
+    assert any("María Andrade" in t.value for t in at.text)
+    at.button(key="template_save").click().run()
+    assert stored.get_text("mail.template.es.welcome").startswith("Bienvenido a Hosting")
+    at.text_area(key="template_text_welcome_es").input("Asunto\n{{ password }}")
+    at.button(key="template_save").click().run()
+    assert at.error and stored.get_text("mail.template.es.welcome").startswith("Bienvenido")
+
+
+def test_sla_targets_and_a_support_channel_are_saved(page_personas):
+    from core import sla, support_channels
+    from core.clock import now
+
+    at = app_as(page_personas.owner, "settings")
+    at.number_input(key="sla_first_urgent").set_value(2)
+    at.number_input(key="sla_resolution_urgent").set_value(6)
+    at.text_input(key="sla_business_hours").input("mon-fri 08:00-18:00")
+    at.button(key="sla_save").click().run()
+    assert not at.error
+    assert sla.targets()["urgent"] == (2, 6)
+    assert sla.business_hours() is not None
+    _by_label(at.text_input, "Nombre visible").input("WhatsApp ventas")
+    _by_label(at.text_input, "Número, correo o dirección").input("+593 99 123 4567")
+    at.button(key="channel_0_save").click().run()
+    assert not at.error
+    [channel] = support_channels.list_channels(page_personas.owner.actor, now())
+    assert (channel.kind, channel.target) == ("whatsapp", "593991234567")
+
+
+def test_a_department_and_a_canned_reply_are_saved(page_personas):
+    from core import tickets_admin
+
+    at = app_as(page_personas.owner, "settings")
+    _by_label(at.text_input, "Departamento").input("Ventas")
+    at.button(key="department_0_save").click().run()
+    assert not at.error
+    names = [d.name for d in tickets_admin.departments(page_personas.owner.actor)]
+    assert "Ventas" in names
+    _by_label(at.text_input, "Título").input("Saludo")
+    _by_label(at.text_area, "Texto").input("Gracias por escribirnos.")
+    at.button(key="canned_0_save").click().run()
+    assert not at.error
+    [reply] = tickets_admin.canned_replies(page_personas.owner.actor)
+    assert (reply.title, reply.language) == ("Saludo", "es")
+
+
+def test_automation_is_linked_not_duplicated(page_personas):
+    at = app_as(page_personas.owner, "settings")
+    assert any("página de Facturación" in i.value for i in at.info)
+
+
+def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F811
+    from core import panel
+    from core.db import read_session as reading
+    from core.models import Server
+    from tests.panel_fixtures import ready
+
+    fake = ready(whm)
+    try:
+        with reading() as s:
+            server_id = s.scalars(select(Server.id)).one()
+        at = app_as(page_personas.owner, "settings")
+        at.selectbox(key="server_choice").set_value(server_id).run()
+        at.button(key="server_test").click().run()
+        assert not at.exception and not at.error
+        assert any("Conexión correcta" in s.value for s in at.success)
+        assert fake.token not in texts(at)
+    finally:
+        whm.clear_faults()
+        panel.configure()

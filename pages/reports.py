@@ -1,0 +1,260 @@
+"""Reports (owner, and staff with the reports right): income, MRR, aging, services, churn and
+tickets, each for a date range, with a chart where it reads better, a table, and CSV/XLSX
+exports (formula-safe, ``core.reports``). Money reports need the billing right too; the core
+refuses them otherwise, so they are simply not offered here.
+
+Frames are cached for a minute keyed by the report's parameters and the reader's rights.
+"""
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import reports
+from core.access import Actor
+from core.clock import now, today
+from core.config import get_settings
+from core.reports import export_csv, export_xlsx
+from ui.context import guard, money, tr
+
+actor = guard("reports")
+st.title(tr("page.reports"))
+business_today = today(get_settings().tz)
+rights = (actor.role, tuple(sorted(actor.permissions)))
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONEY_COLUMNS = ("base", "iva", "total", "mrr", "balance", "lost_mrr")
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def frame_of(
+    name: str, rights: tuple, first: date, last: date, on: date, extra: str, _actor: Actor
+) -> pd.DataFrame:
+    """One report's frame, keyed by its parameters, the day and the reader's rights only."""
+    if name == "income":
+        return reports.income_by_month(_actor, first, last)
+    if name == "mrr":
+        return reports.mrr_trend(_actor, first, last, on)
+    if name == "aging":
+        return reports.aging_detail(_actor, on, issued_from=first, issued_to=last)
+    if name == "services":
+        return reports.services_by_product(_actor, first, last)
+    if name == "churn":
+        return reports.churn(_actor, first, last, on)
+    if name == "reasons":
+        return reports.churn_reasons(_actor, first, last)
+    if name == "tickets":
+        return reports.ticket_stats(_actor, first, last, now(), extra)
+    return reports.ticket_volume(_actor, first, last)
+
+
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Money as numbers a chart can draw (the frames hold Decimals)."""
+    out = frame.copy()
+    for column in MONEY_COLUMNS:
+        if column in out.columns:
+            out[column] = pd.to_numeric(out[column].map(lambda v: None if v is None else str(v)))
+    return out
+
+
+def headed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Column names in the reader's language; bucket and status codes as words."""
+    out = frame.copy()
+    if "bucket" in out.columns:
+        out["bucket"] = out["bucket"].map(lambda b: tr(f"kpi.bucket_{b}"))
+    if "status" in out.columns:
+        out["status"] = out["status"].map(lambda s: tr(f"status.{s}"))
+    return out.rename(columns={c: tr(f"reports.col.{c}") for c in out.columns})
+
+
+def shown(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as read on screen: money formatted in the reader's locale."""
+    out = frame.copy()
+    for column in MONEY_COLUMNS:
+        if column in out.columns:
+            out[column] = out[column].map(lambda v: "" if v is None else money(v))
+    return headed(out)
+
+
+def table(name: str, frame: pd.DataFrame) -> None:
+    if frame.empty:
+        st.info(tr("reports.empty"))
+    st.dataframe(shown(frame), hide_index=True, width="stretch")
+    export = headed(frame)
+    c1, c2 = st.columns(2)
+    c1.download_button(
+        tr("reports.export_csv"),
+        lambda: export_csv(export),
+        file_name=f"{name}.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key=f"reports_{name}_csv",
+    )
+    c2.download_button(
+        tr("reports.export_xlsx"),
+        lambda: export_xlsx(export),
+        file_name=f"{name}.xlsx",
+        mime=XLSX,
+        on_click="ignore",
+        key=f"reports_{name}_xlsx",
+    )
+
+
+def chart(spec: alt.Chart) -> None:
+    st.altair_chart(spec, width="stretch")
+
+
+with st.form("reports_range"):
+    c1, c2 = st.columns(2)
+    first = c1.date_input(
+        tr("reports.from"), business_today - timedelta(days=364), key="reports_from"
+    )
+    last = c2.date_input(tr("reports.to"), business_today, key="reports_to")
+    st.form_submit_button(tr("action.filter"))
+if first > last:
+    first, last = last, first
+
+money_ok = actor.can("billing")
+names = (["income", "mrr", "aging"] if money_ok else []) + ["services", "churn", "tickets"]
+if not money_ok:
+    st.caption(tr("reports.no_money"))
+tabs = dict(zip(names, st.tabs([tr(f"reports.tab_{n}") for n in names]), strict=True))
+
+
+def get(name: str, extra: str = "") -> pd.DataFrame:
+    return frame_of(name, rights, first, last, business_today, extra, actor)
+
+
+def section(name: str, body: Callable[[], None]) -> None:
+    if name in tabs:
+        with tabs[name]:
+            body()
+
+
+def income() -> None:
+    frame = get("income")
+    st.caption(tr("reports.income_help"))
+    data = plain(frame).melt(id_vars=["month"], value_vars=["base", "iva"], var_name="part")
+    data["part"] = data["part"].map(lambda p: tr(f"reports.col.{p}"))
+    chart(
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=tr("reports.col.month")),
+            y=alt.Y("value:Q", title=tr("reports.col.total")),
+            color=alt.Color("part:N", title=""),
+        )
+    )
+    table("income", frame)
+
+
+def mrr() -> None:
+    frame = get("mrr")
+    st.caption(tr("kpi.mrr_help"))
+    chart(
+        alt.Chart(plain(frame))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:O", title=tr("reports.col.month")),
+            y=alt.Y("mrr:Q", title=tr("reports.col.mrr")),
+        )
+    )
+    table("mrr", frame)
+
+
+def aging() -> None:
+    frame = get("aging")
+    st.caption(tr("reports.aging_help"))
+    if not frame.empty:
+        data = plain(frame).groupby("bucket", as_index=False)["balance"].sum()
+        data["bucket"] = data["bucket"].map(lambda b: tr(f"kpi.bucket_{b}"))
+        chart(
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("bucket:N", title=tr("reports.col.bucket"), sort=None),
+                y=alt.Y("balance:Q", title=tr("reports.col.balance")),
+            )
+        )
+    table("aging", frame)
+
+
+def services() -> None:
+    frame = get("services")
+    st.caption(tr("reports.services_help" if money_ok else "reports.services_help_counts"))
+    if not frame.empty:
+        data = frame.copy()
+        data["status"] = data["status"].map(lambda s: tr(f"status.{s}"))
+        chart(
+            alt.Chart(data)
+            .mark_bar()
+            .encode(
+                x=alt.X("product:N", title=tr("reports.col.product")),
+                y=alt.Y("services:Q", title=tr("reports.col.services")),
+                color=alt.Color("status:N", title=tr("reports.col.status")),
+            )
+        )
+    table("services", frame)
+
+
+def churn() -> None:
+    frame = get("churn")
+    data = frame.melt(
+        id_vars=["month"], value_vars=["cancellations", "terminations"], var_name="kind"
+    )
+    data["kind"] = data["kind"].map(lambda k: tr(f"reports.col.{k}"))
+    chart(
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:O", title=tr("reports.col.month")),
+            y=alt.Y("value:Q", title=tr("reports.col.count")),
+            color=alt.Color("kind:N", title=""),
+            xOffset="kind:N",
+        )
+    )
+    table("churn", frame)
+    st.subheader(tr("reports.reasons"))
+    table("reasons", get("reasons"))
+
+
+def tickets() -> None:
+    group = st.segmented_control(
+        tr("reports.group_by"),
+        ["department", "staff", "priority"],
+        default="department",
+        format_func=lambda g: tr(f"reports.group_{g}"),
+        key="reports_ticket_group",
+    )
+    frame = get("tickets", group or "department")
+    if not frame.empty and "group" in frame.columns and (group or "") == "priority":
+        frame["group"] = frame["group"].map(lambda p: tr(f"tickets.priority.{p}"))
+    table("tickets", frame)
+    volume = get("volume")
+    st.subheader(tr("reports.volume"))
+    if not volume.empty:
+        data = volume.melt(id_vars=["day"], value_vars=["opened", "closed"], var_name="kind")
+        data["kind"] = data["kind"].map(lambda k: tr(f"reports.col.{k}"))
+        chart(
+            alt.Chart(data)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("day:T", title=tr("reports.col.day")),
+                y=alt.Y("value:Q", title=tr("reports.col.count")),
+                color=alt.Color("kind:N", title=""),
+            )
+        )
+    table("volume", volume)
+
+
+for name, body in (
+    ("income", income),
+    ("mrr", mrr),
+    ("aging", aging),
+    ("services", services),
+    ("churn", churn),
+    ("tickets", tickets),
+):
+    section(name, body)

@@ -1,0 +1,111 @@
+"""Clients page: search, the detail, create, the set-password link and "view as client"."""
+
+from sqlalchemy import select
+
+from core import users
+from core.clock import now
+from core.db import read_session, unit_of_work
+from core.models import AuditEntry, Client, MailOutbox
+from tests.pages.apptest import app_as, click, page_alone, texts
+
+RUC = "1719141770001"
+
+
+def give_staff(personas, *areas: str) -> None:
+    users.set_access(
+        personas.owner.actor,
+        personas.staff.actor.user_id,
+        permissions=list(areas),
+        active=True,
+        at=now(),
+    )
+
+
+def test_the_owner_finds_a_client_by_ruc_and_opens_it(page_personas):
+    with unit_of_work() as s:
+        client = s.get(Client, page_personas.client_a.actor.client_id)
+        client.tax_id_type, client.tax_id = "ruc", RUC
+    at = app_as(page_personas.owner, "clients")
+    assert not at.exception
+    assert "2 clientes encontrados." in texts(at)
+    at.text_input(key="clients_query").input(RUC)
+    at = click(at, "Buscar")
+    shown = texts(at)
+    assert "1 clientes encontrados." in shown and "a@test.ec" in shown and "b@test.ec" not in shown
+    at.button(key="clients_open_btn").click().run()
+    assert at.query_params["client"] == str(page_personas.client_a.actor.client_id)
+    shown = texts(at)
+    assert "F-A-1" in shown and "cliente-a.ec" in shown and "T-A-1" in shown
+    assert "$11,50" in shown  # what they owe
+
+
+def test_search_by_domain_and_invoice_number(page_personas):
+    at = app_as(page_personas.owner, "clients")
+    for query, expected in (("cliente-b.ec", "b@test.ec"), ("F-A-1", "a@test.ec")):
+        at.text_input(key="clients_query").input(query)
+        at = click(at, "Buscar")
+        assert "1 clientes encontrados." in texts(at), query
+        assert expected in at.dataframe[0].value.to_string(), query
+
+
+def test_view_as_client_is_read_only_and_audited(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.owner, "clients", client=str(a.actor.client_id))
+    at.button(key="clients_view_as").click().run()
+    assert not at.exception
+    assert any("solo lectura" in i.value for i in at.info)
+    with read_session() as s:
+        entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "client.viewed_as")).all()
+    assert [(e.actor_label, e.client_id) for e in entries] == [("owner@test.ec", a.actor.client_id)]
+    labels = {b.label for b in at.button}
+    assert "Pagar" not in labels and "Cerrar la vista del cliente" in labels
+
+
+def test_staff_send_a_set_password_link(page_personas):
+    give_staff(page_personas, "tickets", "services", "clients")
+    b = page_personas.client_b
+    at = app_as(page_personas.staff, "clients", client=str(b.actor.client_id))
+    assert not at.exception
+    at.button(key="clients_send_link").click().run()
+    assert [s.value for s in at.success] == ["Enlace enviado a b@test.ec."]
+    with read_session() as s:
+        assert s.scalars(select(MailOutbox.to_addr)).all() == ["b@test.ec"]
+
+
+def test_staff_without_billing_see_no_money_on_a_client(page_personas):
+    give_staff(page_personas, "tickets", "services", "clients")
+    a = page_personas.client_a
+    at = app_as(page_personas.staff, "clients", client=str(a.actor.client_id))
+    assert [t.label for t in at.tabs] == [
+        "Datos y notas",
+        "Servicios",
+        "Tickets",
+        "Accesos",
+        "Auditoría",
+    ]
+    at.button(key="clients_view_as").click().run()
+    shown = texts(at)
+    assert "$" not in shown and "F-A-1" not in shown and "cliente-a.ec" in shown
+
+
+def test_staff_create_a_client(page_personas):
+    give_staff(page_personas, "tickets", "services", "clients")
+    at = app_as(page_personas.staff, "clients")
+    at.text_input(key="clients_new_name").input("Diego Vera")
+    at.text_input(key="clients_new_email").input("diego@vera.example")
+    at.text_input(key="clients_new_tax_id").input("1234567890")  # a bad cédula
+    at = click(at, "Crear cliente")
+    assert at.error and "Diego" not in texts(at).split("Clientes")[0]
+    at.text_input(key="clients_new_tax_id").input("1719141770")
+    at = click(at, "Crear cliente")
+    assert not at.exception
+    with read_session() as s:
+        client = s.scalars(select(Client).where(Client.email == "diego@vera.example")).one()
+        assert client.tax_id == "1719141770"
+        assert s.scalars(select(MailOutbox.to_addr)).all() == ["diego@vera.example"]
+
+
+def test_staff_without_the_clients_right_get_no_page(page_personas):
+    at = page_alone(page_personas.staff, "clients")
+    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    assert "a@test.ec" not in texts(at)

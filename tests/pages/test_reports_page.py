@@ -1,0 +1,78 @@
+"""Reports page: the owner's reports with exports; staff need the reports right, and see no
+money without the billing right."""
+
+from datetime import date
+
+from core import billing, users
+from core.clock import now
+from tests.pages.apptest import app_as, page_alone, texts
+
+MONEY_TABS = ("Ingresos", "MRR", "Antigüedad de saldos")
+
+
+def tab_labels(at) -> list[str]:
+    return [t.label for t in at.tabs]
+
+
+def test_the_owner_gets_every_report_with_csv_and_xlsx(page_personas):
+    owner = page_personas.owner.actor
+    paid = billing.create_invoice(
+        owner,
+        page_personas.client_a.actor.client_id,
+        [billing.LineInput("Hosting", "20.00")],
+        issued_on=date.today(),
+    )
+    billing.record_payment(owner, [paid], "23.00")
+    at = app_as(page_personas.owner, "reports")
+    assert not at.exception
+    assert tab_labels(at) == [*MONEY_TABS, "Servicios", "Bajas", "Tickets"]
+    keys = {b.key for b in at.get("download_button")}
+    for name in ("income", "mrr", "aging", "services", "churn", "reasons", "tickets"):
+        assert {f"reports_{name}_csv", f"reports_{name}_xlsx"} <= keys, name
+    shown = texts(at)
+    assert "Base imponible" in shown and "$23,00" in shown  # income, IVA apart
+    assert "F-A-1" in shown  # the aging detail
+    income = at.dataframe[0].value
+    assert list(income.columns) == ["Mes", "Facturas", "Base imponible", "IVA", "Total"]
+
+
+def test_the_date_range_filters_the_reports(page_personas):
+    at = app_as(page_personas.owner, "reports")
+    at.date_input(key="reports_from").set_value(date(2026, 1, 1))
+    at.date_input(key="reports_to").set_value(date(2026, 3, 31))
+    next(b for b in at.button if b.label == "Filtrar").click().run()
+    assert not at.exception
+    months = at.dataframe[0].value["Mes"].tolist()
+    assert months == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_staff_with_reports_but_not_billing_see_no_money(page_personas):
+    users.set_access(
+        page_personas.owner.actor,
+        page_personas.staff.actor.user_id,
+        permissions=["tickets", "services", "reports"],
+        active=True,
+        at=now(),
+    )
+    at = app_as(page_personas.staff, "reports")
+    assert not at.exception
+    assert tab_labels(at) == ["Servicios", "Bajas", "Tickets"]
+    keys = {b.key for b in at.get("download_button")}
+    assert not any(k.startswith(("reports_income", "reports_mrr", "reports_aging")) for k in keys)
+    shown = texts(at)
+    assert "MRR" not in shown and "$" not in shown and "F-A-1" not in shown
+    assert "permiso de facturación" in shown
+
+
+def test_staff_without_billing_get_no_billing_page_either(page_personas):
+    at = page_alone(page_personas.staff, "billing")
+    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    assert "F-A-1" not in texts(at) and not at.get("download_button")
+
+
+def test_staff_without_the_reports_right_get_no_page(page_personas):
+    at = page_alone(page_personas.staff, "reports")
+    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    assert not at.get("download_button")
+    at = page_alone(page_personas.client_a, "reports")
+    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
