@@ -337,3 +337,11 @@ def counts(engine: Engine) -> dict[str, int]:
                 select(func.count()).select_from(model)
             ).scalar_one()
     return out
+
+
+if __name__ == "__main__":
+    import sys
+
+    from core.db import get_engine
+
+    generate(get_engine(), sys.argv[1], date.fromisoformat(sys.argv[2]))

@@ -43,7 +43,10 @@ class SqlClock:
 
 
 def _signed_in(email: str):
+    from streamlit import config as st_config
     from streamlit.testing.v1 import AppTest
+
+    st_config.set_option("client.showErrorDetails", "full")  # report the cause, not "error"
 
     at = AppTest.from_file(ENTRY, default_timeout=120)
     at.session_state["authentication_status"] = True
