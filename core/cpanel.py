@@ -197,7 +197,8 @@ class WhmClient:
         if isinstance(self._timeout, tuple):
             return self._timeout
         if self._timeout is not None:
-            return (min(CONNECT_TIMEOUT, float(self._timeout)), float(self._timeout))
+            seconds = float(self._timeout)  # a timeout in seconds: float, not money
+            return (min(CONNECT_TIMEOUT, seconds), seconds)
         return (CONNECT_TIMEOUT, SLOW_TIMEOUT if function in SLOW_FUNCTIONS else READ_TIMEOUT)
 
     def _post(self, path: str, function: str, params: dict[str, Any]) -> dict[str, Any]:

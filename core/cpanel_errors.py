@@ -111,7 +111,7 @@ def to_int(value: Any, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     try:
-        return int(float(str(value).strip()))
+        return int(float(str(value).strip()))  # "1.0" flags: a float here is not money
     except (TypeError, ValueError):
         return default
 
@@ -125,9 +125,11 @@ def size_mb(value: Any) -> float | None:
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
+        return float(value)  # sizes in MiB are measurements, a float is fine: not money
     match = _SIZE.match(str(value))
-    return float(match.group(1)) * _UNIT_MB[match.group(2).upper()] if match else None
+    if match is None:
+        return None
+    return float(match.group(1)) * _UNIT_MB[match.group(2).upper()]  # MiB: float, not money
 
 
 def limit_mb(value: Any) -> float | None:
