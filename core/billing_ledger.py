@@ -13,6 +13,7 @@ PostgreSQL gets ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -47,6 +48,17 @@ MAX_AMOUNT = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 # append to it; the default is to do nothing.
 PaidHook = Callable[[Session, Invoice, Actor], None]
 on_invoice_paid: list[PaidHook] = []
+
+
+# The modules that react to a paid invoice. They register their hooks when imported, so they
+# are imported before any hook runs: a payment recorded by any process (a page, the CLI, a
+# test) renews, reprices, applies plan changes and provisions orders alike.
+PAID_HOOK_MODULES = ("core.automation", "core.catalog", "core.orders", "core.plan_changes")
+
+
+def _load_paid_hooks() -> None:
+    for name in PAID_HOOK_MODULES:
+        importlib.import_module(name)
 
 
 def register_paid_hook(hook: PaidHook) -> PaidHook:
@@ -197,6 +209,7 @@ def mark_paid(session: Session, actor: Actor, invoice: Invoice) -> None:
         number=invoice.number,
         total=invoice.total,
     )
+    _load_paid_hooks()
     for hook in list(on_invoice_paid):
         hook(session, invoice, actor)
 

@@ -5,6 +5,9 @@ create-user --role R --email E  a user; the password is read from stdin, never a
 demo [--if-empty]               load the demo book into an empty database
 serve [--port P]                what `make run` does: migrate, start the sandbox panel,
                                 load the demo once, and run the app on 127.0.0.1
+automation run [--date D] [--dry-run] [--json]
+                                the daily billing run (invoices, reminders, late fees,
+                                suspensions, terminations, cancellations); cron runs it daily
 """
 
 from __future__ import annotations
@@ -169,6 +172,41 @@ def cmd_mail_send(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_automation_run(args: argparse.Namespace) -> int:
+    """The daily run (cron / systemd timer). Exit 0 also when another run holds the lock."""
+    import json
+    from datetime import date
+
+    from core import automation
+
+    settings = get_settings()
+    try:
+        on = date.fromisoformat(args.date) if args.date else today(settings.tz)
+    except ValueError:
+        print(f"error: --date must be YYYY-MM-DD, got {args.date!r}", file=sys.stderr)
+        return 2
+    result = automation.run(on, dry_run=args.dry_run)
+    if result.locked:
+        print(automation.IN_PROGRESS, file=sys.stderr)
+        if args.json:
+            print(json.dumps({**result.counts, "skipped": automation.IN_PROGRESS}))
+        else:
+            print(automation.IN_PROGRESS)
+        return 0
+    if args.json:
+        print(json.dumps(result.counts))
+        return 0
+    label = "dry run (nothing written)" if result.dry_run else f"run #{result.run_id}"
+    print(f"automation {label} for {on.isoformat()}:")
+    for name, value in result.counts.items():
+        print(f"  {name}: {value}")
+    if result.awaiting:
+        print(f"  terminations awaiting the owner's approval: {result.awaiting}")
+    for item in result.planned:
+        print(f"  - {item.step} {item.kind} {item.target} ({item.client_name})".rstrip())
+    return 0
+
+
 def print_logins(path: Path) -> None:
     print("\nDemo sign-in details (also kept in", path, "):")
     print(path.read_text(encoding="utf-8"))
@@ -193,6 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--if-empty", action="store_true", help="do nothing when data exists")
     p.set_defaults(fn=cmd_demo)
     sub.add_parser("mail-send", help="deliver queued mail").set_defaults(fn=cmd_mail_send)
+    auto = sub.add_parser("automation", help="the daily billing run").add_subparsers(
+        dest="automation_command", required=True
+    )
+    p = auto.add_parser("run", help="run (or preview) the daily automation")
+    p.add_argument("--date", help="business date YYYY-MM-DD (default: today)")
+    p.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
+    p.add_argument("--json", action="store_true", help="print one JSON object of counts")
+    p.set_defaults(fn=cmd_automation_run)
     p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=2087)

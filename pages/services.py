@@ -10,8 +10,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import services
+from core import cancellations, orders, services
 from core.access import can_open_page
+from core.clock import today
+from core.config import get_settings
 from core.i18n import number
 from ui.context import day, errors_shown, guard, lang, money, tr
 
@@ -222,6 +224,8 @@ def show_detail(d: services.ServiceDetail) -> None:
         elif d.usage_error:
             st.info(tr("services.usage_unavailable", reason=tr(d.usage_error)))
     client_tools(d)
+    if actor.is_client:
+        cancel_section(d)
     if staff:
         staff_tools(d)
 
@@ -279,6 +283,147 @@ def show_list() -> None:
     o2.button(tr("services.open"), key="services_open", on_click=open_service, args=(chosen,))
 
 
+def add_service_form() -> None:
+    """Staff add a service for a client; its first invoice is issued at once, and the account
+    is created on the panel when it is paid (core.orders)."""
+    with st.expander(tr("orders.add_title"), icon=":material/add:"):
+        search = st.text_input(tr("orders.add_client_search"), key="services_add_search")
+        form = None
+        with errors_shown():
+            form = orders.order_form(actor, search)
+        if form is None:
+            return
+        if not form.clients or not form.offers:
+            st.info(tr("orders.add_no_clients" if not form.clients else "error.order_plan_invalid"))
+            return
+        offers = form.offers
+        clients = {c.id: c.label for c in form.clients}
+        servers: dict[int | None, str] = {None: tr("orders.server_auto")}
+        servers.update({srv.id: srv.label for srv in form.servers})
+        with st.form("services_add"):
+            client_id = st.selectbox(
+                tr("orders.add_client"),
+                list(clients),
+                format_func=clients.get,
+                key="services_add_client",
+            )
+            pick = st.selectbox(
+                tr("orders.choose_plan"),
+                list(range(len(offers))),
+                format_func=lambda i: tr(
+                    "orders.offer",
+                    plan=offers[i].product,
+                    cycle=tr(f"cycle.{offers[i].cycle}"),
+                    price=money(offers[i].price),
+                ),
+                key="services_add_offer",
+            )
+            domain = st.text_input(tr("orders.domain"), key="services_add_domain")
+            server_id = st.selectbox(
+                tr("orders.add_server"),
+                list(servers),
+                format_func=servers.get,
+                key="services_add_server",
+            )
+            if st.form_submit_button(tr("orders.add_submit"), key="services_add_submit"):
+                with errors_shown():
+                    offer = offers[pick or 0]
+                    placed = orders.place_order(
+                        actor,
+                        client_id=client_id,
+                        product_id=offer.product_id,
+                        cycle=offer.cycle,
+                        domain=domain,
+                        server_id=server_id,
+                    )
+                    done("orders.added_done", domain=placed.domain, number=placed.invoice_number)
+
+
+def cancel_section(d: services.ServiceDetail) -> None:
+    """The client asks to cancel: immediately or at the end of the billing period, with a
+    reason; a cheaper plan is offered first, and a box confirms (core.cancellations)."""
+    options = None
+    with errors_shown():
+        options = cancellations.cancel_options(actor, d.id, today=today(get_settings().tz))
+    if options is None or (options.pending is None and not options.can_request):
+        return
+    st.subheader(tr("cancel.title"))
+    if options.pending is not None:
+        when = day(options.pending.effective_date)
+        st.info(tr(f"cancel.pending.{options.pending.type}", date=when))
+        return
+    if options.offer is not None:
+        offer = options.offer
+        st.info(
+            tr(
+                "cancel.offer",
+                plan=offer.name,
+                price=money(offer.price),
+                cycle=tr(f"cycle.{offer.cycle}"),
+                saving=money(offer.saving),
+            )
+        )
+        if can_open_page(actor, "upgrades"):
+            st.page_link(
+                "pages/upgrades.py", label=tr("cancel.offer_link"), icon=":material/upgrade:"
+            )
+    kinds = {
+        k: tr(f"cancel.type.{k}", date=day(options.end_of_period)) for k in cancellations.TYPES
+    }
+    with st.form("services_cancel"):
+        kind = st.radio(
+            tr("cancel.when"), list(kinds), format_func=kinds.get, key="services_cancel_type"
+        )
+        reason = st.text_area(
+            tr("cancel.reason"), max_chars=cancellations.REASON_MAX, key="services_cancel_reason"
+        )
+        confirm = st.checkbox(tr("cancel.confirm"), key="services_cancel_confirm")
+        if st.form_submit_button(tr("cancel.submit"), key="services_cancel_submit"):
+            if not confirm:
+                st.error(tr("cancel.confirm_needed"))
+            else:
+                with errors_shown():
+                    cancellations.request(actor, d.id, kind, reason, today=today(get_settings().tz))
+                    done("cancel.requested_done")
+
+
+def cancellation_queue() -> None:
+    """Staff: the cancellation requests waiting for their date, with undo."""
+    st.subheader(tr("cancel.queue_title"))
+    rows = None
+    with errors_shown():
+        rows = cancellations.pending(actor)
+    if not rows:
+        st.info(tr("cancel.queue_empty"))
+        return
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    tr("col.domain"): r.domain,
+                    tr("services.col_client"): r.client_name,
+                    tr("cancel.col_type"): tr(f"cancel.kind.{r.type}"),
+                    tr("cancel.col_effective"): day(r.effective_date),
+                    tr("cancel.col_requested"): day(r.requested_at.date()),
+                    tr("cancel.col_reason"): r.reason,
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    labels = {r.id: f"{r.domain} · {r.client_name}" for r in rows}
+    q1, q2 = st.columns([3, 1], vertical_alignment="bottom")
+    picked = q1.selectbox(
+        tr("cancel.queue_pick"), list(labels), format_func=labels.get, key="services_cancel_pick"
+    )
+    if q2.button(tr("cancel.undo"), key="services_cancel_undo"):
+        with errors_shown():
+            cancellations.undo(actor, picked)
+            done("cancel.undone_done")
+
+
 wanted = st.query_params.get("service")
 if wanted:
     detail = None
@@ -290,3 +435,6 @@ if wanted:
         show_detail(detail)
 else:
     show_list()
+    if staff and actor.can("services"):
+        add_service_form()
+        cancellation_queue()

@@ -1,0 +1,135 @@
+"""The owner's automation section of the billing page (AppTest on SQLite, fake panel):
+preview of a chosen date, the ledger, holds, approvals and settings. Staff with billing
+rights and clients see none of it."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from core import accounts, automation, settings, vault
+from core.clock import now
+from core.db import read_session, unit_of_work
+from core.models import Service
+from tests.pages.apptest import app_as, texts
+from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
+from tests.personas import TOTP_SECRET, Persona
+
+D = date.fromisoformat
+TITLE = "Automatización"
+
+
+def button(at, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_owner_previews_a_date_and_searches_it(page_fake, page_personas):
+    at = app_as(page_personas.owner, "billing")
+    assert not at.exception
+    assert TITLE in [h.value for h in at.header]
+    assert "Elija una fecha para ver qué haría el proceso ese día." in texts(at)
+    at.date_input(key="auto_preview_on").set_value(D("2026-12-10")).run()
+    assert not at.exception
+    preview = texts(at)
+    assert "Suspensión" in preview and "Recargo por mora" in preview
+    assert "cliente-a.ec" in preview and "cliente-b.ec" in preview
+    assert "1.er aviso de factura vencida" in preview
+    at.text_input(key="auto_preview_search").set_value("cliente-b").run()
+    shown = texts(at)
+    assert "cliente-b.ec" in shown and "cliente-a.ec" not in shown
+    with read_session() as s:  # the preview wrote nothing
+        assert {x.status for x in s.scalars(select(Service))} == {"active"}
+    assert automation.runs(page_personas.owner.actor) == []
+
+
+def test_owner_reads_the_ledger_of_runs(page_fake, page_personas):
+    page_fake.inject("suspendacct", "reject", times=1, reason="Cuenta bloqueada")
+    automation.run(D("2026-12-10"))
+    at = app_as(page_personas.owner, "billing")
+    assert not at.exception
+    shown = texts(at)
+    assert "Registro de ejecuciones" in [t.label for t in at.tabs]
+    assert "Falló (se reintentará)" in shown and "Cuenta bloqueada" in shown
+    assert "Suspensión" in shown and "Recargo por mora" in shown
+    at.text_input(key="auto_action_search").set_value("F-B-1").run()
+    ledger = at.dataframe[-1].value.to_string()
+    assert "F-B-1" in ledger and "cliente-a.ec" not in ledger
+
+
+def test_owner_holds_a_service_and_approves_a_termination(page_fake, page_personas):
+    owner, a = page_personas.owner, page_personas.client_a
+    settings.put(owner.actor, "terminate_enabled", True)
+    settings.put(owner.actor, "terminate_requires_approval", True)
+    automation.run(D("2027-01-04"))
+    at = app_as(owner, "billing")
+    assert "Terminaciones que esperan su aprobación" in texts(at)
+    button(at, "Aprobar la terminación").click().run()
+    assert [e.value for e in at.error] == ["Marque la casilla de confirmación para continuar."]
+    at.checkbox(key="auto_approve_ok").check()
+    button(at, "Aprobar la terminación").click().run()
+    assert not at.exception and [s.value for s in at.success] == ["Servicio terminado."]
+    statuses = sorted(
+        (sid, status) for sid, status in _statuses().items() if status == "terminated"
+    )
+    assert len(statuses) == 1
+    # Hold the other one (still live) until a date.
+    live = next(sid for sid, st in _statuses().items() if st != "terminated")
+    at.date_input(key="auto_hold_until").set_value(D("2027-02-01"))
+    at.selectbox(key="auto_hold_service").set_value(live)
+    button(at, "Guardar la pausa").click().run()
+    assert not at.exception and [s.value for s in at.success] == ["Pausa guardada."]
+    with read_session() as s:
+        assert s.get(Service, live).hold_until == D("2027-02-01")
+    assert a.service_id in _statuses()
+
+
+def test_owner_changes_a_setting_and_a_bad_value_is_refused(page_fake, page_personas):
+    owner = page_personas.owner
+    at = app_as(owner, "billing")
+    at.number_input(key="auto_set_suspend_days").set_value(8)
+    at.checkbox(key="auto_set_terminate_enabled").check()
+    button(at, "Guardar la configuración").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Configuración guardada. La próxima ejecución la usará."
+    ]
+    current = automation.current_settings(owner.actor)
+    assert current.suspend_days == 8 and current.terminate_enabled
+    at.text_input(key="auto_set_late_fee_amount").set_value("2,5x")
+    button(at, "Guardar la configuración").click().run()
+    assert [e.value for e in at.error] == [
+        "Valor del recargo: porcentaje o dólares (0 = sin recargo): escriba un valor en "
+        "dólares con hasta dos decimales, no negativo."
+    ]
+    assert automation.current_settings(owner.actor).late_fee_amount == current.late_fee_amount
+
+
+def test_staff_with_billing_rights_and_clients_see_none_of_it(page_fake, page_personas):
+    automation.run(D("2026-12-10"))
+    with unit_of_work() as s:
+        user = accounts.create_user(
+            s,
+            role="staff",
+            email="cobros@test.ec",
+            name="Cobros",
+            password=page_personas.password,
+            permissions=["billing"],
+            at=now(),
+        )
+        user.verified_at = user.totp_enabled_at = now()
+        user.totp_secret = vault.encrypt(TOTP_SECRET)
+        biller = Persona(user.email, accounts.actor_from_user(user))
+    for who in (biller, page_personas.client_a, page_personas.client_b):
+        at = app_as(who, "billing")
+        assert not at.exception
+        shown = texts(at)
+        assert TITLE not in shown and "Automation" not in shown
+        assert "Registro de ejecuciones" not in shown and "Run ledger" not in shown
+        assert not [w for w in at.date_input if (w.key or "").startswith("auto_")]
+    assert "F-A-1" in texts(app_as(biller, "billing"))  # the back office itself is there
+
+
+def _statuses() -> dict[int, str]:
+    with read_session() as s:
+        return {sid: st for sid, st in s.execute(select(Service.id, Service.status))}
