@@ -4,12 +4,13 @@ invoices only (drafts are staff work), and a foreign or malformed id is ``NotFou
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from math import ceil
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import settings
@@ -30,6 +31,7 @@ from core.money import ZERO, invoice_totals
 
 FILTERS = (*STATUSES, "overdue")
 MAX_PER_PAGE = 200
+CLIENT_CHOICES = 50  # clients offered at once in the back office; a search narrows them
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,22 @@ def _filters(
     return conds
 
 
+def _row_stmt(stmt: Select) -> Select:
+    """The columns of a list row (the client's name joined in) for an invoice statement."""
+    return stmt.join(Client, Client.id == Invoice.client_id).with_only_columns(
+        Invoice.id,
+        Invoice.number,
+        Invoice.client_id,
+        Client.name,
+        Invoice.issued_on,
+        Invoice.due_on,
+        Invoice.status,
+        Invoice.total,
+        Invoice.balance,
+        maintain_column_froms=True,
+    )
+
+
 def _list(
     s: Session,
     actor: Actor,
@@ -214,31 +232,24 @@ def _list(
         *_filters(actor, status, client_id, date_from, date_to, today)
     )
     total = s.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    # Unpaid first (the oldest due date first), then the newest of the rest. The two groups
+    # are read apart, each in an order an index serves, so a page never sorts the whole book.
     unpaid = Invoice.status.in_(PAYABLE)
-    stmt = (
-        base.join(Client, Client.id == Invoice.client_id)
-        .with_only_columns(
-            Invoice.id,
-            Invoice.number,
-            Invoice.client_id,
-            Client.name,
-            Invoice.issued_on,
-            Invoice.due_on,
-            Invoice.status,
-            Invoice.total,
-            Invoice.balance,
-            maintain_column_froms=True,
-        )
-        # Unpaid first (the oldest due date first), then the newest of the rest.
-        .order_by(
-            case((unpaid, 0), else_=1),
-            case((unpaid, Invoice.due_on), else_=None),
-            Invoice.issued_on.desc(),
-            Invoice.id.desc(),
-        )
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+    first_group = base.where(unpaid).order_by(
+        Invoice.due_on, Invoice.issued_on.desc(), Invoice.id.desc()
     )
+    second_group = base.where(~unpaid).order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+    skip = (page - 1) * per_page
+    in_first = s.execute(
+        select(func.count()).select_from(base.where(unpaid).subquery())
+    ).scalar_one()
+    found = []
+    if skip < in_first:
+        found += s.execute(_row_stmt(first_group).limit(per_page).offset(skip)).all()
+    if len(found) < per_page:
+        found += s.execute(
+            _row_stmt(second_group).limit(per_page - len(found)).offset(max(0, skip - in_first))
+        ).all()
     rows = [
         InvoiceRow(
             id=r[0],
@@ -252,7 +263,7 @@ def _list(
             balance=r[8],
             overdue=r[6] in PAYABLE and r[5] < today,
         )
-        for r in s.execute(stmt).all()
+        for r in found
     ]
     return InvoicePage(rows=rows, total=int(total), page=page, per_page=per_page)
 
@@ -420,6 +431,38 @@ def client_billing_view(
         )
 
 
+def _client_choices(
+    s: Session, search: str | None, picked: Iterable[int | None]
+) -> list[ClientOption]:
+    columns = (Client.id, Client.name, Client.tax_id, Client.credit_balance)
+    stmt = select(*columns)
+    text = (search or "").strip()[:100]
+    if text:
+        plain = text.replace("\\", "").replace("%", "").replace("_", "")
+        low = plain.lower()
+        stmt = stmt.where(
+            or_(
+                func.lower(Client.name).like(f"%{low}%"),
+                func.lower(Client.company).like(f"%{low}%"),
+                Client.tax_id.like(f"{plain.upper()}%"),
+                Client.email.like(f"{low}%"),
+            )
+        )
+    found = s.execute(stmt.order_by(Client.name, Client.id).limit(CLIENT_CHOICES)).all()
+    seen = {row[0] for row in found}
+    wanted = set()
+    for value in picked:
+        try:
+            wanted.add(int(value))  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            continue
+    missing = wanted - seen
+    if missing:
+        found += s.execute(select(*columns).where(Client.id.in_(missing))).all()
+        found.sort(key=lambda row: (row[1], row[0]))
+    return [ClientOption(*row) for row in found]
+
+
 def staff_billing_view(
     actor: Actor,
     *,
@@ -429,10 +472,14 @@ def staff_billing_view(
     date_to: date | None = None,
     page: int = 1,
     per_page: int = 25,
+    client_search: str | None = None,
+    client_ids: Iterable[int | None] = (),
     today: date | None = None,
     session: Session | None = None,
 ) -> StaffBillingView:
-    """The back office: filtered invoices, receipts waiting for review, the client list."""
+    """The back office: filtered invoices, receipts waiting for review, and the clients to
+    pick from: those matching ``client_search`` (the first ``CLIENT_CHOICES`` by name), plus
+    ``client_ids`` (the ones already picked), so a book of thousands never fills a list."""
     require(actor, "billing")
     day = today or business_day(get_settings().tz)
     with reading(session) as s:
@@ -456,11 +503,7 @@ def staff_billing_view(
             .order_by(TransferReceipt.created_at, TransferReceipt.id)
             .limit(100)
         ).all()
-        clients = s.execute(
-            select(Client.id, Client.name, Client.tax_id, Client.credit_balance).order_by(
-                Client.name, Client.id
-            )
-        ).all()
+        clients = _client_choices(s, client_search, client_ids)
         return StaffBillingView(
             invoices=invoices,
             pending_receipts=[
@@ -478,5 +521,5 @@ def staff_billing_view(
                 )
                 for r, name, number, inv_status, filename in pending
             ],
-            clients=[ClientOption(*row) for row in clients],
+            clients=clients,
         )

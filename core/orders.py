@@ -293,7 +293,9 @@ def order_form(
 
 
 def _order_invoices() -> Any:
-    """service id → its first invoice id (the smallest invoice holding an order line)."""
+    """pending service id → its first invoice id (the smallest invoice holding an order
+    line). Only orders not set up yet (every caller wants those): narrowed to the pending
+    services first, so the book's renewal lines are never all grouped."""
     return (
         select(
             InvoiceItem.service_id.label("service_id"),
@@ -301,6 +303,7 @@ def _order_invoices() -> Any:
         )
         .join(Service, Service.id == InvoiceItem.service_id)
         .where(
+            Service.status == "pending",
             InvoiceItem.kind.in_(ORDER_KINDS),
             InvoiceItem.period_start == Service.registration_date,
         )

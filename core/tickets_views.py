@@ -193,16 +193,23 @@ def _page(
     page: int,
     per_page: int,
     at: datetime,
+    *,
+    by_client: bool = False,
 ) -> TicketPage:
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
-    total = s.execute(_joined(select(func.count(Ticket.id))).where(*conds)).scalar_one()
+    # Counted and ordered on the ticket table alone (joined to the client only when a search
+    # reads its name); the names are joined for the one page of tickets shown. The joins to
+    # the client and department are inner on required foreign keys, so they never change the
+    # count; the others are outer.
+    narrowed = select(Ticket.id)
+    if by_client:
+        narrowed = narrowed.join(Client, Client.id == Ticket.client_id)
+    narrowed = narrowed.where(*conds)
+    total = s.execute(select(func.count()).select_from(narrowed.subquery())).scalar_one()
+    shown = narrowed.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     found = s.execute(
-        _joined(select(*_row_columns()))
-        .where(*conds)
-        .order_by(*order)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
+        _joined(select(*_row_columns())).where(Ticket.id.in_(shown)).order_by(*order)
     ).all()
     rows = [TicketRow(*r[:12], breached=is_breached(bool(r[12]), r[6], r[11], at)) for r in found]
     return TicketPage(rows=rows, total=int(total), page=page, per_page=per_page)
@@ -291,6 +298,7 @@ def triage_queue(
         if priority not in PRIORITIES:
             raise ValidationError("error.ticket_priority_invalid")
         conds.append(Ticket.priority == priority)
+    by_client = bool(search and search.strip())
     if search and search.strip():
         like = f"%{search.strip()[:100]}%"
         conds.append(
@@ -307,7 +315,7 @@ def triage_queue(
     ]
     with reading(session) as s:
         return QueueView(
-            tickets=_page(s, conds, order, page, per_page, at),
+            tickets=_page(s, conds, order, page, per_page, at, by_client=by_client),
             departments=departments(actor, session=s),
             staff=_desk_users(s),
         )

@@ -50,12 +50,25 @@ def frame_of(
     return reports.ticket_volume(_actor, first, last)
 
 
+def each(column: pd.Series, fn: Callable[[object], object]) -> pd.Series:
+    """``column.map(fn)`` with ``fn`` called once per distinct value: a report of thousands
+    of rows holds few distinct amounts, buckets or statuses, and formatting is the cost."""
+    memo: dict[object, object] = {}
+
+    def one(value: object) -> object:
+        if value not in memo:
+            memo[value] = fn(value)
+        return memo[value]
+
+    return column.map(one)
+
+
 def plain(frame: pd.DataFrame) -> pd.DataFrame:
     """Money as numbers a chart can draw (the frames hold Decimals)."""
     out = frame.copy()
     for column in MONEY_COLUMNS:
         if column in out.columns:
-            out[column] = pd.to_numeric(out[column].map(lambda v: None if v is None else str(v)))
+            out[column] = pd.to_numeric(each(out[column], lambda v: None if v is None else str(v)))
     return out
 
 
@@ -63,9 +76,9 @@ def headed(frame: pd.DataFrame) -> pd.DataFrame:
     """Column names in the reader's language; bucket and status codes as words."""
     out = frame.copy()
     if "bucket" in out.columns:
-        out["bucket"] = out["bucket"].map(lambda b: tr(f"kpi.bucket_{b}"))
+        out["bucket"] = each(out["bucket"], lambda b: tr(f"kpi.bucket_{b}"))
     if "status" in out.columns:
-        out["status"] = out["status"].map(lambda s: tr(f"status.{s}"))
+        out["status"] = each(out["status"], lambda s: tr(f"status.{s}"))
     return out.rename(columns={c: tr(f"reports.col.{c}") for c in out.columns})
 
 
@@ -74,7 +87,7 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in MONEY_COLUMNS:
         if column in out.columns:
-            out[column] = out[column].map(lambda v: "" if v is None else money(v))
+            out[column] = each(out[column], lambda v: "" if v is None else money(v))
     return headed(out)
 
 
@@ -137,7 +150,7 @@ def income() -> None:
     frame = get("income")
     st.caption(tr("reports.income_help"))
     data = plain(frame).melt(id_vars=["month"], value_vars=["base", "iva"], var_name="part")
-    data["part"] = data["part"].map(lambda p: tr(f"reports.col.{p}"))
+    data["part"] = each(data["part"], lambda p: tr(f"reports.col.{p}"))
     chart(
         alt.Chart(data)
         .mark_bar()
@@ -169,7 +182,7 @@ def aging() -> None:
     st.caption(tr("reports.aging_help"))
     if not frame.empty:
         data = plain(frame).groupby("bucket", as_index=False)["balance"].sum()
-        data["bucket"] = data["bucket"].map(lambda b: tr(f"kpi.bucket_{b}"))
+        data["bucket"] = each(data["bucket"], lambda b: tr(f"kpi.bucket_{b}"))
         chart(
             alt.Chart(data)
             .mark_bar()
@@ -186,7 +199,7 @@ def services() -> None:
     st.caption(tr("reports.services_help" if money_ok else "reports.services_help_counts"))
     if not frame.empty:
         data = frame.copy()
-        data["status"] = data["status"].map(lambda s: tr(f"status.{s}"))
+        data["status"] = each(data["status"], lambda s: tr(f"status.{s}"))
         chart(
             alt.Chart(data)
             .mark_bar()
@@ -204,7 +217,7 @@ def churn() -> None:
     data = frame.melt(
         id_vars=["month"], value_vars=["cancellations", "terminations"], var_name="kind"
     )
-    data["kind"] = data["kind"].map(lambda k: tr(f"reports.col.{k}"))
+    data["kind"] = each(data["kind"], lambda k: tr(f"reports.col.{k}"))
     chart(
         alt.Chart(data)
         .mark_bar()
@@ -230,13 +243,13 @@ def tickets() -> None:
     )
     frame = get("tickets", group or "department")
     if not frame.empty and "group" in frame.columns and (group or "") == "priority":
-        frame["group"] = frame["group"].map(lambda p: tr(f"tickets.priority.{p}"))
+        frame["group"] = each(frame["group"], lambda p: tr(f"tickets.priority.{p}"))
     table("tickets", frame)
     volume = get("volume")
     st.subheader(tr("reports.volume"))
     if not volume.empty:
         data = volume.melt(id_vars=["day"], value_vars=["opened", "closed"], var_name="kind")
-        data["kind"] = data["kind"].map(lambda k: tr(f"reports.col.{k}"))
+        data["kind"] = each(data["kind"], lambda k: tr(f"reports.col.{k}"))
         chart(
             alt.Chart(data)
             .mark_line(point=True)

@@ -33,9 +33,24 @@ def tr(key: str, **params: Any) -> str:
     return i18n.t(key, lang(), **params)
 
 
+def _left_legacy_pages_mode() -> bool:
+    """Streamlit runs a ``pages/`` file by itself (its legacy multipage mode) until some run
+    of the server has called ``st.navigation``: on a freshly started server, a deep link
+    opened first (``/billing?invoice=7``) would skip dashboard.py and its sign-in form, and
+    keep doing so until someone opens ``/``. Leave that mode once; the caller reruns."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
+
+
 def guard(page: str) -> Actor:
     """The role guard at the top of every page: no actor or no right, no content."""
     actor = current_actor()
+    if actor is None and _left_legacy_pages_mode():
+        st.rerun()  # through dashboard.py now: same page (its url path) and query string
     if actor is None or not can_open_page(actor, page):
         st.error(tr("error.page_not_allowed"))
         st.stop()
