@@ -20,6 +20,7 @@ from core.cycles import CYCLE_MONTHS, advance
 from core.db import unit_of_work
 from core.models import (
     Client,
+    Counter,
     Department,
     Invoice,
     InvoiceItem,
@@ -234,6 +235,9 @@ def _invoices(engine, rng, svc, count, today, at) -> None:
                 }
             )
     _bulk(engine, Invoice.__table__, invoices)
+    # Numbers were handed out here in bulk: the sequence continues after them.
+    with engine.begin() as conn:
+        conn.execute(insert(Counter.__table__), [{"name": "invoice", "value": number}])
     with engine.connect() as conn:
         rows = list(
             conn.execute(
@@ -291,7 +295,7 @@ def _tickets(engine, rng, svc, size, dept_id, staff_id, today, at) -> None:
         status = rng.choices(statuses, [5, 5, 3, 3, 2, 82])[0]
         tickets.append(
             {
-                "number": f"T{i:07d}",
+                "number": f"T{i + 1:06d}",
                 "client_id": cid,
                 "department_id": dept_id,
                 "service_id": sid,
@@ -306,6 +310,8 @@ def _tickets(engine, rng, svc, size, dept_id, staff_id, today, at) -> None:
             }
         )
     _bulk(engine, Ticket.__table__, tickets)
+    with engine.begin() as conn:
+        conn.execute(insert(Counter.__table__), [{"name": "ticket", "value": len(tickets)}])
     with engine.connect() as conn:
         ticket_rows = list(conn.execute(select(Ticket.id, Ticket.created_at).order_by(Ticket.id)))
     messages = []
