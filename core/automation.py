@@ -198,29 +198,34 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
     token, run_id = lease
     counts, awaiting, status = _zero(), 0, "failed"
     try:
-        cfg = automation_settings.load()
-        # Payments that came in may have left panel work undone: accounts of paid orders
-        # and paid plan changes first, so renewals are billed on the plan in force.
-        _optional("core.orders", "provision_pending", on, counts)
-        _optional("core.plan_changes", "apply_pending", on, counts)
-        _catch_up_renewals(counts)
-        for step in STEPS:
-            with reading() as s:
-                items = step.select(s, on, cfg)
-            for item in items:
-                token = _renew(token)
-                outcome = _attempt(step.execute, run_id, item, on, cfg)
-                if outcome == DONE:
-                    counts[step.count] += 1
-                elif outcome == AWAITING:
-                    awaiting += 1
-                elif outcome == FAILED:
-                    counts["failures"] += 1
-        counts["plan_changes_expired"] = _optional("core.plan_changes", "expire_quotes", on, counts)
-        _optional("core.orders", "cancel_stale", on, counts)
-        _optional("core.tickets", "autoclose_waiting", at or now(), counts)
-        _mail(counts)
-        status = "done"
+        # Settings are read once for the whole run (a change made meanwhile counts next
+        # run): one snapshot instead of a SELECT per setting per item.
+        with settings.snapshot_scope():
+            cfg = automation_settings.load()
+            # Payments that came in may have left panel work undone: accounts of paid orders
+            # and paid plan changes first, so renewals are billed on the plan in force.
+            _optional("core.orders", "provision_pending", on, counts)
+            _optional("core.plan_changes", "apply_pending", on, counts)
+            _catch_up_renewals(counts)
+            for step in STEPS:
+                with reading() as s:
+                    items = step.select(s, on, cfg)
+                for item in items:
+                    token = _renew(token)
+                    outcome = _attempt(step.execute, run_id, item, on, cfg)
+                    if outcome == DONE:
+                        counts[step.count] += 1
+                    elif outcome == AWAITING:
+                        awaiting += 1
+                    elif outcome == FAILED:
+                        counts["failures"] += 1
+            counts["plan_changes_expired"] = _optional(
+                "core.plan_changes", "expire_quotes", on, counts
+            )
+            _optional("core.orders", "cancel_stale", on, counts)
+            _optional("core.tickets", "autoclose_waiting", at or now(), counts)
+            _mail(counts)
+            status = "done"
     finally:
         _close(run_id, token, counts, awaiting, status)
     return RunResult(on, counts, run_id=run_id, awaiting=awaiting)

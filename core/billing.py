@@ -48,7 +48,7 @@ from core.clock import today
 from core.config import get_settings
 from core.db import transaction
 from core.errors import Conflict, NotFound, ValidationError
-from core.models import Invoice, InvoiceItem, Service
+from core.models import Client, Invoice, InvoiceItem, Service
 from core.money import ZERO, invoice_totals, iva_rate, q2
 from core.sequences import next_number
 
@@ -117,12 +117,14 @@ def _price(session: Session, invoice: Invoice, issued_on: date, *, gross: bool) 
     invoice.balance = q2(totals.total - invoice.amount_paid - invoice.credit_applied)
 
 
-def _issue(session: Session, actor: Actor, invoice: Invoice) -> None:
-    """Number an invoice, make it payable, apply credit (§3.2), settle a zero total."""
+def _issue(session: Session, actor: Actor, invoice: Invoice, client: Client | None = None) -> None:
+    """Number an invoice, make it payable, apply credit (§3.2), settle a zero total.
+    ``client``: the invoice's client, already locked in this transaction."""
     invoice.number = next_number(session, "invoice")
     invoice.status = "unpaid"
     session.flush()
-    client = lock_client(session, invoice.client_id)
+    if client is None or client.id != invoice.client_id:
+        client = lock_client(session, invoice.client_id)
     if invoice.balance > 0 and settings.get_bool(AUTO_APPLY_CREDIT, True, session=session):
         apply_credit_to(session, actor, client, [invoice])
     if invoice.status == "unpaid" and invoice.balance == ZERO:
@@ -152,21 +154,20 @@ def create_invoice(
     if due < issued:
         raise ValidationError("error.billing_due_before_issue")
     with transaction(session) as s:
-        lock_client(s, client_id)
+        client = lock_client(s, client_id)
         amounts = _check_lines(s, client_id, lines)
+        # The invoice and its lines, priced, in one flush (no re-read, no UPDATE after the
+        # INSERT); the lines collection is the one built here, in id order.
         invoice = Invoice(
             client_id=client_id,
             issued_on=issued,
             due_on=due,
             status="draft",
             notes=clean_text(notes, 2000) or None,
-        )
-        s.add(invoice)
-        s.flush()
-        for line, amount in zip(lines, amounts, strict=True):
-            s.add(
+            amount_paid=ZERO,
+            credit_applied=ZERO,
+            items=[
                 InvoiceItem(
-                    invoice_id=invoice.id,
                     service_id=line.service_id,
                     kind=line.kind,
                     period_start=line.period_start,
@@ -174,13 +175,15 @@ def create_invoice(
                     description=clean_text(line.description, 300),
                     amount=amount,
                 )
-            )
-        s.flush()
-        s.refresh(invoice, ["items"])
+                for line, amount in zip(lines, amounts, strict=True)
+            ],
+        )
         gross = settings.get_bool(PRICES_INCLUDE_TAX, False, session=s)
         _price(s, invoice, issued, gross=gross)
+        s.add(invoice)
+        s.flush()
         if not draft:
-            _issue(s, actor, invoice)
+            _issue(s, actor, invoice, client)
         s.flush()
         audit.record(
             s,

@@ -105,7 +105,10 @@ def _parse_rates(raw: object) -> tuple[tuple[date, Decimal], ...] | None:
 
 def tax_rates(*, session: Session | None = None) -> RateTable:
     """The IVA table in force: the owner's (setting ``billing.iva_rates``) or the built-in."""
-    return _parse_rates(settings.get(TAX_RATES_KEY, None, session=session)) or IVA_RATES
+    return settings.memoised(  # parsed once per snapshot scope (the daily run)
+        TAX_RATES_KEY,
+        lambda: _parse_rates(settings.get(TAX_RATES_KEY, None, session=session)) or IVA_RATES,
+    )
 
 
 def iva_rate_on(on: date, *, session: Session | None = None) -> Decimal:
@@ -615,7 +618,8 @@ def renewal_amount(session: Session, service: Service, period_start: date) -> De
     """The amount to bill for the renewal period starting ``period_start``: the repriced
     amount when a rule covers the service and the period starts on or after the change,
     else the service's recurring amount. For the daily run's renewal invoices."""
-    rule = _rule_for(_rules(session), service)
+    rules = settings.memoised(REPRICING_KEY, lambda: tuple(_rules(session)))
+    rule = _rule_for(list(rules), service)
     if rule is not None and period_start >= rule.since:
         return rule.amount
     return service.recurring_amount
