@@ -182,6 +182,7 @@ class Invoice(Base):
     __table_args__ = (
         Index("ix_invoice_client_status", "client_id", "status"),
         Index("ix_invoice_status_due", "status", "due_on"),
+        Index("ix_invoice_status_issued", "status", "issued_on"),
     )
     id: Mapped[int] = _id()
     number: Mapped[str | None] = mapped_column(String(30), unique=True)  # None while draft
@@ -320,7 +321,13 @@ class Department(Base):
 
 class Ticket(Base):
     __tablename__ = "ticket"
-    __table_args__ = (Index("ix_ticket_status_sla", "status", "sla_due_at"),)
+    __table_args__ = (
+        Index("ix_ticket_status_sla", "status", "sla_due_at"),
+        # The triage queue's order and the desk's counts, read from the index alone.
+        Index(
+            "ix_ticket_queue", "status", "sla_due_at", "breached", "last_reply_at", "assignee_id"
+        ),
+    )
     id: Mapped[int] = _id()
     number: Mapped[str] = mapped_column(String(20), unique=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)

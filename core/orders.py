@@ -292,10 +292,11 @@ def order_form(
         return OrderForm(offers=_offers(s), clients=clients, servers=servers)
 
 
-def _order_invoices() -> Any:
+def _order_invoices(*only: Any) -> Any:
     """pending service id → its first invoice id (the smallest invoice holding an order
-    line). Only orders not set up yet (every caller wants those): narrowed to the pending
-    services first, so the book's renewal lines are never all grouped."""
+    line). Only orders not set up yet (every caller wants those), and only the services
+    matching ``only``: narrowed to those services first, so the book's renewal lines are
+    never all grouped."""
     return (
         select(
             InvoiceItem.service_id.label("service_id"),
@@ -304,6 +305,7 @@ def _order_invoices() -> Any:
         .join(Service, Service.id == InvoiceItem.service_id)
         .where(
             Service.status == "pending",
+            *only,
             InvoiceItem.kind.in_(ORDER_KINDS),
             InvoiceItem.period_start == Service.registration_date,
         )
@@ -315,7 +317,8 @@ def _order_invoices() -> Any:
 def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRow]:
     """Orders not set up yet (pending services with their first invoice): a client's own;
     every client's for staff with the services permission and the owner."""
-    first = _order_invoices()
+    mine = [Service.client_id == actor.client_id] if actor.is_client else []
+    first = _order_invoices(*mine)
     stmt = (
         select(
             Service.id,

@@ -3,7 +3,8 @@ tickets, each for a date range, with a chart where it reads better, a table, and
 exports (formula-safe, ``core.reports``). Money reports need the billing right too; the core
 refuses them otherwise, so they are simply not offered here.
 
-Frames are cached for a minute keyed by the report's parameters and the reader's rights.
+Frames are cached for a minute keyed by the report's parameters and the reader's rights;
+their tables as shown and exported, formatted once, also by the reader's language.
 """
 
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from core.access import Actor
 from core.clock import now, today
 from core.config import get_settings
 from core.reports import export_csv, export_xlsx
-from ui.context import guard, money, tr
+from ui.context import guard, lang, money, tr
 
 actor = guard("reports")
 st.title(tr("page.reports"))
@@ -91,11 +92,30 @@ def shown(frame: pd.DataFrame) -> pd.DataFrame:
     return headed(out)
 
 
-def table(name: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
+@st.cache_data(ttl=60, show_spinner=False)
+def tables_of(
+    name: str,
+    rights: tuple,
+    first: date,
+    last: date,
+    on: date,
+    extra: str,
+    language: str,
+    _actor: Actor,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One report as read on screen and as exported, keyed like ``frame_of`` plus the
+    reader's language: a rerun formats none of its cells again."""
+    frame = frame_of(name, rights, first, last, on, extra, _actor)
+    if name == "tickets" and extra == "priority" and "group" in frame.columns:
+        frame["group"] = each(frame["group"], lambda p: tr(f"tickets.priority.{p}"))
+    return shown(frame), headed(frame)
+
+
+def table(name: str, extra: str = "") -> None:
+    screen, export = tables_of(name, rights, first, last, business_today, extra, lang(), actor)
+    if screen.empty:
         st.info(tr("reports.empty"))
-    st.dataframe(shown(frame), hide_index=True, width="stretch")
-    export = headed(frame)
+    st.dataframe(screen, hide_index=True, width="stretch")
     c1, c2 = st.columns(2)
     c1.download_button(
         tr("reports.export_csv"),
@@ -136,8 +156,39 @@ if not money_ok:
 tabs = dict(zip(names, st.tabs([tr(f"reports.tab_{n}") for n in names]), strict=True))
 
 
-def get(name: str, extra: str = "") -> pd.DataFrame:
-    return frame_of(name, rights, first, last, business_today, extra, actor)
+@st.cache_data(ttl=60, show_spinner=False)
+def drawn_of(
+    name: str, rights: tuple, first: date, last: date, on: date, language: str, _actor: Actor
+) -> pd.DataFrame | None:
+    """What a report's chart draws (None: no chart), keyed like ``tables_of``: money as plain
+    numbers and codes as words, prepared once rather than on every rerun."""
+    frame = frame_of(name, rights, first, last, on, "", _actor)
+    if name == "income":
+        data = plain(frame).melt(id_vars=["month"], value_vars=["base", "iva"], var_name="part")
+        data["part"] = each(data["part"], lambda p: tr(f"reports.col.{p}"))
+        return data
+    if name == "mrr":
+        return plain(frame)
+    if frame.empty and name in ("aging", "services", "volume"):
+        return None
+    if name == "aging":
+        data = plain(frame).groupby("bucket", as_index=False)["balance"].sum()
+        data["bucket"] = each(data["bucket"], lambda b: tr(f"kpi.bucket_{b}"))
+        return data
+    if name == "services":
+        data = frame.copy()
+        data["status"] = each(data["status"], lambda s: tr(f"status.{s}"))
+        return data
+    value_vars = ["cancellations", "terminations"] if name == "churn" else ["opened", "closed"]
+    data = frame.melt(
+        id_vars=["month" if name == "churn" else "day"], value_vars=value_vars, var_name="kind"
+    )
+    data["kind"] = each(data["kind"], lambda k: tr(f"reports.col.{k}"))
+    return data
+
+
+def drawn(name: str) -> pd.DataFrame | None:
+    return drawn_of(name, rights, first, last, business_today, lang(), actor)
 
 
 def section(name: str, body: Callable[[], None]) -> None:
@@ -147,10 +198,8 @@ def section(name: str, body: Callable[[], None]) -> None:
 
 
 def income() -> None:
-    frame = get("income")
+    data = drawn("income")
     st.caption(tr("reports.income_help"))
-    data = plain(frame).melt(id_vars=["month"], value_vars=["base", "iva"], var_name="part")
-    data["part"] = each(data["part"], lambda p: tr(f"reports.col.{p}"))
     chart(
         alt.Chart(data)
         .mark_bar()
@@ -160,29 +209,27 @@ def income() -> None:
             color=alt.Color("part:N", title=""),
         )
     )
-    table("income", frame)
+    table("income")
 
 
 def mrr() -> None:
-    frame = get("mrr")
+    data = drawn("mrr")
     st.caption(tr("kpi.mrr_help"))
     chart(
-        alt.Chart(plain(frame))
+        alt.Chart(data)
         .mark_line(point=True)
         .encode(
             x=alt.X("month:O", title=tr("reports.col.month")),
             y=alt.Y("mrr:Q", title=tr("reports.col.mrr")),
         )
     )
-    table("mrr", frame)
+    table("mrr")
 
 
 def aging() -> None:
-    frame = get("aging")
+    data = drawn("aging")
     st.caption(tr("reports.aging_help"))
-    if not frame.empty:
-        data = plain(frame).groupby("bucket", as_index=False)["balance"].sum()
-        data["bucket"] = each(data["bucket"], lambda b: tr(f"kpi.bucket_{b}"))
+    if data is not None:
         chart(
             alt.Chart(data)
             .mark_bar()
@@ -191,15 +238,13 @@ def aging() -> None:
                 y=alt.Y("balance:Q", title=tr("reports.col.balance")),
             )
         )
-    table("aging", frame)
+    table("aging")
 
 
 def services() -> None:
-    frame = get("services")
+    data = drawn("services")
     st.caption(tr("reports.services_help" if money_ok else "reports.services_help_counts"))
-    if not frame.empty:
-        data = frame.copy()
-        data["status"] = each(data["status"], lambda s: tr(f"status.{s}"))
+    if data is not None:
         chart(
             alt.Chart(data)
             .mark_bar()
@@ -209,17 +254,12 @@ def services() -> None:
                 color=alt.Color("status:N", title=tr("reports.col.status")),
             )
         )
-    table("services", frame)
+    table("services")
 
 
 def churn() -> None:
-    frame = get("churn")
-    data = frame.melt(
-        id_vars=["month"], value_vars=["cancellations", "terminations"], var_name="kind"
-    )
-    data["kind"] = each(data["kind"], lambda k: tr(f"reports.col.{k}"))
     chart(
-        alt.Chart(data)
+        alt.Chart(drawn("churn"))
         .mark_bar()
         .encode(
             x=alt.X("month:O", title=tr("reports.col.month")),
@@ -228,9 +268,9 @@ def churn() -> None:
             xOffset="kind:N",
         )
     )
-    table("churn", frame)
+    table("churn")
     st.subheader(tr("reports.reasons"))
-    table("reasons", get("reasons"))
+    table("reasons")
 
 
 def tickets() -> None:
@@ -241,15 +281,10 @@ def tickets() -> None:
         format_func=lambda g: tr(f"reports.group_{g}"),
         key="reports_ticket_group",
     )
-    frame = get("tickets", group or "department")
-    if not frame.empty and "group" in frame.columns and (group or "") == "priority":
-        frame["group"] = each(frame["group"], lambda p: tr(f"tickets.priority.{p}"))
-    table("tickets", frame)
-    volume = get("volume")
+    table("tickets", group or "department")
+    data = drawn("volume")
     st.subheader(tr("reports.volume"))
-    if not volume.empty:
-        data = volume.melt(id_vars=["day"], value_vars=["opened", "closed"], var_name="kind")
-        data["kind"] = each(data["kind"], lambda k: tr(f"reports.col.{k}"))
+    if data is not None:
         chart(
             alt.Chart(data)
             .mark_line(point=True)
@@ -259,7 +294,7 @@ def tickets() -> None:
                 color=alt.Color("kind:N", title=""),
             )
         )
-    table("volume", volume)
+    table("volume")
 
 
 for name, body in (
