@@ -13,13 +13,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import _DATA, use_database
-from tests.personas import build_personas
+from tests.personas import Personas, build_personas
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -34,11 +35,19 @@ def _free_port() -> int:
 @pytest.fixture(scope="module")
 def live_app():
     """A fresh database with the personas, served by a real Streamlit server."""
+    yield from serve_app()
+
+
+def serve_app(prepare: Callable[[Personas], None] | None = None) -> Iterator[tuple[str, Personas]]:
+    """The body of ``live_app``: ``prepare(personas)`` runs on the fresh database before the
+    server starts (a module's own fixture points the panel server at a fake, say)."""
     if not shutil.which("chromium"):
         pytest.fail("Debian's chromium is required for browser tests (apt-get install chromium)")
     url = os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{_DATA / 'e2e.db'}"
     real_url = use_database(url)
     personas = build_personas()
+    if prepare is not None:
+        prepare(personas)
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": real_url}
     log = open(_DATA / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
