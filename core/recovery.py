@@ -115,6 +115,19 @@ def reset_password(
         return user.email
 
 
+def send_welcome(session: Session, user: User, at: datetime) -> None:
+    """Mail ``user`` a single-use link to choose a password (new accounts, staff resends)."""
+    raw = tokens.issue(session, user, "welcome", at)
+    mail.queue(
+        session,
+        to_addr=user.email,
+        template="welcome",
+        language=user.language,
+        name=user.name,
+        link=link("reset", raw),
+    )
+
+
 def send_verification(session: Session, user: User, at: datetime) -> None:
     raw = tokens.issue(session, user, "verify", at, email=user.email)
     mail.queue(
@@ -221,15 +234,7 @@ def create_client_account(
             by=actor,
             at=at,
         )
-        raw = tokens.issue(s, user, "welcome", at)
-        mail.queue(
-            s,
-            to_addr=user.email,
-            template="welcome",
-            language=language,
-            name=user.name,
-            link=link("reset", raw),
-        )
+        send_welcome(s, user, at)
         return client.id
 
 
@@ -243,15 +248,7 @@ def send_set_passwordlink(
         user = s.get(User, user_id)
         if user is None or user.role != "client":
             raise NotFound()
-        raw = tokens.issue(s, user, "welcome", at)
-        mail.queue(
-            s,
-            to_addr=user.email,
-            template="welcome",
-            language=user.language,
-            name=user.name,
-            link=link("reset", raw),
-        )
+        send_welcome(s, user, at)
         audit.record(
             s,
             actor,

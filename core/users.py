@@ -8,13 +8,13 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, tokens
+from core import audit
 from core.access import AREAS, Actor, require_owner
 from core.accounts import create_user
 from core.db import reading, transaction
 from core.errors import NotFound, ValidationError
 from core.models import User
-from core.recovery import link
+from core.recovery import send_welcome
 
 
 @dataclass(frozen=True)
@@ -82,15 +82,7 @@ def invite(
             by=owner,
             at=at,
         )
-        raw = tokens.issue(s, user, "welcome", at)
-        mail.queue(
-            s,
-            to_addr=user.email,
-            template="welcome",
-            language=language,
-            name=user.name,
-            link=link("reset", raw),
-        )
+        send_welcome(s, user, at)
         return user.id
 
 
