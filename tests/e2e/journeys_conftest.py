@@ -214,6 +214,7 @@ def wait_for_auth_cookie(page, *, second_factor: bool = False) -> None:
     only after it, as a person reading the page would."""
     names = {get_settings().cookie_name} | ({TWO_FA_COOKIE} if second_factor else set())
     eventually(lambda: names <= {c["name"] for c in page.context.cookies()}, timeout=30)
+    settle(page)  # the rerun the component asks for once it has written them
 
 
 def main_text(page) -> str:

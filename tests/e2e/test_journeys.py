@@ -90,7 +90,7 @@ def nav(page, title: str) -> None:
 
 def sign_out(page) -> None:
     page.get_by_role("button", name="Cerrar sesión", exact=True).click()
-    page.get_by_role("button", name="Ingresar").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Ingresar").first.wait_for(timeout=30_000)
     wait_for_app(page)
 
 
@@ -110,13 +110,13 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
 
         # Services: the list, then the one service opened with the list's own button.
         nav(page, "Mis servicios")
-        listing = page.get_by_test_id("stDataFrame")
+        listing = page.get_by_test_id("stDataFrame").first
         listing.wait_for()
         eventually(lambda: "cliente-a.ec" in table_text(listing))  # cells fill in after
         assert "cliente-b.ec" not in table_text(listing)
         shot(page, "services")
         page.get_by_role("button", name="Ver detalle").click()
-        page.get_by_role("heading", name="cliente-a.ec").wait_for()
+        page.get_by_role("heading", name="cliente-a.ec").first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
         detail = main_text(page)
@@ -126,24 +126,24 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         # Reset the cPanel password: the new one is shown once and really set on the panel.
         before = len(panel_calls(j.whm, "passwd"))
         page.get_by_role("button", name="Restablecer contraseña de cPanel").click()
-        page.get_by_text("La contraseña de cPanel fue cambiada.").wait_for()
+        page.get_by_text("La contraseña de cPanel fue cambiada.").first.wait_for()
         settle(page)
         password = page.get_by_test_id("stCode").inner_text().strip()
         assert len(password) >= 16
         assert len(panel_calls(j.whm, "passwd")) == before + 1
         assert password_matches(password, j.whm.accounts["clienta"]["password_hash"])
-        page.get_by_text("se muestra una sola vez").wait_for()
+        page.get_by_text("se muestra una sola vez").first.wait_for()
         shot(page, "password-shown-once")
         page.reload()
         wait_for_app(page)
-        page.get_by_role("heading", name="cliente-a.ec").wait_for()
+        page.get_by_role("heading", name="cliente-a.ec").first.wait_for()
         settle(page)
         assert password not in everything(page)  # once means once
         shot(page, "password-gone-after-reload")
 
         # A mailbox: created on the panel, then deleted after the confirmation box.
         page.get_by_role("link", name="Cuentas de correo de este servicio").click()
-        page.get_by_role("heading", name="Crear cuenta de correo").wait_for()
+        page.get_by_role("heading", name="Crear cuenta de correo").first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
         shot(page, "mailboxes")
@@ -151,7 +151,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         page.get_by_role("textbox", name="Contraseña", exact=True).fill(MAILBOX_PASSWORD)
         page.get_by_role("button", name="Crear cuenta de correo").click()
         address = f"{MAILBOX}@cliente-a.ec"
-        page.get_by_text(f"Cuenta de correo {address} creada.").wait_for()
+        page.get_by_text(f"Cuenta de correo {address} creada.").first.wait_for()
         settle(page)
         assert address in j.whm.accounts["clienta"]["mailboxes"]
         assert MAILBOX_PASSWORD not in everything(page)  # typed, sent, never shown back
@@ -160,10 +160,10 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         assert delete.is_disabled()  # not before the box is ticked
         check_box(page, f"Confirmo que quiero eliminar {address}")
         delete.click()
-        page.get_by_text(f"Cuenta de correo {address} eliminada.").wait_for()
+        page.get_by_text(f"Cuenta de correo {address} eliminada.").first.wait_for()
         settle(page)
         assert address not in j.whm.accounts["clienta"]["mailboxes"]
-        page.get_by_text("Este servicio aún no tiene cuentas de correo.").wait_for()
+        page.get_by_text("Este servicio aún no tiene cuentas de correo.").first.wait_for()
         shot(page, "mailbox-deleted")
 
         # A ticket with a screenshot attached.
@@ -177,9 +177,9 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         upload(page, form, "captura-error.png", "image/png", png_bytes())
         shot(page, "ticket-form")
         form.get_by_role("button", name="Abrir ticket").click()
-        page.get_by_text("Ticket abierto.").wait_for()
+        page.get_by_text("Ticket abierto.").first.wait_for()
         settle(page)
-        page.get_by_text("Adjunto: captura-error.png").wait_for()
+        page.get_by_text("Adjunto: captura-error.png").first.wait_for()
         assert SUBJECT in main_text(page)
         with read_session() as s:
             ticket = s.scalars(select(Ticket).where(Ticket.subject == SUBJECT)).one()
@@ -191,14 +191,14 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
                 ("captura-error.png", "image/png", png_bytes())
             ]
         assert f"ticket={ticket.id}" in page.url
-        page.get_by_role("heading", name=f"Ticket {ticket.number}").wait_for()
+        page.get_by_role("heading", name=f"Ticket {ticket.number}").first.wait_for()
         made["ticket_number"] = ticket.number
         shot(page, "ticket-opened")
 
         # A plan change: the quote, the formula in words, then confirmed into an invoice.
         nav(page, "Cambio de plan")
         choose(page, "Servicio", "cliente-a.ec · Básico")
-        page.get_by_text("Presupuesto", exact=True).wait_for()
+        page.get_by_text("Presupuesto", exact=True).first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
         expected = plan_changes.quote(a.actor, a.service_id, j.estandar_id, "monthly")
@@ -212,7 +212,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         assert confirm.is_disabled()
         check_box(page, "Acepto el presupuesto")
         confirm.click()
-        page.get_by_text("Cambio de plan confirmado.").wait_for()
+        page.get_by_text("Cambio de plan confirmado.").first.wait_for()
         settle(page)
         with read_session() as s:
             change = s.scalars(select(PlanChange)).one()
@@ -225,7 +225,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
 
         # The transfer receipt, for the plan change's invoice (opened from the change's link).
         page.get_by_role("link", name=f"Ver la factura {number}").click()
-        page.get_by_role("heading", name=f"Factura {number}").wait_for()
+        page.get_by_role("heading", name=f"Factura {number}").first.wait_for()
         settle(page)
         assert f"invoice={invoice_id}" in page.url
         assert "Pendiente de pago" in main_text(page)
@@ -234,7 +234,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         form.get_by_role("textbox", name="Número de transferencia o referencia").fill(REFERENCE)
         shot(page, "receipt-form")
         form.get_by_role("button", name="Enviar comprobante").click()
-        page.get_by_text("Recibimos su comprobante de transferencia.").wait_for()
+        page.get_by_text("Recibimos su comprobante de transferencia.").first.wait_for()
         settle(page)
         with read_session() as s:
             receipt = s.scalars(select(TransferReceipt)).one()
@@ -245,7 +245,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
             )
             assert receipt.reference == REFERENCE
             assert s.get(Upload, receipt.upload_id).data == pdf_bytes(REFERENCE)
-        page.get_by_role("heading", name="Comprobantes de transferencia").wait_for()
+        page.get_by_role("heading", name="Comprobantes de transferencia").first.wait_for()
         shot(page, "receipt-sent")
 
         sign_out(page)
@@ -273,17 +273,19 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
     try:
         sign_in(page, j.base, owner.email, j.personas.password, TOTP_SECRET)
         wait_for_auth_cookie(page, second_factor=True)
-        page.get_by_role("heading", name="Panel de control").wait_for()
+        page.get_by_role("heading", name="Panel de control").first.wait_for()
         shot(page, "owner-signed-in")
 
         # The receipt waiting for review: approve it.
         nav(page, "Facturación")
-        page.get_by_role("heading", name="Comprobantes de transferencia por revisar").wait_for()
-        page.get_by_text("Aprobar y registrar el pago").wait_for()
+        page.get_by_role(
+            "heading", name="Comprobantes de transferencia por revisar"
+        ).first.wait_for()
+        page.get_by_text("Aprobar y registrar el pago").first.wait_for()
         assert changepackages(j) == 0
         shot(page, "receipt-to-review")
         page.get_by_role("button", name="Confirmar revisión").click()
-        page.get_by_text("Comprobante aprobado y pago registrado.").wait_for()
+        page.get_by_text("Comprobante aprobado y pago registrado.").first.wait_for()
         settle(page)
         shot(page, "receipt-approved")
 
@@ -297,12 +299,12 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
             assert (change.status, service.product_id) == ("applied", j.estandar_id)
         assert j.whm.accounts["clienta"]["plan"] == "estandar"
         open_page(page, f"{j.base}/billing?invoice={invoice_id}")
-        page.get_by_role("heading", name=f"Factura {number}").wait_for()
+        page.get_by_role("heading", name=f"Factura {number}").first.wait_for()
         assert "Pagada" in main_text(page)
         shot(page, "invoice-paid")
         page.reload()  # nothing re-applies the change on a rerun
         wait_for_app(page)
-        page.get_by_role("heading", name=f"Factura {number}").wait_for()
+        page.get_by_role("heading", name=f"Factura {number}").first.wait_for()
         assert changepackages(j) == 1
 
         # The automation preview of a chosen day: what would run, and nothing done.
@@ -312,7 +314,7 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
             automation_tab.click()
             settle(page)
         page.get_by_role("tab", name="Vista previa", exact=True).click()
-        page.get_by_text("Elija una fecha para ver qué haría el proceso").wait_for()
+        page.get_by_text("Elija una fecha para ver qué haría el proceso").first.wait_for()
         shot(page, "automation-preview-empty")
         type_date(page, "Fecha de la ejecución", PREVIEW_DAY)
         preview = page.get_by_role("tabpanel").filter(has_text="Fecha de la ejecución")
@@ -332,7 +334,7 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
 
         # A report exported as CSV: the income of the paid invoices.
         nav(page, "Reportes")
-        page.get_by_role("tab", name="Ingresos").wait_for()
+        page.get_by_role("tab", name="Ingresos").first.wait_for()
         shot(page, "reports")
         with page.expect_download() as info:
             page.get_by_role("button", name="Descargar CSV").first.click()
@@ -434,7 +436,7 @@ def test_pasted_deep_links_and_reloads_land_on_the_page_asked_for(
     try:
         # Pasted while signed out: the sign-in form, then the invoice asked for.
         open_page(page, f"{j.base}/billing?invoice={a.invoice_id}")
-        page.get_by_role("button", name="Ingresar").wait_for()
+        page.get_by_role("button", name="Ingresar").first.wait_for()
         assert "F-A-1" not in everything(page)
         shot(page, "deep-link-signed-out")
         invoice = page.get_by_role("heading", name="Factura F-A-1")
@@ -443,7 +445,7 @@ def test_pasted_deep_links_and_reloads_land_on_the_page_asked_for(
         shot(page, "deep-link-after-sign-in")
         page.reload()
         wait_for_app(page)
-        page.get_by_role("heading", name="Factura F-A-1").wait_for(timeout=30_000)
+        page.get_by_role("heading", name="Factura F-A-1").first.wait_for(timeout=30_000)
         assert f"/billing?invoice={a.invoice_id}" in page.url
         shot(page, "invoice-after-reload")
 
