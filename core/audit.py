@@ -47,17 +47,43 @@ def record(
     **details: Any,
 ) -> AuditEntry:
     entry = AuditEntry(
-        at=at or now(),
-        actor_id=actor.user_id if actor and actor.user_id else None,
-        actor_label=actor_label or (actor.label() if actor else "anonymous"),
-        action=action,
-        target_type=target_type,
-        target_id=target_id,
-        client_id=client_id,
-        details=redact(details),
+        **entry_values(
+            actor,
+            action,
+            target_type=target_type,
+            target_id=target_id,
+            client_id=client_id,
+            at=at,
+            actor_label=actor_label,
+            **details,
+        )
     )
     session.add(entry)
     return entry
+
+
+def entry_values(
+    actor: Actor | None,
+    action: str,
+    *,
+    target_type: str | None = None,
+    target_id: int | None = None,
+    client_id: int | None = None,
+    at: datetime | None = None,
+    actor_label: str | None = None,
+    **details: Any,
+) -> dict[str, Any]:
+    """One entry's column values, redacted (``record`` adds it; a bulk insert takes many)."""
+    return {
+        "at": at or now(),
+        "actor_id": actor.user_id if actor and actor.user_id else None,
+        "actor_label": actor_label or (actor.label() if actor else "anonymous"),
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "client_id": client_id,
+        "details": redact(details),
+    }
 
 
 def search(

@@ -618,11 +618,20 @@ def renewal_amount(session: Session, service: Service, period_start: date) -> De
     """The amount to bill for the renewal period starting ``period_start``: the repriced
     amount when a rule covers the service and the period starts on or after the change,
     else the service's recurring amount. For the daily run's renewal invoices."""
+    return renewal_price(
+        session, service.product_id, service.billing_cycle, service.recurring_amount, period_start
+    )
+
+
+def renewal_price(
+    session: Session, product_id: int, cycle: str, recurring: Decimal, period_start: date
+) -> Decimal:
+    """:func:`renewal_amount` from the service's columns (the daily run's grouped path)."""
     rules = settings.memoised(REPRICING_KEY, lambda: tuple(_rules(session)))
-    rule = _rule_for(list(rules), service)
-    if rule is not None and period_start >= rule.since:
-        return rule.amount
-    return service.recurring_amount
+    for rule in rules:
+        if rule.product_id == product_id and rule.cycle == cycle and recurring in rule.old_amounts:
+            return rule.amount if period_start >= rule.since else recurring
+    return recurring
 
 
 @register_paid_hook

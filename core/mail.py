@@ -85,20 +85,30 @@ def render(
     return Rendered(subject.strip(), body.strip() + "\n")
 
 
+def outbox_values(
+    session: Session | None, *, to_addr: str, template: str, language: str, **context: Any
+) -> dict[str, Any]:
+    """The rendered outbox row of one message, as column values (not yet written)."""
+    message = render(template, language, session=session, **context)
+    return {
+        "to_addr": to_addr,
+        "subject": message.subject,
+        "body_text": message.body,
+        "template": template,
+        "language": normalise(language),
+        "status": "queued",
+        "next_attempt_at": now(),
+    }
+
+
 def queue(
     session: Session, *, to_addr: str, template: str, language: str, **context: Any
 ) -> MailOutbox:
     """Queue one message inside the caller's transaction."""
-    message = render(template, language, session=session, **context)
-    row = MailOutbox(
-        to_addr=to_addr,
-        subject=message.subject,
-        body_text=message.body,
-        template=template,
-        language=normalise(language),
-        status="queued",
-        next_attempt_at=now(),
+    values = outbox_values(
+        session, to_addr=to_addr, template=template, language=language, **context
     )
+    row = MailOutbox(**values)
     session.add(row)
     after_commit(session, kick)
     return row

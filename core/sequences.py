@@ -15,14 +15,24 @@ FORMATS = {"invoice": "F{:07d}", "ticket": "T{:06d}"}
 
 
 def next_value(session: Session, name: str) -> int:
+    return reserve(session, name, 1)
+
+
+def reserve(session: Session, name: str, count: int) -> int:
+    """Take ``count`` consecutive values; returns the first (the last is first + count - 1)."""
     counter = session.scalars(select(Counter).where(Counter.name == name).with_for_update()).first()
     if counter is None:
         counter = Counter(name=name, value=0)
         session.add(counter)
-    counter.value += 1
+    first = counter.value + 1
+    counter.value += count
     session.flush()
-    return counter.value
+    return first
+
+
+def number(name: str, value: int) -> str:
+    return FORMATS[name].format(value)
 
 
 def next_number(session: Session, name: str) -> str:
-    return FORMATS[name].format(next_value(session, name))
+    return number(name, next_value(session, name))
