@@ -47,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from core import audit, automation_settings, mail, services, settings
 from core.access import SYSTEM, Actor
+from core.automation_renewals import GROUP
 from core.automation_settings import CYCLES, SETTINGS_FORM, AutomationSettings  # noqa: F401
 from core.automation_steps import (
     AWAITING,
@@ -210,15 +211,18 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             for step in STEPS:
                 with reading() as s:
                     items = step.select(s, on, cfg)
-                for item in items:
+                for part in _parts(items, GROUP if step.group else 1):
                     token = _renew(token)
-                    outcome = _attempt(step.execute, run_id, item, on, cfg)
-                    if outcome == DONE:
-                        counts[step.count] += 1
-                    elif outcome == AWAITING:
-                        awaiting += 1
-                    elif outcome == FAILED:
-                        counts["failures"] += 1
+                    outcomes, alone = _attempt_group(step.group, run_id, part, on, cfg)
+                    for item in alone:
+                        outcomes[item.key] = _attempt(step.execute, run_id, item, on, cfg)
+                    for outcome in outcomes.values():
+                        if outcome == DONE:
+                            counts[step.count] += 1
+                        elif outcome == AWAITING:
+                            awaiting += 1
+                        elif outcome == FAILED:
+                            counts["failures"] += 1
             counts["plan_changes_expired"] = _optional(
                 "core.plan_changes", "expire_quotes", on, counts
             )
@@ -229,6 +233,28 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
     finally:
         _close(run_id, token, counts, awaiting, status)
     return RunResult(on, counts, run_id=run_id, awaiting=awaiting)
+
+
+def _parts(items: list[Item], size: int) -> list[list[Item]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def _attempt_group(
+    group: Callable[..., tuple[dict[str, str], list[Item]]] | None,
+    run_id: int,
+    items: list[Item],
+    on: date,
+    cfg: AutomationSettings,
+) -> tuple[dict[str, str], list[Item]]:
+    """A step's group path when it has one; on any failure nothing of the group was
+    written, and every item is done alone (``_attempt``), where failures are recorded."""
+    if group is None:
+        return {}, items
+    try:
+        return group(run_id, items, on, cfg)
+    except Exception:  # noqa: BLE001 - the one-at-a-time path decides each item
+        log.info("automation: a group of %s items is done one by one", len(items), exc_info=True)
+        return {}, items
 
 
 def _attempt(
@@ -440,6 +466,9 @@ def reactivate_paid(service_id: int, on: date) -> bool:
                 when=day(on, client.language),
             )
         return True
+    except DomainError as exc:  # a known cause (panel down, no token): no traceback needed
+        log.warning("reactivation of service %s after payment failed: %s", service_id, exc.key)
+        return False
     except Exception:  # noqa: BLE001 - the payment is committed; the daily run retries
         log.warning("reactivation of service %s after payment failed", service_id, exc_info=True)
         return False

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import billing, cancellations, mail
 from core.access import SYSTEM
@@ -23,6 +23,7 @@ from core.automation_items import (
     Item,
     Outcome,
     fresh,
+    grouped,
     invoice_of_cancelled_service,
     key_missing,
     link,
@@ -260,28 +261,52 @@ def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[I
     return items
 
 
+def apply_reminder(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    invoice = s.get(Invoice, item.invoice_id)
+    if invoice is None or invoice.status != "unpaid" or invoice.balance <= 0:
+        return Outcome(SKIPPED)
+    client = invoice.client
+    lang = client.language
+    record(s, run_id, item, reminder=item.kind, balance=invoice.balance)
+    mail.queue(
+        s,
+        to_addr=client.email,
+        template="payment_reminder",
+        language=lang,
+        name=client.name,
+        kind=item.kind,
+        number=invoice.number,
+        balance=money(invoice.balance, lang),
+        due=day(invoice.due_on, lang),
+        days=abs((today - invoice.due_on).days),
+        link=link(invoice.id),
+    )
+    return Outcome(DONE)
+
+
+def preload_invoices(s: Session, items: list[Item]) -> list[Invoice]:
+    """The group's invoices with their clients and lines, in one read (the identity map then
+    answers each item's ``get`` while the caller holds the returned list)."""
+    ids = [item.invoice_id for item in items if item.invoice_id is not None]
+    return (
+        s.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(ids))
+            .options(joinedload(Invoice.client), selectinload(Invoice.items))
+        )
+        .unique()
+        .all()
+    )
+
+
 def do_reminder(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
     with unit_of_work() as s:
-        invoice = s.get(Invoice, item.invoice_id)
-        if invoice is None or invoice.status != "unpaid" or invoice.balance <= 0:
-            return Outcome(SKIPPED)
-        client = invoice.client
-        lang = client.language
-        record(s, run_id, item, reminder=item.kind, balance=invoice.balance)
-        mail.queue(
-            s,
-            to_addr=client.email,
-            template="payment_reminder",
-            language=lang,
-            name=client.name,
-            kind=item.kind,
-            number=invoice.number,
-            balance=money(invoice.balance, lang),
-            due=day(invoice.due_on, lang),
-            days=abs((today - invoice.due_on).days),
-            link=link(invoice.id),
-        )
-    return Outcome(DONE)
+        return apply_reminder(s, run_id, item, today, cfg)
+
+
+group_reminders = grouped(apply_reminder, preload_invoices)
 
 
 # ------------------------------------------------------------------- 3. late fees
@@ -332,47 +357,54 @@ def _invoice_rate(invoice: Invoice) -> Decimal:
     return max(rates) if rates else iva_rate(invoice.issued_on)
 
 
+def apply_late_fee(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    found = s.get(Invoice, item.invoice_id)
+    if found is None:
+        return Outcome(SKIPPED)
+    client = lock_client(s, found.client_id)
+    invoice = lock_invoice(s, found.id)
+    if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
+        return Outcome(SKIPPED)
+    fee = late_fee(
+        invoice.total,
+        fee_type=cfg.late_fee_type,
+        amount=cfg.late_fee_amount,
+        minimum=cfg.late_fee_minimum,
+    )
+    if fee <= 0:
+        return Outcome(SKIPPED)
+    lang = client.language
+    # Appended to the loaded lines (not re-read): the invoice is locked, its lines are these.
+    invoice.items.append(
+        InvoiceItem(
+            kind="late_fee",
+            description=t("automation.late_fee_line", lang, number=invoice.number or ""),
+            amount=fee,
+            tax_rate=_invoice_rate(invoice) if cfg.tax_late_fee else Decimal("0"),
+        )
+    )
+    cancellations.reprice(invoice)
+    invoice.late_fee_applied = True
+    record(s, run_id, item, fee=fee, total=invoice.total)
+    mail.queue(
+        s,
+        to_addr=client.email,
+        template="late_fee_added",
+        language=lang,
+        name=client.name,
+        number=invoice.number,
+        fee=money(fee, lang),
+        balance=money(invoice.balance, lang),
+        link=link(invoice.id),
+    )
+    return Outcome(DONE)
+
+
 def do_late_fee(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
     with unit_of_work() as s:
-        found = s.get(Invoice, item.invoice_id)
-        if found is None:
-            return Outcome(SKIPPED)
-        client = lock_client(s, found.client_id)
-        invoice = lock_invoice(s, found.id)
-        if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
-            return Outcome(SKIPPED)
-        fee = late_fee(
-            invoice.total,
-            fee_type=cfg.late_fee_type,
-            amount=cfg.late_fee_amount,
-            minimum=cfg.late_fee_minimum,
-        )
-        if fee <= 0:
-            return Outcome(SKIPPED)
-        lang = client.language
-        s.add(
-            InvoiceItem(
-                invoice_id=invoice.id,
-                kind="late_fee",
-                description=t("automation.late_fee_line", lang, number=invoice.number or ""),
-                amount=fee,
-                tax_rate=_invoice_rate(invoice) if cfg.tax_late_fee else Decimal("0"),
-            )
-        )
-        s.flush()
-        s.refresh(invoice, ["items"])
-        cancellations.reprice(invoice)
-        invoice.late_fee_applied = True
-        record(s, run_id, item, fee=fee, total=invoice.total)
-        mail.queue(
-            s,
-            to_addr=client.email,
-            template="late_fee_added",
-            language=lang,
-            name=client.name,
-            number=invoice.number,
-            fee=money(fee, lang),
-            balance=money(invoice.balance, lang),
-            link=link(invoice.id),
-        )
-    return Outcome(DONE)
+        return apply_late_fee(s, run_id, item, today, cfg)
+
+
+group_late_fees = grouped(apply_late_fee, preload_invoices)

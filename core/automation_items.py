@@ -12,7 +12,7 @@ item again. The SQL pieces here keep each selection on indexed columns.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -145,6 +145,33 @@ def record(
             detail=json.dumps(detail, default=str) if detail else None,
         )
     )
+
+
+Apply = Callable[[Session, int, Item, date, Any], Outcome]
+
+
+def grouped(
+    apply: Apply, preload: Callable[[Session, list[Item]], list[Any]] | None = None
+) -> Callable[..., tuple[dict[str, str], list[Item]]]:
+    """A step's group path from its one-item function ``apply(session, run, item, day, cfg)``:
+    the group's rows are read at once (``preload``) and every item is applied in one
+    transaction with one flush at the end. Any failure raises and writes nothing; the run
+    then does each item alone, in its own transaction (``core.automation._attempt_group``).
+    The items of a step touch distinct rows (one key per invoice or service), so an item
+    never needs to read another's unflushed change."""
+
+    def group(
+        run_id: int, items: list[Item], today: date, cfg: Any
+    ) -> tuple[dict[str, str], list[Item]]:
+        with unit_of_work() as s:
+            # Held here: the identity map keeps only weak references to loaded rows.
+            kept = preload(s, items) if preload is not None else []
+            with s.no_autoflush:
+                outcomes = {item.key: apply(s, run_id, item, today, cfg).status for item in items}
+            del kept
+        return outcomes, []
+
+    return group
 
 
 def record_failure(run_id: int, item: Item, exc: BaseException) -> None:

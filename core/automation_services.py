@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import cancellations, services
@@ -170,22 +170,30 @@ def select_unsuspensions(s: Session, today: date, cfg: AutomationSettings) -> li
     "Overdue on Payment" (never another reason, §3.5)."""
     if not cfg.unsuspend_enabled:
         return []
-    overdue = exists(
-        select(InvoiceItem.id)
-        .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
-        .where(
-            InvoiceItem.service_id == Service.id,
-            InvoiceItem.kind == "renewal",
-            Invoice.status == "unpaid",
-            Invoice.due_on < today,
+    # The services owing an overdue renewal, read once from the (few) overdue invoices: as a
+    # correlated NOT EXISTS, SQLite walked every overdue invoice for each suspended service.
+    overdue = set(
+        s.scalars(
+            select(InvoiceItem.service_id)
+            .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
+            .where(
+                InvoiceItem.kind == "renewal",
+                Invoice.status == "unpaid",
+                Invoice.due_on < today,
+            )
+            .distinct()
         )
     )
-    rows = s.execute(
-        select(Service.id, Service.client_id, Client.name, Service.domain)
-        .join(Client, Client.id == Service.client_id)
-        .where(Service.status == "suspended", Service.suspend_reason == OVERDUE, ~overdue)
-        .order_by(Service.id)
-    ).all()
+    rows = [
+        row
+        for row in s.execute(
+            select(Service.id, Service.client_id, Client.name, Service.domain)
+            .join(Client, Client.id == Service.client_id)
+            .where(Service.status == "suspended", Service.suspend_reason == OVERDUE)
+            .order_by(Service.id)
+        )
+        if row[0] not in overdue
+    ]
     if not rows:
         return []
     ids = [r[0] for r in rows]

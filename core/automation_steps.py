@@ -22,6 +22,8 @@ from core.automation_invoicing import (
     do_late_fee,
     do_reminder,
     do_renewal,
+    group_late_fees,
+    group_reminders,
     select_late_fees,
     select_reminders,
     select_renewals,
@@ -37,6 +39,7 @@ from core.automation_items import (  # noqa: F401 - the names the run and its ca
     done_keys,
     record_failure,
 )
+from core.automation_renewals import renew_group
 from core.automation_services import (  # noqa: F401 - finish/terminate: the owner's approval
     do_cancellation,
     do_suspend,
@@ -60,13 +63,16 @@ class Step:
     count: str  # the run's count it adds to
     select: Callable[[Session, date, AutomationSettings], list[Item]]
     execute: Callable[[int, Item, date, AutomationSettings], Outcome]
+    # Optional: many items in one transaction (``core.automation_renewals``), falling back
+    # to ``execute`` item by item when the group fails or hands items back.
+    group: Callable[..., tuple[dict[str, str], list[Item]]] | None = None
 
 
 # The order of billing-rules §3.5 (payments and credit happen as they arrive).
 STEPS: tuple[Step, ...] = (
-    Step("renewal", "invoices_created", select_renewals, do_renewal),
-    Step("reminder", "reminders_sent", select_reminders, do_reminder),
-    Step("late_fee", "late_fees_added", select_late_fees, do_late_fee),
+    Step("renewal", "invoices_created", select_renewals, do_renewal, renew_group),
+    Step("reminder", "reminders_sent", select_reminders, do_reminder, group_reminders),
+    Step("late_fee", "late_fees_added", select_late_fees, do_late_fee, group_late_fees),
     Step("suspend", "suspended", select_suspensions, do_suspend),
     Step("terminate", "terminated", select_terminations, do_terminate),
     Step("unsuspend", "unsuspended", select_unsuspensions, do_unsuspend),
