@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 
 from core import accounts, vault
 from core.cycles import CYCLE_MONTHS, advance
@@ -176,9 +176,18 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
         )
     _bulk(engine, Service.__table__, services)
     with engine.connect() as conn:
-        svc = list(conn.execute(select(Service.id, Service.client_id, Service.recurring_amount)))
+        rows = list(
+            conn.execute(
+                select(
+                    Service.id, Service.client_id, Service.recurring_amount, Service.status
+                ).order_by(Service.id)
+            )
+        )
+    svc = [(sid, cid, amount) for sid, cid, amount, _status in rows]
+    suspended = {sid for sid, _cid, _amount, status in rows if status == "suspended"}
 
-    _invoices(engine, rng, svc, size["invoices"], today, at)
+    _invoices(engine, rng, svc, size["invoices"], today, at, suspended)
+    _renewed_when_paid(engine)
     _tickets(engine, rng, svc, size, dept_id, staff_id, today, at)
 
     sample = client_ids[len(client_ids) // 2]
@@ -197,12 +206,15 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
     return BenchUsers("owner@bench.ec", "staff@bench.ec", "client@bench.ec", sample)
 
 
-def _invoices(engine, rng, svc, count, today, at) -> None:
-    """Monthly history per service, most paid, some unpaid and overdue, a few cancelled."""
+def _invoices(engine, rng, svc, count, today, at, suspended: set[int]) -> None:
+    """Monthly history per service, most paid, some unpaid, a few cancelled. A service
+    suspended for non-payment owes its last invoice, overdue past the suspension days (5)
+    and short of the termination days (30), as it would in a real book (billing-rules §3.5);
+    6-9 days, so its period never meets the month before's."""
     per = max(count // len(svc), 1)
     invoices, items, payments = [], [], []
     number = 0
-    for _sid, cid, amount in svc:
+    for sid, cid, amount in svc:
         for k in range(per):
             number += 1
             due = today - timedelta(days=30 * (per - k - 1) - rng.randint(0, 20))
@@ -214,6 +226,8 @@ def _invoices(engine, rng, svc, count, today, at) -> None:
                 if (k < per - 1 or roll < 0.85)
                 else ("cancelled" if roll < 0.88 else "unpaid")
             )
+            if sid in suspended and k == per - 1:
+                due, status = today - timedelta(days=rng.randint(6, 9)), "unpaid"
             invoices.append(
                 {
                     "number": f"F{number:07d}",
@@ -284,6 +298,39 @@ def _invoices(engine, rng, svc, count, today, at) -> None:
             )
     _bulk(engine, InvoiceItem.__table__, items)
     _bulk(engine, Payment.__table__, payments)
+
+
+def _renewed_when_paid(engine) -> None:
+    """A paid renewal has already moved its service's next due date one cycle on (the paid
+    hook does it at payment time): where the generated history paid the period now due,
+    move the due date past every paid period, as the live app would have."""
+    paid = (
+        select(InvoiceItem.service_id, InvoiceItem.period_start)
+        .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
+        .where(Invoice.status == "paid", InvoiceItem.kind == "renewal")
+    )
+    with engine.begin() as conn:
+        periods: dict[int, set[date]] = {}
+        for sid, start in conn.execute(paid):
+            periods.setdefault(sid, set()).add(start)
+        moves = []
+        for sid, due, cycle, anchor in conn.execute(
+            select(
+                Service.id, Service.next_due_date, Service.billing_cycle, Service.anchor_day
+            ).where(Service.next_due_date.is_not(None))
+        ):
+            new = due
+            while new in periods.get(sid, ()):
+                new = advance(new, cycle, anchor)
+            if new != due:
+                moves.append({"sid": sid, "due": new})
+        if moves:
+            conn.execute(
+                Service.__table__.update()
+                .where(Service.__table__.c.id == bindparam("sid"))
+                .values(next_due_date=bindparam("due")),
+                moves,
+            )
 
 
 def _tickets(engine, rng, svc, size, dept_id, staff_id, today, at) -> None:
