@@ -476,6 +476,7 @@ def reactivate_paid(service_id: int, on: date) -> bool:
 
 # The owner's side (preview, ledger, holds, approvals, settings), importable from here.
 from core.automation_owner import (  # noqa: E402
+    OWNER_TABS,
     ActionRow,
     AutomationView,
     HeldRow,
@@ -498,6 +499,7 @@ __all__ = [
     "COUNTS",
     "CYCLES",
     "IN_PROGRESS",
+    "OWNER_TABS",
     "SETTINGS_FORM",
     "ActionRow",
     "AutomationView",

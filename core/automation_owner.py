@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit, automation_settings
+from core import audit, automation_settings, services
 from core.access import Actor, get_scoped, require_owner
 from core.automation_settings import AutomationSettings
 from core.automation_steps import AWAITING, DONE, finish_termination, plan, terminate_service
@@ -79,15 +79,16 @@ class ServiceChoice:
 
 @dataclass(frozen=True)
 class AutomationView:
-    """Everything the owner's automation tab shows, in one read."""
+    """What the owner's automation tabs show, in one read (``owner_view``); the parts of a
+    tab that was not asked for stay empty."""
 
-    settings: dict[str, Any]
-    preview_on: date | None
-    preview: list[PreviewRow]
-    runs: list[RunRow]
-    actions: list[ActionRow]
-    awaiting: list[ActionRow]
-    held: list[HeldRow]
+    settings: dict[str, Any] = field(default_factory=dict)
+    preview_on: date | None = None
+    preview: list[PreviewRow] = field(default_factory=list)
+    runs: list[RunRow] = field(default_factory=list)
+    actions: list[ActionRow] = field(default_factory=list)
+    awaiting: list[ActionRow] = field(default_factory=list)
+    held: list[HeldRow] = field(default_factory=list)
     services: list[ServiceChoice] = field(default_factory=list)
 
 
@@ -316,6 +317,9 @@ def save_settings(actor: Actor, values: dict[str, Any]) -> AutomationSettings:
     return automation_settings.save(actor, values)
 
 
+OWNER_TABS = ("preview", "ledger", "hold", "settings")
+
+
 def owner_view(
     actor: Actor,
     *,
@@ -324,27 +328,29 @@ def owner_view(
     search: str | None = None,
     run_id: int | None = None,
     action_search: str | None = None,
+    service_search: str | None = None,
+    tab: str | None = None,
 ) -> AutomationView:
-    """The owner's automation tab: preview, ledger, approvals, holds and settings."""
+    """The owner's automation section: the preview, the ledger, approvals and holds, and
+    the settings. ``tab`` (one of ``OWNER_TABS``) reads only what that tab shows; None reads
+    them all. The services to hold are at most ``services.MAX_FOUND`` that
+    ``service_search`` finds, from SQL."""
     require_owner(actor)
+    wanted = OWNER_TABS if tab is None else (tab,)
+    view: dict[str, Any] = {"preview_on": preview_on}
     with reading() as s:
-        choices = [
-            ServiceChoice(sid, f"{domain} · {name}")
-            for sid, domain, name in s.execute(
-                select(Service.id, Service.domain, Client.name)
-                .join(Client, Client.id == Service.client_id)
-                .where(Service.status.in_(("active", "suspended")))
-                .order_by(Service.domain)
-                .limit(2000)
-            )
-        ]
-        return AutomationView(
-            settings=automation_settings.as_form(automation_settings.load(session=s)),
-            preview_on=preview_on,
-            preview=preview(actor, preview_on, search=search) if preview_on else [],
-            runs=runs(actor, session=s),
-            actions=actions(actor, run_id=run_id, search=action_search, session=s),
-            awaiting=awaiting_terminations(actor, session=s),
-            held=held_services(actor, today=today, session=s),
-            services=choices,
-        )
+        if "preview" in wanted and preview_on is not None:
+            view["preview"] = preview(actor, preview_on, search=search)
+        if "ledger" in wanted:
+            view["runs"] = runs(actor, session=s)
+            view["actions"] = actions(actor, run_id=run_id, search=action_search, session=s)
+        if "hold" in wanted:
+            view["awaiting"] = awaiting_terminations(actor, session=s)
+            view["held"] = held_services(actor, today=today, session=s)
+            view["services"] = [
+                ServiceChoice(o.id, f"{o.domain} · {o.client_name}")
+                for o in services.find_services(actor, service_search, session=s)
+            ]
+        if "settings" in wanted:
+            view["settings"] = automation_settings.as_form(automation_settings.load(session=s))
+    return AutomationView(**view)

@@ -125,7 +125,7 @@ class InvoiceDetail:
     payments: list[PaymentView]
     receipts: list[ReceiptView]
     transfer_instructions: str
-    receipt_max_mb: int
+    receipt_max_mb: int  # at least 1, as receipts.max_receipt_bytes checks it
 
     @property
     def payable(self) -> bool:
@@ -139,7 +139,7 @@ class ClientBillingView:
     amount_owed: Decimal
     overdue: Decimal
     transfer_instructions: str
-    receipt_max_mb: int
+    receipt_max_mb: int  # at least 1, as receipts.max_receipt_bytes checks it
 
 
 @dataclass(frozen=True)
@@ -385,7 +385,9 @@ def invoice_detail(
                 for r, f in receipts
             ],
             transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
-            receipt_max_mb=settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s),
+            receipt_max_mb=max(
+                1, settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s)
+            ),
         )
 
 
@@ -427,7 +429,9 @@ def client_billing_view(
             amount_owed=Decimal(owed).quantize(Decimal("0.01")),
             overdue=Decimal(overdue).quantize(Decimal("0.01")),
             transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
-            receipt_max_mb=settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s),
+            receipt_max_mb=max(
+                1, settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s)
+            ),
         )
 
 

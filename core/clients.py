@@ -15,6 +15,7 @@ is audited (``client.viewed_as``). Money stays behind the ``billing`` right here
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -323,14 +324,32 @@ def _audit_lines(s: Session, client_id: int, money: bool) -> list[AuditLine]:
     return [AuditLine(r.at, r.actor_label, r.action, dict(r.details or {})) for r in rows]
 
 
-def client_detail(actor: Actor, client_id: Any, *, session: Session | None = None) -> ClientDetail:
+DETAIL_SECTIONS = ("invoices", "credit", "users", "audit")
+
+
+def client_detail(
+    actor: Actor,
+    client_id: Any,
+    *,
+    sections: Collection[str] | None = None,
+    session: Session | None = None,
+) -> ClientDetail:
     """A client's details, services, users and audit trail (``clients``); invoices, credit
-    and what they owe with ``billing``; tickets with ``tickets``."""
+    and what they owe with ``billing``; tickets with ``tickets``.
+
+    ``sections`` (of ``DETAIL_SECTIONS``) names the lists to read, for a page that shows one
+    of them at a time; the others come back empty. None reads them all. The details, the
+    services, the tickets and the sums (credit, what is owed) are always read."""
     require(actor, "clients")
     money, desk = actor.can("billing"), actor.can("tickets")
+    wanted = set(DETAIL_SECTIONS if sections is None else sections)
     with reading(session) as s:
         client = _client(s, client_id)
-        users = s.scalars(select(User).where(User.client_id == client.id).order_by(User.id)).all()
+        users = (
+            s.scalars(select(User).where(User.client_id == client.id).order_by(User.id)).all()
+            if "users" in wanted
+            else []
+        )
         detail = ClientDetail(
             id=client.id,
             name=client.name,
@@ -358,31 +377,39 @@ def client_detail(actor: Actor, client_id: Any, *, session: Session | None = Non
                 )
                 for u in users
             ],
-            audit=_audit_lines(s, client.id, money),
+            audit=_audit_lines(s, client.id, money) if "audit" in wanted else [],
             tickets=_tickets(s, actor, client.id) if desk else None,
         )
         if not money:
             return detail
-        invoices = s.execute(
-            select(
-                Invoice.id,
-                Invoice.number,
-                Invoice.issued_on,
-                Invoice.due_on,
-                Invoice.status,
-                Invoice.total,
-                Invoice.balance,
-            )
-            .where(Invoice.client_id == client.id)
-            .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
-            .limit(DETAIL_ROWS)
-        ).all()
+        invoices = (
+            s.execute(
+                select(
+                    Invoice.id,
+                    Invoice.number,
+                    Invoice.issued_on,
+                    Invoice.due_on,
+                    Invoice.status,
+                    Invoice.total,
+                    Invoice.balance,
+                )
+                .where(Invoice.client_id == client.id)
+                .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
+                .limit(DETAIL_ROWS)
+            ).all()
+            if "invoices" in wanted
+            else []
+        )
         owed = s.execute(
             select(func.coalesce(func.sum(Invoice.balance), 0)).where(
                 Invoice.client_id == client.id, Invoice.status == "unpaid"
             )
         ).scalar_one()
-        credit_lines = credit_history(actor, client.id, limit=DETAIL_ROWS, session=s)
+        credit_lines = (
+            credit_history(actor, client.id, limit=DETAIL_ROWS, session=s)
+            if "credit" in wanted
+            else []
+        )
         return replace(
             detail,
             credit=client.credit_balance,

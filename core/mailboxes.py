@@ -19,31 +19,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
 from sqlalchemy.orm import Session
 
-from core import audit, panel
-from core.access import Actor, get_scoped, scoped
+from core import audit, panel, services
+from core.access import Actor, get_scoped
 from core.cpanel import Mailbox, PanelRejected, generate_password
 from core.db import reading, transaction
 from core.errors import Conflict, DomainError, NotFound, ValidationError
-from core.models import Client, Service
+from core.models import Service
+from core.services import ServiceOption
 
 MIN_PASSWORD = 12
 MAX_PASSWORD = 128
-MAX_OPTIONS = 50
+MAX_OPTIONS = services.MAX_FOUND
 BYTES_PER_MB = 1024 * 1024
 # A conservative local part: what cPanel accepts and every mail client can type.
 _LOCAL = re.compile(r"[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?")
 RESERVED_LOCALS = frozenset({"cpanel"})
-
-
-@dataclass(frozen=True)
-class ServiceOption:
-    id: int
-    domain: str
-    client_name: str
-    status: str
 
 
 @dataclass(frozen=True)
@@ -219,46 +211,6 @@ def list_mailboxes(
     return _list(_load(actor, service_id, session))
 
 
-def _options(
-    s: Session, actor: Actor, search: str | None, chosen: int | None
-) -> list[ServiceOption]:
-    stmt = (
-        scoped(actor, Service, "services")
-        .join(Client, Client.id == Service.client_id)
-        .where(
-            Service.status.in_(("active", "suspended")),
-            Service.panel_username.is_not(None),
-            Service.server_id.is_not(None),
-        )
-        .with_only_columns(
-            Service.id, Service.domain, Client.name, Service.status, maintain_column_froms=True
-        )
-        .order_by(Service.domain, Service.id)
-    )
-    if not actor.is_client:
-        term = (search or "").strip().lower().replace("%", "").replace("_", "")
-        if term:
-            stmt = stmt.where(func.lower(Service.domain).like(f"%{term}%"))
-        stmt = stmt.limit(MAX_OPTIONS)
-    found = [ServiceOption(*row) for row in s.execute(stmt).all()]
-    if chosen is not None and all(o.id != chosen for o in found):
-        row = s.execute(
-            scoped(actor, Service, "services")
-            .join(Client, Client.id == Service.client_id)
-            .where(Service.id == chosen)
-            .with_only_columns(
-                Service.id,
-                Service.domain,
-                Client.name,
-                Service.status,
-                maintain_column_froms=True,
-            )
-        ).first()
-        if row is not None:
-            found.insert(0, ServiceOption(*row))
-    return found
-
-
 def mailbox_page(
     actor: Actor,
     service_id: Any = None,
@@ -278,7 +230,15 @@ def mailbox_page(
     with reading(session) as s:
         if chosen is not None:
             get_scoped(s, actor, Service, chosen, "services")  # NotFound before anything else
-        options = _options(s, actor, search, chosen)
+        # At most MAX_OPTIONS for the desk (a search finds the rest), from the domain index.
+        options = services.find_services(
+            actor,
+            None if actor.is_client else search,
+            on_panel=True,
+            keep=chosen,
+            limit=MAX_OPTIONS,
+            session=s,
+        )
     service = next((o for o in options if o.id == chosen), None)
     if service is None and chosen is None and options:
         service = options[0]

@@ -61,11 +61,22 @@ CLIENT_FILTERS = ("active", "suspended", "cancelled", "terminated")
 LIVE = ("active", "suspended")  # an account exists on the panel
 SIGN_IN_SERVICES = ("cpaneld", "webmaild")
 MAX_PER_PAGE = 200
+MAX_FOUND = 50  # a service chooser offers at most this many; a search narrows them
 REASON_MAX = 200
 CENT = Decimal("0.01")
 
 
 # ------------------------------------------------------------------------ values
+@dataclass(frozen=True)
+class ServiceOption:
+    """A service as a chooser offers it (``find_services``)."""
+
+    id: int
+    domain: str
+    client_name: str
+    status: str
+
+
 @dataclass(frozen=True)
 class ServiceRow:
     id: int
@@ -333,6 +344,65 @@ def list_services(
         for r in found
     ]
     return ServicePage(rows=rows, total=int(total), limit=limit, offset=offset)
+
+
+def find_services(
+    actor: Actor,
+    search: str | None = None,
+    *,
+    statuses: tuple[str, ...] = LIVE,
+    on_panel: bool = False,
+    keep: int | None = None,
+    limit: int = MAX_FOUND,
+    session: Session | None = None,
+) -> list[ServiceOption]:
+    """The services ``actor`` may pick in a chooser, in domain order: those in ``statuses``
+    (with ``on_panel``, only those with an account on a server) whose domain or cPanel user
+    (staff and the owner: or client name or e-mail) contains ``search``. Staff and the owner
+    get at most ``limit`` of them (a search narrows a book of thousands); a client gets all
+    of their own. ``keep`` (the service already picked) comes first when the search misses
+    it and the actor may see it, whatever its status."""
+    conds: list[ColumnElement[bool]] = [
+        # An expression, not the bare column: SQLite would otherwise answer the status from
+        # ix_service_status_due and sort every live service of the book; this way it walks
+        # ix_service_domain in order and stops at the limit.
+        func.coalesce(Service.status, "").in_(statuses)
+    ]
+    if on_panel:
+        conds += [Service.panel_username.is_not(None), Service.server_id.is_not(None)]
+    term = (search or "").strip().lower().replace("%", "").replace("_", "")[:100]
+    if term:
+        like = f"%{term}%"
+        found_by = [
+            func.lower(Service.domain).like(like),
+            func.lower(Service.panel_username).like(like),
+        ]
+        if not actor.is_client:  # a client's own name would match all of theirs
+            named = select(Client.id).where(
+                or_(func.lower(Client.name).like(like), func.lower(Client.email).like(like))
+            )
+            found_by.append(Service.client_id.in_(named))
+        conds.append(or_(*found_by))
+    columns = (Service.id, Service.domain, Client.name, Service.status)
+    base = scoped(actor, Service, "services").join(Client, Client.id == Service.client_id)
+    stmt = (
+        base.where(*conds)
+        .with_only_columns(*columns, maintain_column_froms=True)
+        .order_by(Service.domain, Service.id)
+    )
+    if not actor.is_client:
+        stmt = stmt.limit(max(1, min(int(limit), MAX_FOUND)))
+    with reading(session) as s:
+        found = [ServiceOption(*row) for row in s.execute(stmt).all()]
+        if keep is not None and all(o.id != keep for o in found):
+            row = s.execute(
+                base.where(Service.id == keep).with_only_columns(
+                    *columns, maintain_column_froms=True
+                )
+            ).first()
+            if row is not None:
+                found.insert(0, ServiceOption(*row))
+    return found
 
 
 def service_detail(

@@ -17,7 +17,9 @@ from core.clock import today
 from core.config import get_settings
 from core.invoice_pdf import invoice_pdf
 from core.receipts import RECEIPT_EXTENSIONS, receipt_file
+from core.services import MAX_FOUND
 from ui.context import day, errors_shown, guard, money, tr
+from ui.tabs import lazy_tabs, open_tab
 
 FLASH = "billing_flash"
 PAGE = "billing_page"
@@ -191,7 +193,9 @@ def client_actions(d: InvoiceDetail) -> None:
     with st.form("billing_upload", clear_on_submit=True):
         st.markdown(f"**{tr('billing.upload_title')}**")
         upload = st.file_uploader(
-            tr("billing.upload_file", mb=d.receipt_max_mb), type=list(RECEIPT_EXTENSIONS)
+            tr("billing.upload_file", mb=d.receipt_max_mb),
+            type=list(RECEIPT_EXTENSIONS),
+            max_upload_size=d.receipt_max_mb,  # the browser refuses a larger file at once
         )
         amount = st.text_input(tr("billing.upload_amount"), value=f"{d.balance}")
         reference = st.text_input(tr("billing.upload_reference"))
@@ -410,64 +414,82 @@ else:
                     billing.reject_receipt(actor, picked, reason)
                     done("billing.receipt_rejected")
 
-tab_pay, tab_credit, tab_new = st.tabs(
-    [tr("billing.pay_title"), tr("billing.credit_title"), tr("billing.new_invoice_title")]
+# Only the open tab runs (ui.tabs).
+tabs = lazy_tabs(
+    "billing_tab",
+    {
+        "pay": tr("billing.pay_title"),
+        "credit": tr("billing.credit_title"),
+        "new": tr("billing.new_invoice_title"),
+    },
 )
-with tab_pay, st.form("billing_pay_many"):
-    numbers = st.text_input(tr("billing.pay_numbers"))
-    amount = st.text_input(tr("billing.pay_amount"), key="billing_many_amount")
-    method = st.selectbox(
-        tr("billing.pay_method"),
-        METHODS,
-        format_func=lambda m: tr(f"billing.method.{m}"),
-        key="billing_many_method",
-    )
-    reference = st.text_input(tr("billing.pay_reference"), key="billing_many_reference")
-    received = st.date_input(
-        tr("billing.pay_date"), value=today(get_settings().tz), key="billing_many_date"
-    )
-    if st.form_submit_button(tr("billing.pay_submit")):
-        with errors_shown():
-            result = billing.record_payment_by_numbers(
-                actor, numbers, amount, method=method, reference=reference, received_on=received
-            )
-            paid_done(result)
+if tabs["pay"].open:
+    with tabs["pay"], st.form("billing_pay_many"):
+        numbers = st.text_input(tr("billing.pay_numbers"))
+        amount = st.text_input(tr("billing.pay_amount"), key="billing_many_amount")
+        method = st.selectbox(
+            tr("billing.pay_method"),
+            METHODS,
+            format_func=lambda m: tr(f"billing.method.{m}"),
+            key="billing_many_method",
+        )
+        reference = st.text_input(tr("billing.pay_reference"), key="billing_many_reference")
+        received = st.date_input(
+            tr("billing.pay_date"), value=today(get_settings().tz), key="billing_many_date"
+        )
+        if st.form_submit_button(tr("billing.pay_submit")):
+            with errors_shown():
+                result = billing.record_payment_by_numbers(
+                    actor, numbers, amount, method=method, reference=reference, received_on=received
+                )
+                paid_done(result)
 
-with tab_credit, st.form("billing_credit"):
-    who = st.selectbox(
-        tr("billing.credit_client"), list(clients), format_func=client_label, key="billing_cr_who"
-    )
-    add = st.radio(
-        tr("billing.credit_operation"),
-        [True, False],
-        format_func=lambda v: tr("billing.credit_add") if v else tr("billing.credit_remove"),
-        horizontal=True,
-        key="billing_cr_op",
-    )
-    amount = st.text_input(tr("billing.credit_amount"), key="billing_cr_amount")
-    reason = st.text_input(tr("billing.reason"), key="billing_cr_reason")
-    if st.form_submit_button(tr("billing.credit_submit")):
-        with errors_shown():
-            change = billing.add_credit if add else billing.remove_credit
-            balance = change(actor, who, amount, reason)
-            done("billing.credit_saved", amount=money(balance))
+if tabs["credit"].open:
+    with tabs["credit"], st.form("billing_credit"):
+        who = st.selectbox(
+            tr("billing.credit_client"),
+            list(clients),
+            format_func=client_label,
+            key="billing_cr_who",
+        )
+        add = st.radio(
+            tr("billing.credit_operation"),
+            [True, False],
+            format_func=lambda v: tr("billing.credit_add") if v else tr("billing.credit_remove"),
+            horizontal=True,
+            key="billing_cr_op",
+        )
+        amount = st.text_input(tr("billing.credit_amount"), key="billing_cr_amount")
+        reason = st.text_input(tr("billing.reason"), key="billing_cr_reason")
+        if st.form_submit_button(tr("billing.credit_submit")):
+            with errors_shown():
+                change = billing.add_credit if add else billing.remove_credit
+                balance = change(actor, who, amount, reason)
+                done("billing.credit_saved", amount=money(balance))
 
-with tab_new, st.form("billing_new"):
-    who = st.selectbox(
-        tr("billing.credit_client"), list(clients), format_func=client_label, key="billing_new_who"
-    )
-    description = st.text_input(tr("billing.col.description"), key="billing_new_desc")
-    amount = st.text_input(tr("billing.new_amount"), key="billing_new_amount")
-    due = st.date_input(
-        tr("billing.col.due"), value=today(get_settings().tz), key="billing_new_due"
-    )
-    if st.form_submit_button(tr("billing.new_submit")):
-        with errors_shown():
-            new_id = billing.create_invoice(
-                actor, who, [billing.LineInput(description=description, amount=amount)], due_on=due
-            )
-            open_invoice(new_id)
-            done("billing.invoice_created")
+if tabs["new"].open:
+    with tabs["new"], st.form("billing_new"):
+        who = st.selectbox(
+            tr("billing.credit_client"),
+            list(clients),
+            format_func=client_label,
+            key="billing_new_who",
+        )
+        description = st.text_input(tr("billing.col.description"), key="billing_new_desc")
+        amount = st.text_input(tr("billing.new_amount"), key="billing_new_amount")
+        due = st.date_input(
+            tr("billing.col.due"), value=today(get_settings().tz), key="billing_new_due"
+        )
+        if st.form_submit_button(tr("billing.new_submit")):
+            with errors_shown():
+                new_id = billing.create_invoice(
+                    actor,
+                    who,
+                    [billing.LineInput(description=description, amount=amount)],
+                    due_on=due,
+                )
+                open_invoice(new_id)
+                done("billing.invoice_created")
 
 # --- the owner's automation: preview, ledger, holds and approvals, settings -----------------
 
@@ -476,6 +498,13 @@ if actor.is_owner:
     st.header(tr("automation.title"))
     st.caption(tr("automation.help"))
     business_day = today(get_settings().tz)
+    # Only the open tab runs and reads (ui.tabs); ?auto=<tab> opens one from a link.
+    auto_tabs = lazy_tabs(
+        "auto_tab",
+        {name: tr(f"automation.tab_{name}") for name in automation.OWNER_TABS},
+        url_param="auto",
+    )
+    shown = open_tab(auto_tabs)
     auto = automation.owner_view(
         actor,
         today=business_day,
@@ -483,6 +512,8 @@ if actor.is_owner:
         search=state.get("auto_preview_search"),
         run_id=state.get("auto_run"),
         action_search=state.get("auto_action_search"),
+        service_search=state.get("auto_hold_search"),
+        tab=shown,
     )
 
     def detail_text(step: str, detail: dict) -> str:
@@ -497,188 +528,199 @@ if actor.is_owner:
             shown.append(f"{tr(f'automation.detail.{k}')}: {v}")
         return " · ".join(shown)
 
-    t_preview, t_ledger, t_hold, t_settings = st.tabs(
-        [
-            tr("automation.tab_preview"),
-            tr("automation.tab_ledger"),
-            tr("automation.tab_hold"),
-            tr("automation.tab_settings"),
-        ]
-    )
-    with t_preview:
-        p1, p2 = st.columns(2)
-        p1.date_input(tr("automation.preview_date"), value=None, key="auto_preview_on")
-        p2.text_input(tr("automation.search"), key="auto_preview_search")
-        if auto.preview_on is None:
-            st.info(tr("automation.preview_pick"))
-        elif not auto.preview:
-            st.info(tr("automation.preview_none", date=day(auto.preview_on)))
-        else:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            tr("automation.col.step"): tr(f"automation.step.{r.step}")
-                            + (f" · {tr(f'automation.kind.{r.kind}')}" if r.kind else "")
-                            + (f" · {tr('automation.awaiting')}" if r.awaiting else ""),
-                            tr("billing.col.client"): r.client_name,
-                            tr("automation.col.target"): r.target,
-                            tr("billing.col.due"): day(r.due),
-                            tr("billing.col.amount"): money(r.amount)
-                            if r.amount is not None
-                            else "",
-                        }
-                        for r in auto.preview
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-    with t_ledger:
-        if not auto.runs:
-            st.info(tr("automation.no_runs"))
-        else:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "#": r.id,
-                            tr("automation.col.run_date"): day(r.run_date),
-                            tr("automation.col.status"): tr(f"automation.run_status.{r.status}"),
-                            **{
-                                tr(f"automation.count.{k}"): r.counts.get(k, 0)
-                                for k in (*automation.COUNTS, "awaiting_approval")
-                            },
-                        }
-                        for r in auto.runs
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-            run_labels = {None: tr("automation.all_runs")}
-            run_labels.update({r.id: f"#{r.id} · {day(r.run_date)}" for r in auto.runs})
-            l1, l2 = st.columns(2)
-            l1.selectbox(
-                tr("automation.pick_run"),
-                list(run_labels),
-                format_func=run_labels.get,
-                key="auto_run",
-            )
-            l2.text_input(tr("automation.search"), key="auto_action_search")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            tr("automation.col.run_date"): day(a.run_date),
-                            tr("automation.col.step"): tr(f"automation.step.{a.step}"),
-                            tr("automation.col.status"): tr(f"automation.status.{a.status}"),
-                            tr("automation.col.target"): a.domain or a.invoice_number or "",
-                            tr("billing.col.client"): a.client_name or "",
-                            tr("automation.col.detail"): detail_text(a.step, a.detail),
-                        }
-                        for a in auto.actions
-                    ],
-                    columns=[
-                        tr("automation.col.run_date"),
-                        tr("automation.col.step"),
-                        tr("automation.col.status"),
-                        tr("automation.col.target"),
-                        tr("billing.col.client"),
-                        tr("automation.col.detail"),
-                    ],
-                ),
-                hide_index=True,
-                width="stretch",
-            )
-    with t_hold:
-        st.subheader(tr("automation.approvals_title"))
-        if not auto.awaiting:
-            st.info(tr("automation.approvals_none"))
-        else:
-            waiting = {a.id: f"{a.domain} · {a.client_name}" for a in auto.awaiting}
-            with st.form("auto_approve"):
-                picked = st.selectbox(
-                    tr("automation.approve_pick"),
-                    list(waiting),
-                    format_func=waiting.get,
-                    key="auto_approve_pick",
+    if auto_tabs["preview"].open:
+        with auto_tabs["preview"]:
+            p1, p2 = st.columns(2)
+            p1.date_input(tr("automation.preview_date"), value=None, key="auto_preview_on")
+            p2.text_input(tr("automation.search"), key="auto_preview_search")
+            if auto.preview_on is None:
+                st.info(tr("automation.preview_pick"))
+            elif not auto.preview:
+                st.info(tr("automation.preview_none", date=day(auto.preview_on)))
+            else:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                tr("automation.col.step"): tr(f"automation.step.{r.step}")
+                                + (f" · {tr(f'automation.kind.{r.kind}')}" if r.kind else "")
+                                + (f" · {tr('automation.awaiting')}" if r.awaiting else ""),
+                                tr("billing.col.client"): r.client_name,
+                                tr("automation.col.target"): r.target,
+                                tr("billing.col.due"): day(r.due),
+                                tr("billing.col.amount"): money(r.amount)
+                                if r.amount is not None
+                                else "",
+                            }
+                            for r in auto.preview
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
                 )
-                sure = st.checkbox(tr("automation.approve_confirm"), key="auto_approve_ok")
-                if st.form_submit_button(tr("automation.approve_submit")):
-                    if not sure:
-                        st.error(tr("billing.confirm_needed"))
-                    else:
+
+    if auto_tabs["ledger"].open:
+        with auto_tabs["ledger"]:
+            if not auto.runs:
+                st.info(tr("automation.no_runs"))
+            else:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                "#": r.id,
+                                tr("automation.col.run_date"): day(r.run_date),
+                                tr("automation.col.status"): tr(
+                                    f"automation.run_status.{r.status}"
+                                ),
+                                **{
+                                    tr(f"automation.count.{k}"): r.counts.get(k, 0)
+                                    for k in (*automation.COUNTS, "awaiting_approval")
+                                },
+                            }
+                            for r in auto.runs
+                        ]
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+                run_labels = {None: tr("automation.all_runs")}
+                run_labels.update({r.id: f"#{r.id} · {day(r.run_date)}" for r in auto.runs})
+                l1, l2 = st.columns(2)
+                l1.selectbox(
+                    tr("automation.pick_run"),
+                    list(run_labels),
+                    format_func=run_labels.get,
+                    key="auto_run",
+                )
+                l2.text_input(tr("automation.search"), key="auto_action_search")
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                tr("automation.col.run_date"): day(a.run_date),
+                                tr("automation.col.step"): tr(f"automation.step.{a.step}"),
+                                tr("automation.col.status"): tr(f"automation.status.{a.status}"),
+                                tr("automation.col.target"): a.domain or a.invoice_number or "",
+                                tr("billing.col.client"): a.client_name or "",
+                                tr("automation.col.detail"): detail_text(a.step, a.detail),
+                            }
+                            for a in auto.actions
+                        ],
+                        columns=[
+                            tr("automation.col.run_date"),
+                            tr("automation.col.step"),
+                            tr("automation.col.status"),
+                            tr("automation.col.target"),
+                            tr("billing.col.client"),
+                            tr("automation.col.detail"),
+                        ],
+                    ),
+                    hide_index=True,
+                    width="stretch",
+                )
+
+    if auto_tabs["hold"].open:
+        with auto_tabs["hold"]:
+            st.subheader(tr("automation.approvals_title"))
+            if not auto.awaiting:
+                st.info(tr("automation.approvals_none"))
+            else:
+                waiting = {a.id: f"{a.domain} · {a.client_name}" for a in auto.awaiting}
+                with st.form("auto_approve"):
+                    picked = st.selectbox(
+                        tr("automation.approve_pick"),
+                        list(waiting),
+                        format_func=waiting.get,
+                        key="auto_approve_pick",
+                    )
+                    sure = st.checkbox(tr("automation.approve_confirm"), key="auto_approve_ok")
+                    if st.form_submit_button(tr("automation.approve_submit")):
+                        if not sure:
+                            st.error(tr("billing.confirm_needed"))
+                        else:
+                            with errors_shown():
+                                automation.approve_termination(actor, picked, today=business_day)
+                                done("automation.approved_done")
+            st.subheader(tr("automation.hold_title"))
+            if auto.held:
+                st.dataframe(
+                    pd.DataFrame(
+                        [
+                            {
+                                tr("automation.col.target"): h.domain,
+                                tr("billing.col.client"): h.client_name,
+                                tr("automation.col.hold_until"): day(h.hold_until),
+                            }
+                            for h in auto.held
+                        ]
+                    ),
+                    hide_index=True,
+                )
+            # A search and the services it finds (at most MAX_FOUND, from SQL), not a list
+            # of every service in the book.
+            st.text_input(tr("automation.hold_search"), key="auto_hold_search")
+            choices = {c.id: c.label for c in auto.services}
+            if not choices:
+                st.info(tr("automation.hold_none_found"))
+            else:
+                with st.form("auto_hold"):
+                    service_id = st.selectbox(
+                        tr("automation.hold_service"),
+                        list(choices),
+                        format_func=choices.get,
+                        key="auto_hold_service",
+                        help=tr("automation.hold_search_help", n=MAX_FOUND),
+                    )
+                    until = st.date_input(
+                        tr("automation.hold_until"), value=None, key="auto_hold_until"
+                    )
+                    st.caption(tr("automation.hold_help"))
+                    if st.form_submit_button(tr("automation.hold_submit")):
                         with errors_shown():
-                            automation.approve_termination(actor, picked, today=business_day)
-                            done("automation.approved_done")
-        st.subheader(tr("automation.hold_title"))
-        if auto.held:
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            tr("automation.col.target"): h.domain,
-                            tr("billing.col.client"): h.client_name,
-                            tr("automation.col.hold_until"): day(h.hold_until),
+                            automation.hold_service(actor, service_id, until, today=business_day)
+                            done("automation.hold_done" if until else "automation.hold_lifted")
+
+    if auto_tabs["settings"].open:
+        with auto_tabs["settings"], st.form("auto_settings"):
+            cfg = auto.settings
+            values: dict = {}
+            for group, names in automation.SETTINGS_FORM:
+                st.markdown(f"**{tr(f'automation.group.{group}')}**")
+                for name in names:
+                    label = tr(f"automation.setting.{name}")
+                    current = cfg[name]
+                    if isinstance(current, bool):
+                        values[name] = st.checkbox(label, value=current, key=f"auto_set_{name}")
+                    elif name == "late_fee_type":
+                        fee_types = {
+                            v: tr(f"automation.fee_type.{v}") for v in ("percentage", "fixed")
                         }
-                        for h in auto.held
-                    ]
-                ),
-                hide_index=True,
-            )
-        choices = {c.id: c.label for c in auto.services}
-        if choices:
-            with st.form("auto_hold"):
-                service_id = st.selectbox(
-                    tr("automation.hold_service"),
-                    list(choices),
-                    format_func=choices.get,
-                    key="auto_hold_service",
+                        values[name] = st.selectbox(
+                            label,
+                            list(fee_types),
+                            index=0 if current == "percentage" else 1,
+                            format_func=fee_types.get,
+                            key=f"auto_set_{name}",
+                        )
+                    elif name in ("late_fee_amount", "late_fee_minimum"):
+                        values[name] = st.text_input(
+                            label, value=f"{current}", key=f"auto_set_{name}"
+                        )
+                    else:
+                        values[name] = st.number_input(
+                            label, value=current, step=1, key=f"auto_set_{name}"
+                        )
+            st.markdown(f"**{tr('automation.group.per_cycle')}**")
+            for cycle in automation.CYCLES:
+                key = f"invoice_days_before.{cycle}"
+                values[key] = st.number_input(
+                    tr("automation.setting.per_cycle", cycle=tr(f"cycle.{cycle}")),
+                    value=cfg[key],
+                    step=1,
+                    key=f"auto_set_{cycle}",
                 )
-                until = st.date_input(
-                    tr("automation.hold_until"), value=None, key="auto_hold_until"
-                )
-                st.caption(tr("automation.hold_help"))
-                if st.form_submit_button(tr("automation.hold_submit")):
-                    with errors_shown():
-                        automation.hold_service(actor, service_id, until, today=business_day)
-                        done("automation.hold_done" if until else "automation.hold_lifted")
-    with t_settings, st.form("auto_settings"):
-        cfg = auto.settings
-        values: dict = {}
-        for group, names in automation.SETTINGS_FORM:
-            st.markdown(f"**{tr(f'automation.group.{group}')}**")
-            for name in names:
-                label = tr(f"automation.setting.{name}")
-                current = cfg[name]
-                if isinstance(current, bool):
-                    values[name] = st.checkbox(label, value=current, key=f"auto_set_{name}")
-                elif name == "late_fee_type":
-                    fee_types = {v: tr(f"automation.fee_type.{v}") for v in ("percentage", "fixed")}
-                    values[name] = st.selectbox(
-                        label,
-                        list(fee_types),
-                        index=0 if current == "percentage" else 1,
-                        format_func=fee_types.get,
-                        key=f"auto_set_{name}",
-                    )
-                elif name in ("late_fee_amount", "late_fee_minimum"):
-                    values[name] = st.text_input(label, value=f"{current}", key=f"auto_set_{name}")
-                else:
-                    values[name] = st.number_input(
-                        label, value=current, step=1, key=f"auto_set_{name}"
-                    )
-        st.markdown(f"**{tr('automation.group.per_cycle')}**")
-        for cycle in automation.CYCLES:
-            key = f"invoice_days_before.{cycle}"
-            values[key] = st.number_input(
-                tr("automation.setting.per_cycle", cycle=tr(f"cycle.{cycle}")),
-                value=cfg[key],
-                step=1,
-                key=f"auto_set_{cycle}",
-            )
-        if st.form_submit_button(tr("automation.settings_submit")):
-            with errors_shown():
-                automation.save_settings(actor, values)
-                done("automation.settings_saved")
+            if st.form_submit_button(tr("automation.settings_submit")):
+                with errors_shown():
+                    automation.save_settings(actor, values)
+                    done("automation.settings_saved")

@@ -17,9 +17,11 @@ from core.clock import now, today
 from core.config import get_settings
 from core.profile import PROVINCES, TAX_ID_TYPES
 from ui.context import attempt, day, errors_shown, guard, lang, money, tr
+from ui.tabs import chosen_tab, lazy_tabs
 
 FLASH = "clients_flash"
 EYE = "clients_eye"
+TAB = "clients_tab"
 PER_PAGE = 25
 
 actor = guard("clients")
@@ -38,11 +40,13 @@ def done(key: str, **params: str) -> None:
 
 def open_client(client_id: int) -> None:
     st.query_params["client"] = str(client_id)
+    st.query_params.pop("tab", None)  # a client opens on its first tab
     st.session_state.pop(EYE, None)
 
 
 def close_client() -> None:
     st.query_params.pop("client", None)
+    st.query_params.pop("tab", None)
     st.session_state.pop(EYE, None)
 
 
@@ -204,7 +208,16 @@ def eye_view(view: clients.ClientEyeView) -> None:
 selected = st.query_params.get("client")
 if selected:
     st.button(tr("clients.back"), key="clients_back", on_click=close_client)
-    detail = attempt(lambda: clients.client_detail(actor, selected))
+    # The tabs below run only the open one (ui.tabs), and the one read reads only its list.
+    names = ["contact", "services"]
+    if money_ok:
+        names += ["invoices", "credit"]
+    if actor.can("tickets"):
+        names.append("tickets")
+    names += ["users", "audit"]
+    labels = {n: tr(f"clients.tab_{n}") for n in names}
+    showing = chosen_tab(TAB, labels, url_param="tab")
+    detail = attempt(lambda: clients.client_detail(actor, selected, sections=[showing]))
     if detail is None:
         st.stop()
     st.subheader(tr("clients.detail_title"))
@@ -233,97 +246,97 @@ if selected:
     if eye is not None and eye.client_id == detail.id:
         eye_view(eye)
 
-    names = ["contact", "services"]
+    tabs = lazy_tabs(TAB, labels, url_param="tab")
+    if tabs["contact"].open:
+        with tabs["contact"]:
+            submitted = client_form("clients_edit", detail)
+            if submitted is not None:
+                with errors_shown():
+                    changed = clients.update_client(actor, detail.id, submitted, now())
+                    done("clients.saved" if changed else "clients.unchanged")
+    if tabs["services"].open:
+        with tabs["services"]:
+            services_table(detail.services)
     if detail.invoices is not None:
-        names += ["invoices", "credit"]
-    if detail.tickets is not None:
-        names.append("tickets")
-    names += ["users", "audit"]
-    tabs = dict(zip(names, st.tabs([tr(f"clients.tab_{n}") for n in names]), strict=True))
-    with tabs["contact"]:
-        submitted = client_form("clients_edit", detail)
-        if submitted is not None:
-            with errors_shown():
-                changed = clients.update_client(actor, detail.id, submitted, now())
-                done("clients.saved" if changed else "clients.unchanged")
-    with tabs["services"]:
-        services_table(detail.services)
-    if detail.invoices is not None:
-        with tabs["invoices"]:
-            if not detail.invoices:
-                st.info(tr("clients.no_invoices"))
-            else:
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {
-                                tr("clients.col.number"): i.number or "",
-                                tr("clients.col.issued"): day(i.issued_on),
-                                tr("clients.col.due"): day(i.due_on),
-                                tr("col.status"): tr(f"billing.status.{i.status}"),
-                                tr("clients.col.total"): money(i.total),
-                                tr("clients.col.balance"): money(i.balance),
-                            }
-                            for i in detail.invoices
-                        ]
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
-        with tabs["credit"]:
-            st.metric(tr("home.credit"), money(detail.credit))
-            if detail.credit_lines:
-                st.dataframe(
-                    pd.DataFrame(
-                        [
-                            {
-                                tr("col.when"): i18n.moment(c.at, lang()),
-                                tr("clients.col.amount"): money(c.amount),
-                                tr("clients.col.kind"): c.kind,
-                                tr("clients.col.reason"): c.reason or "",
-                            }
-                            for c in detail.credit_lines
-                        ]
-                    ),
-                    hide_index=True,
-                    width="stretch",
-                )
-    if detail.tickets is not None:
+        if tabs["invoices"].open:
+            with tabs["invoices"]:
+                if not detail.invoices:
+                    st.info(tr("clients.no_invoices"))
+                else:
+                    st.dataframe(
+                        pd.DataFrame(
+                            [
+                                {
+                                    tr("clients.col.number"): i.number or "",
+                                    tr("clients.col.issued"): day(i.issued_on),
+                                    tr("clients.col.due"): day(i.due_on),
+                                    tr("col.status"): tr(f"billing.status.{i.status}"),
+                                    tr("clients.col.total"): money(i.total),
+                                    tr("clients.col.balance"): money(i.balance),
+                                }
+                                for i in detail.invoices
+                            ]
+                        ),
+                        hide_index=True,
+                        width="stretch",
+                    )
+        if tabs["credit"].open:
+            with tabs["credit"]:
+                st.metric(tr("home.credit"), money(detail.credit))
+                if detail.credit_lines:
+                    st.dataframe(
+                        pd.DataFrame(
+                            [
+                                {
+                                    tr("col.when"): i18n.moment(c.at, lang()),
+                                    tr("clients.col.amount"): money(c.amount),
+                                    tr("clients.col.kind"): c.kind,
+                                    tr("clients.col.reason"): c.reason or "",
+                                }
+                                for c in detail.credit_lines
+                            ]
+                        ),
+                        hide_index=True,
+                        width="stretch",
+                    )
+    if detail.tickets is not None and tabs["tickets"].open:
         with tabs["tickets"]:
             tickets_table(detail.tickets)
-    with tabs["users"]:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        tr("col.email"): u.email,
-                        tr("col.active"): u.active,
-                        tr("clients.col.verified"): u.verified,
-                        tr("clients.col.has_password"): u.has_password,
-                        tr("col.last_login"): i18n.moment(u.last_login_at, lang()),
-                    }
-                    for u in detail.users
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
-    with tabs["audit"]:
-        st.dataframe(
-            pd.DataFrame(
-                [
-                    {
-                        tr("col.when"): i18n.moment(a.at, lang()),
-                        tr("col.actor"): a.actor,
-                        tr("col.action"): a.action,
-                        tr("col.details"): ", ".join(f"{k}={v}" for k, v in a.details.items()),
-                    }
-                    for a in detail.audit
-                ]
-            ),
-            hide_index=True,
-            width="stretch",
-        )
+    if tabs["users"].open:
+        with tabs["users"]:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            tr("col.email"): u.email,
+                            tr("col.active"): u.active,
+                            tr("clients.col.verified"): u.verified,
+                            tr("clients.col.has_password"): u.has_password,
+                            tr("col.last_login"): i18n.moment(u.last_login_at, lang()),
+                        }
+                        for u in detail.users
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
+    if tabs["audit"].open:
+        with tabs["audit"]:
+            st.dataframe(
+                pd.DataFrame(
+                    [
+                        {
+                            tr("col.when"): i18n.moment(a.at, lang()),
+                            tr("col.actor"): a.actor,
+                            tr("col.action"): a.action,
+                            tr("col.details"): ", ".join(f"{k}={v}" for k, v in a.details.items()),
+                        }
+                        for a in detail.audit
+                    ]
+                ),
+                hide_index=True,
+                width="stretch",
+            )
     st.stop()
 
 # ------------------------------------------------------------------------ search

@@ -20,6 +20,7 @@ from core.clock import now, today
 from core.config import get_settings
 from core.reports import export_csv, export_xlsx
 from ui.context import guard, lang, money, tr
+from ui.tabs import lazy_tabs
 
 actor = guard("reports")
 st.title(tr("page.reports"))
@@ -153,7 +154,9 @@ money_ok = actor.can("billing")
 names = (["income", "mrr", "aging"] if money_ok else []) + ["services", "churn", "tickets"]
 if not money_ok:
     st.caption(tr("reports.no_money"))
-tabs = dict(zip(names, st.tabs([tr(f"reports.tab_{n}") for n in names]), strict=True))
+# Only the open tab runs (ui.tabs): its report alone is read, formatted and drawn. The URL
+# names it (?report=aging), so a link or a reload opens it again.
+tabs = lazy_tabs("reports_tab", {n: tr(f"reports.tab_{n}") for n in names}, url_param="report")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -192,7 +195,7 @@ def drawn(name: str) -> pd.DataFrame | None:
 
 
 def section(name: str, body: Callable[[], None]) -> None:
-    if name in tabs:
+    if name in tabs and tabs[name].open:
         with tabs[name]:
             body()
 

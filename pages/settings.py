@@ -27,6 +27,7 @@ from core.clock import now
 from core.money import SRI_IVA_CODES
 from core.reports import export_csv
 from ui.context import errors_shown, guard, lang, money, tr
+from ui.tabs import lazy_tabs, open_tab
 
 actor = guard("settings")
 st.title(tr("settings.title"))
@@ -34,41 +35,8 @@ flash = st.session_state.pop("settings_flash", None)
 if flash:
     st.success(tr(flash))
 
-(
-    tab_users,
-    tab_security,
-    tab_audit,
-    tab_mail,
-    tab_business,
-    tab_taxes,
-    tab_products,
-    tab_servers,
-    tab_departments,
-    tab_canned,
-    tab_sla,
-    tab_channels,
-    tab_automation,
-    tab_templates,
-) = st.tabs(
-    [
-        tr("settings.users"),
-        tr("settings.security"),
-        tr("settings.audit"),
-        tr("settings.outbox"),
-        tr("catalog.tab_business"),
-        tr("catalog.tab_taxes"),
-        tr("catalog.tab_products"),
-        tr("catalog.tab_servers"),
-        tr("catalog.tab_departments"),
-        tr("catalog.tab_canned"),
-        tr("catalog.tab_sla"),
-        tr("catalog.tab_channels"),
-        tr("catalog.tab_automation"),
-        tr("catalog.tab_templates"),
-    ]
-)
 
-with tab_users:
+def users_tab() -> None:
     rows = users.list_desk_users(actor)
     st.dataframe(
         pd.DataFrame(
@@ -159,19 +127,16 @@ with tab_users:
                 st.session_state["settings_flash"] = "settings.unlocked"
                 st.rerun()
 
-with tab_security:
+
+def security_tab() -> None:
+    with settings.snapshot_scope():  # the three switches in one read
+        was_2fa = settings.get_bool("security.require_2fa_staff", True)
+        was_signup = settings.get_bool("accounts.self_registration", False)
+        was_verified = settings.get_bool("accounts.require_verified_email", False)
     with st.form("security_settings"):
-        require_2fa = st.checkbox(
-            tr("settings.require_2fa"), value=settings.get_bool("security.require_2fa_staff", True)
-        )
-        self_signup = st.checkbox(
-            tr("settings.self_registration"),
-            value=settings.get_bool("accounts.self_registration", False),
-        )
-        require_verified = st.checkbox(
-            tr("settings.require_verified"),
-            value=settings.get_bool("accounts.require_verified_email", False),
-        )
+        require_2fa = st.checkbox(tr("settings.require_2fa"), value=was_2fa)
+        self_signup = st.checkbox(tr("settings.self_registration"), value=was_signup)
+        require_verified = st.checkbox(tr("settings.require_verified"), value=was_verified)
         if st.form_submit_button(tr("action.save"), key="save_security"):
             with errors_shown():
                 settings.put(actor, "security.require_2fa_staff", require_2fa)
@@ -180,7 +145,8 @@ with tab_security:
                 st.session_state["settings_flash"] = "settings.saved"
                 st.rerun()
 
-with tab_audit:
+
+def audit_tab() -> None:
     with st.form("audit_filters"):
         c1, c2, c3 = st.columns(3)
         who = c1.text_input(tr("settings.audit_actor"), key="audit_actor")
@@ -220,14 +186,15 @@ with tab_audit:
     st.dataframe(frame, hide_index=True, width="stretch")
     st.download_button(
         tr("action.export_csv"),
-        export_csv(frame),
+        lambda: export_csv(frame),  # built when clicked, not on every rerun
         file_name="audit.csv",
         mime="text/csv",
         on_click="ignore",
         key="audit_csv",
     )
 
-with tab_mail:
+
+def mail_tab() -> None:
     status = st.selectbox(
         tr("col.status"),
         ["", "queued", "sent", "failed"],
@@ -252,8 +219,10 @@ def saved(key: str = "settings.saved") -> None:
     st.rerun()
 
 
-with tab_business:
-    shop = catalog.business()
+def business_tab() -> None:
+    with settings.snapshot_scope():  # the details and the logo in one read of the settings
+        shop = catalog.business()
+        current_logo = catalog.logo()
     with st.form("business_details"):
         b_name = st.text_input(tr("catalog.business_name"), shop.name, key="business_name")
         b_ruc = st.text_input(tr("catalog.business_ruc"), shop.ruc, key="business_ruc")
@@ -277,7 +246,6 @@ with tab_business:
                 )
                 saved()
     st.subheader(tr("catalog.logo"))
-    current_logo = catalog.logo()
     if current_logo is not None:
         st.image(current_logo.data, width=160)
     upload = st.file_uploader(
@@ -295,7 +263,8 @@ with tab_business:
             catalog.remove_logo(actor)
             saved()
 
-with tab_taxes:
+
+def taxes_tab() -> None:
     st.caption(tr("catalog.taxes_help"))
     rate_rows = catalog.tax_rate_rows()
     st.dataframe(
@@ -344,7 +313,8 @@ with tab_taxes:
                 )
                 saved()
 
-with tab_products:
+
+def products_tab() -> None:
     products = catalog.list_products(actor)
     st.dataframe(
         pd.DataFrame(
@@ -501,7 +471,8 @@ with tab_products:
             width="stretch",
         )
 
-with tab_servers:
+
+def servers_tab() -> None:
     servers = panel.list_servers(actor)
     st.dataframe(
         pd.DataFrame(
@@ -592,7 +563,8 @@ with tab_servers:
                 )
                 saved()
 
-with tab_departments:
+
+def departments_tab() -> None:
     depts = tickets_admin.departments(actor)
     desk_people = {u.id: u.name or u.email for u in users.list_desk_users(actor)}
     st.dataframe(
@@ -654,7 +626,8 @@ with tab_departments:
             tickets_admin.delete_department(actor, dept.id)
             saved()
 
-with tab_canned:
+
+def canned_tab() -> None:
     replies = tickets_admin.canned_replies(actor)
     st.dataframe(
         pd.DataFrame(
@@ -702,9 +675,12 @@ with tab_canned:
             tickets_admin.delete_canned_reply(actor, canned.id)
             saved()
 
-with tab_sla:
+
+def sla_tab() -> None:
     st.caption(tr("catalog.sla_help"))
-    current_targets = sla.targets()
+    with settings.snapshot_scope():
+        current_targets = sla.targets()
+        current_hours = settings.get_text(sla.BUSINESS_HOURS_KEY, "")
     with st.form("sla_targets"):
         chosen_targets: dict[str, tuple[int, int]] = {}
         for priority in sla.PRIORITIES:
@@ -732,7 +708,7 @@ with tab_sla:
             )
         hours_text = st.text_input(
             tr("catalog.sla_hours"),
-            settings.get_text(sla.BUSINESS_HOURS_KEY, ""),
+            current_hours,
             help=tr("catalog.sla_hours_help"),
             key="sla_business_hours",
         )
@@ -742,7 +718,8 @@ with tab_sla:
                 sla.set_business_hours(actor, hours_text)
                 saved()
 
-with tab_channels:
+
+def channels_tab() -> None:
     channels = support_channels.list_channels(actor, now(), include_inactive=True)
     st.dataframe(
         pd.DataFrame(
@@ -816,13 +793,18 @@ with tab_channels:
             support_channels.delete_channel(actor, channel.id)
             saved()
 
-with tab_automation:
+
+def automation_tab() -> None:
     st.info(tr("catalog.automation_where"))
     st.page_link(
-        "pages/billing.py", label=tr("catalog.automation_link"), icon=":material/schedule:"
+        "pages/billing.py",
+        label=tr("catalog.automation_link"),
+        icon=":material/schedule:",
+        query_params={"auto": "settings"},  # the billing page opens its settings tab
     )
 
-with tab_templates:
+
+def templates_tab() -> None:
     st.caption(tr("catalog.templates_help"))
     m1, m2 = st.columns(2)
     tpl_name = m1.selectbox(
@@ -877,3 +859,30 @@ with tab_templates:
                 catalog.save_template(actor, tpl_name, tpl_lang, "")
                 st.session_state.pop(f"template_text_{tpl_name}_{tpl_lang}", None)
                 saved()
+
+
+# ============================================================================ the tabs
+# Only the open tab runs (ui.tabs): a hidden one reads nothing and draws no widget. The URL
+# names the open tab (?tab=audit), so a link or a reload opens it again.
+TABS = {
+    "users": ("settings.users", users_tab),
+    "security": ("settings.security", security_tab),
+    "audit": ("settings.audit", audit_tab),
+    "mail": ("settings.outbox", mail_tab),
+    "business": ("catalog.tab_business", business_tab),
+    "taxes": ("catalog.tab_taxes", taxes_tab),
+    "products": ("catalog.tab_products", products_tab),
+    "servers": ("catalog.tab_servers", servers_tab),
+    "departments": ("catalog.tab_departments", departments_tab),
+    "canned": ("catalog.tab_canned", canned_tab),
+    "sla": ("catalog.tab_sla", sla_tab),
+    "channels": ("catalog.tab_channels", channels_tab),
+    "automation": ("catalog.tab_automation", automation_tab),
+    "templates": ("catalog.tab_templates", templates_tab),
+}
+tabs = lazy_tabs(
+    "settings_tab", {name: tr(label) for name, (label, _) in TABS.items()}, url_param="tab"
+)
+shown = open_tab(tabs)
+with tabs[shown]:
+    TABS[shown][1]()

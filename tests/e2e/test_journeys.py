@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import warnings
 from datetime import date
 from pathlib import Path
@@ -348,6 +349,33 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
         assert sum(int(r["Facturas"]) for r in rows) >= 2
         settle(page)
         shot(page, "report-exported")
+
+        # Settings draw one tab at a time; the URL names the open one, so a link or a reload
+        # opens it again, and the automation tab links to the billing page's settings tab.
+        audit_count = page.get_by_text(re.compile(r"Mostrando \d+ de \d+ registros"))
+        invite = page.get_by_role("heading", name="Invitar a una persona del equipo")
+        open_page(page, f"{j.base}/settings?tab=audit")
+        audit_count.wait_for()
+        assert invite.count() == 0
+        shot(page, "settings-audit-by-link")
+        page.get_by_role("tab", name="Usuarios y roles", exact=True).click()
+        invite.wait_for()
+        settle(page)
+        eventually(lambda: audit_count.count() == 0)  # the audit tab's run is gone
+        eventually(lambda: "tab=" not in page.url)
+        page.get_by_role("tab", name="Productos", exact=True).click()
+        page.get_by_text("Producto a editar").first.wait_for()
+        eventually(lambda: page.url.endswith("/settings?tab=products"))
+        page.reload()
+        wait_for_app(page)
+        page.get_by_role("tab", name="Productos", exact=True, selected=True).wait_for()
+        assert invite.count() == 0
+        page.get_by_role("tab", name="Automatización", exact=True).click()
+        settle(page)
+        page.get_by_role("link", name="Ir a la automatización").click()
+        page.get_by_role("button", name="Guardar la configuración").wait_for(timeout=30_000)
+        assert "auto=settings" in page.url
+        shot(page, "automation-settings-by-link")
 
         sign_out(page)
         shot(page, "owner-signed-out")

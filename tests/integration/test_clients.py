@@ -121,6 +121,13 @@ def test_the_detail_shows_money_only_with_the_billing_right(desk):
     assert limited.invoices is None and limited.owed is None and limited.credit is None
     assert limited.credit_lines is None and limited.services[0].recurring_amount is None
     assert [t.number for t in limited.tickets] == ["T-A-1"]
+    # One tab's list at a time: the others are not read; the sums and services always are.
+    one = clients.client_detail(personas.owner.actor, a, sections=["invoices"])
+    assert [i.number for i in one.invoices] == ["F-A-1"] and one.owed == Decimal("11.50")
+    assert one.users == [] and one.audit == [] and one.credit_lines == []
+    assert [s.domain for s in one.services] == ["cliente-a.ec"] and one.tickets
+    other = clients.client_detail(personas.owner.actor, a, sections=["users"])
+    assert other.invoices == [] and [u.email for u in other.users] == ["a@test.ec"]
 
 
 def test_create_validates_and_sends_a_set_password_mail(desk):

@@ -114,6 +114,35 @@ def test_staff_and_owner_see_every_service_filtered_and_paged_in_sql(fake, perso
         services.list_services(tickets_only_staff())
 
 
+def test_find_services_searches_in_sql_within_the_actors_scope(fake, personas):
+    a, b, owner = personas.client_a, personas.client_b, personas.owner.actor
+    extra = [
+        new_service(b.actor.client_id, f"tienda{i:02}.ec", "active", f"tienda{i:02}")
+        for i in range(60)
+    ]
+    new_service(b.actor.client_id, "baja-b.ec", "cancelled", "bajab")
+    found = services.find_services(owner)
+    assert len(found) == services.MAX_FOUND  # at most 50, in domain order
+    assert [o.domain for o in found][:2] == ["cliente-a.ec", "cliente-b.ec"]
+    assert services.find_services(owner, "tienda59")[0].id == extra[-1]
+    assert {o.domain for o in services.find_services(owner, "Cliente A")} == {"cliente-a.ec"}
+    assert {o.client_name for o in services.find_services(owner, "clienta")} == {"Cliente A"}
+    assert services.find_services(owner, "baja-b") == []  # not live
+    assert [o.domain for o in services.find_services(owner, "baja", statuses=("cancelled",))] == [
+        "baja-b.ec"
+    ]
+    assert services.find_services(owner, "100%_") == []  # wildcards are not patterns
+    # A client finds their own services only, whatever they search for.
+    assert [o.id for o in services.find_services(a.actor)] == [a.service_id]
+    for term in ("cliente-b", "tienda", "Cliente B", "clienteb", ""):
+        assert all(o.id == a.service_id for o in services.find_services(a.actor, term)), term
+    assert services.find_services(a.actor, "x", keep=b.service_id) == []  # not theirs to keep
+    assert len(services.find_services(b.actor)) == 61  # a client's own list is not cut
+    assert services.find_services(owner, "tienda07", keep=a.service_id)[0].id == a.service_id
+    with pytest.raises(Forbidden):
+        services.find_services(tickets_only_staff())
+
+
 def test_detail_reads_usage_from_the_panel_and_hides_foreign_services(fake, personas):
     a = personas.client_a
     detail = services.service_detail(a.actor, a.service_id)

@@ -90,3 +90,13 @@ def page_alone(persona: Persona, page: str) -> AppTest:
     with read_session() as session:
         at.session_state["anfitrion_actor"] = actor_from_user(user_by_email(session, persona.email))
     return at.run()
+
+
+def open_tab(at: AppTest, key: str, label: str) -> AppTest:
+    """Open the tab ``label`` of the tracked ``st.tabs(..., key=key)`` and run, as a click on
+    it does in a browser (pages draw only the open tab, ui.tabs). AppTest has no tab click;
+    the tabs' value in session state is the open tab's label."""
+    labels = [t.label for t in at.tabs]
+    assert label in labels, f"no tab {label!r}; have {labels}"
+    at.session_state[key] = label
+    return at.run()

@@ -1,6 +1,7 @@
 """The owner's automation section of the billing page (AppTest on SQLite, fake panel):
 preview of a chosen date, the ledger, holds, approvals and settings. Staff with billing
-rights and clients see none of it."""
+rights and clients see none of it. Only the open tab is drawn (ui.tabs): each test opens
+the tab its form is on."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from core import accounts, automation, settings, vault
 from core.clock import now
 from core.db import read_session, unit_of_work
 from core.models import Service
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, open_tab, texts
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 from tests.personas import TOTP_SECRET, Persona
 
 D = date.fromisoformat
 TITLE = "Automatización"
+TABS = "auto_tab"
 
 
 def button(at, label: str):
@@ -48,8 +50,9 @@ def test_owner_reads_the_ledger_of_runs(page_fake, page_personas):
     automation.run(D("2026-12-10"))
     at = app_as(page_personas.owner, "billing")
     assert not at.exception
+    assert "Cuenta bloqueada" not in texts(at)  # a hidden tab: the ledger is not even read
+    at = open_tab(at, TABS, "Registro de ejecuciones")
     shown = texts(at)
-    assert "Registro de ejecuciones" in [t.label for t in at.tabs]
     assert "Falló (se reintentará)" in shown and "Cuenta bloqueada" in shown
     assert "Suspensión" in shown and "Recargo por mora" in shown
     at.text_input(key="auto_action_search").set_value("F-B-1").run()
@@ -63,6 +66,8 @@ def test_owner_holds_a_service_and_approves_a_termination(page_fake, page_person
     settings.put(owner.actor, "terminate_requires_approval", True)
     automation.run(D("2027-01-04"))
     at = app_as(owner, "billing")
+    assert "Terminaciones que esperan su aprobación" not in texts(at)
+    at = open_tab(at, TABS, "Pausas y aprobaciones")
     assert "Terminaciones que esperan su aprobación" in texts(at)
     button(at, "Aprobar la terminación").click().run()
     assert [e.value for e in at.error] == ["Marque la casilla de confirmación para continuar."]
@@ -87,6 +92,8 @@ def test_owner_holds_a_service_and_approves_a_termination(page_fake, page_person
 def test_owner_changes_a_setting_and_a_bad_value_is_refused(page_fake, page_personas):
     owner = page_personas.owner
     at = app_as(owner, "billing")
+    assert not [w for w in at.number_input if (w.key or "").startswith("auto_set_")]
+    at = open_tab(at, TABS, "Configuración")
     at.number_input(key="auto_set_suspend_days").set_value(8)
     at.checkbox(key="auto_set_terminate_enabled").check()
     button(at, "Guardar la configuración").click().run()
@@ -128,6 +135,33 @@ def test_staff_with_billing_rights_and_clients_see_none_of_it(page_fake, page_pe
         assert "Registro de ejecuciones" not in shown and "Run ledger" not in shown
         assert not [w for w in at.date_input if (w.key or "").startswith("auto_")]
     assert "F-A-1" in texts(app_as(biller, "billing"))  # the back office itself is there
+
+
+def test_the_hold_chooser_searches_services_in_sql(page_fake, page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    at = open_tab(app_as(page_personas.owner, "billing"), TABS, "Pausas y aprobaciones")
+    assert not at.exception
+    assert set(at.selectbox(key="auto_hold_service").options) == {
+        "cliente-a.ec · Cliente A",
+        "cliente-b.ec · Cliente B",
+    }
+    at.text_input(key="auto_hold_search").input("cliente-b").run()
+    assert at.selectbox(key="auto_hold_service").options == ["cliente-b.ec · Cliente B"]
+    assert at.selectbox(key="auto_hold_service").value == b.service_id
+    at.text_input(key="auto_hold_search").input("Cliente A").run()  # by the client's name
+    assert at.selectbox(key="auto_hold_service").value == a.service_id
+    at.text_input(key="auto_hold_search").input("nadie-se-llama-asi").run()
+    assert not at.exception
+    assert not [w for w in at.selectbox if w.key == "auto_hold_service"]
+    assert "Ningún servicio activo o suspendido coincide con la búsqueda." in texts(at)
+
+
+def test_a_link_opens_the_automation_settings(page_fake, page_personas):
+    # Settings → Automatización links here with ?auto=settings.
+    at = app_as(page_personas.owner, "billing", auto="settings")
+    assert not at.exception
+    assert at.number_input(key="auto_set_suspend_days").value == 5
+    assert "Elija una fecha para ver qué haría el proceso ese día." not in texts(at)
 
 
 def _statuses() -> dict[int, str]:

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from core import billing, settings
 from core.db import read_session
 from core.models import Invoice
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, open_tab, texts
 from ui.context import ACTOR_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "billing.py")
@@ -46,6 +46,8 @@ def test_client_a_opens_the_detail_and_uploads_nothing_without_a_file(page_perso
     assert "Factura F-A-1" in shown and "Pendiente de pago" in shown
     assert "IVA 15 %" in shown
     assert any(b.label == "Descargar factura en PDF" for b in at.get("download_button"))
+    [uploader] = at.get("file_uploader")  # the browser refuses what the label says is too big
+    assert "5 MB" in uploader.proto.label and uploader.proto.max_upload_size_mb == 5
     upload_form = next(b for b in at.button if b.label == "Enviar comprobante")
     upload_form.click().run()
     assert [e.value for e in at.error] == ["Adjunte el archivo del comprobante de transferencia."]
@@ -139,6 +141,8 @@ def test_owner_reviews_a_pending_receipt(page_personas):
 
 def test_owner_adds_credit_with_a_reason(page_personas):
     at = app_as(page_personas.owner, "billing")
+    assert not [w for w in at.text_input if w.key == "billing_cr_amount"]  # a hidden tab
+    at = open_tab(at, "billing_tab", "Saldo a favor")
     assert at.selectbox(key="billing_cr_who").value == page_personas.client_a.actor.client_id
     at.text_input(key="billing_cr_amount").set_value("5,00")
     next(b for b in at.button if b.label == "Guardar").click().run()
@@ -151,6 +155,30 @@ def test_owner_adds_credit_with_a_reason(page_personas):
     assert [(h.amount, h.reason) for h in history] == [
         (Decimal("5.00"), "Compensación por caída del servicio")
     ]
+
+
+def test_owner_pays_by_numbers_and_creates_an_invoice_from_the_tabs(page_personas):
+    a, b = page_personas.client_a, page_personas.client_b
+    at = app_as(page_personas.owner, "billing")
+    assert at.text_input(key="billing_many_amount")  # the first tab is open
+    assert not [w for w in at.text_input if w.key == "billing_new_desc"]  # the others are not
+    numbers = next(w for w in at.text_input if w.label.startswith("Números de factura"))
+    numbers.input("F-B-1")
+    at.text_input(key="billing_many_amount").input("11.50")
+    next(x for x in at.button if x.label == "Registrar pago").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Pago registrado."]
+    assert _status(b.invoice_id) == ("paid", Decimal("0.00"))
+
+    at = open_tab(at, "billing_tab", "Nueva factura")
+    assert not [w for w in at.text_input if w.key == "billing_many_amount"]
+    at.selectbox(key="billing_new_who").set_value(a.actor.client_id)
+    at.text_input(key="billing_new_desc").input("Migración de sitio")
+    at.text_input(key="billing_new_amount").input("40.00")
+    next(x for x in at.button if x.label == "Crear factura").click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == ["Factura creada."]
+    assert "Migración de sitio" in texts(at)  # the new invoice's detail opens
 
 
 def test_staff_without_billing_rights_is_kept_out(page_personas):

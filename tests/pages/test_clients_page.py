@@ -1,4 +1,5 @@
-"""Clients page: search, the detail, create, the set-password link and "view as client"."""
+"""Clients page: search, the detail, create, the set-password link and "view as client".
+The detail draws (and reads) only its open tab (ui.tabs)."""
 
 from sqlalchemy import select
 
@@ -6,9 +7,10 @@ from core import users
 from core.clock import now
 from core.db import read_session, unit_of_work
 from core.models import AuditEntry, Client, MailOutbox
-from tests.pages.apptest import app_as, click, page_alone, texts
+from tests.pages.apptest import app_as, click, open_tab, page_alone, texts
 
 RUC = "1719141770001"
+TABS = "clients_tab"
 
 
 def give_staff(personas, *areas: str) -> None:
@@ -35,8 +37,32 @@ def test_the_owner_finds_a_client_by_ruc_and_opens_it(page_personas):
     at.button(key="clients_open_btn").click().run()
     assert at.query_params["client"] == str(page_personas.client_a.actor.client_id)
     shown = texts(at)
-    assert "F-A-1" in shown and "cliente-a.ec" in shown and "T-A-1" in shown
     assert "$11,50" in shown  # what they owe
+    assert at.text_input(key="clients_edit_name").value == "Cliente A"  # the first tab
+    # The other tabs are hidden: nothing of them is drawn until one is opened.
+    assert "F-A-1" not in shown and "T-A-1" not in shown and not at.dataframe
+    for label, expected in (("Servicios", "cliente-a.ec"), ("Facturas", "F-A-1")):
+        at = open_tab(at, TABS, label)
+        assert expected in texts(at), label
+        assert not at.text_input, label  # the contact form is hidden now
+    at = open_tab(at, TABS, "Tickets")
+    assert "T-A-1" in texts(at) and "F-A-1" not in texts(at)
+    assert at.query_params["tab"] == "tickets"
+    at = open_tab(at, TABS, "Auditoría")
+    assert not at.exception
+
+
+def test_the_contact_tab_saves_the_client(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.owner, "clients", client=str(a.actor.client_id))
+    at.text_input(key="clients_edit_phone").input("0991234567")
+    at.button(key="clients_edit_submit").click().run()
+    assert not at.exception and not at.error
+    with read_session() as s:
+        assert s.get(Client, a.actor.client_id).phone
+    at = app_as(page_personas.owner, "clients", client=str(a.actor.client_id), tab="credit")
+    assert not at.exception and at.session_state[TABS] == "Saldo a favor"
+    assert not at.text_input  # a link to a tab opens it, not the form
 
 
 def test_search_by_domain_and_invoice_number(page_personas):

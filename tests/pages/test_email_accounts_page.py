@@ -145,6 +145,23 @@ def test_owner_picks_any_service(fake, page_personas):
     assert "info@cliente-b.ec" in texts(at)
 
 
+def test_the_service_search_finds_by_client_and_never_widens_a_clients_list(fake, page_personas):
+    at = app_as(page_personas.owner, "email_accounts")
+    at.text_input(key="mail_search").input("Cliente B").run()  # the client's name finds it too
+    assert not at.exception
+    options = at.selectbox(key="mail_service").options
+    assert options == ["cliente-b.ec · Cliente B"] and "info@cliente-b.ec" in texts(at)
+    at.text_input(key="mail_search").input("clienta").run()  # and the cPanel user
+    assert at.selectbox(key="mail_service").options == ["cliente-a.ec · Cliente A"]
+    # A client has no search box; a search slipped into the session widens nothing.
+    at = app_as(page_personas.client_a, "email_accounts")
+    assert "mail_search" not in {w.key for w in at.text_input}
+    at.session_state["mail_search"] = "cliente-b"
+    at.run()
+    assert at.selectbox(key="mail_service").options == ["cliente-a.ec"]
+    assert "cliente-b.ec" not in texts(at)
+
+
 def test_staff_has_no_email_accounts_page(fake, page_personas):
     # Not in the staff navigation; reached directly, the page's own guard stops it.
     at = AppTest.from_file(str(ROOT / "pages" / "email_accounts.py"), default_timeout=30)

@@ -1,13 +1,14 @@
 """Reports page: the owner's reports with exports; staff need the reports right, and see no
-money without the billing right."""
+money without the billing right. Only the open tab's report is drawn (ui.tabs)."""
 
 from datetime import date
 
 from core import billing, users
 from core.clock import now
-from tests.pages.apptest import app_as, page_alone, texts
+from tests.pages.apptest import app_as, open_tab, page_alone, texts
 
 MONEY_TABS = ("Ingresos", "MRR", "Antigüedad de saldos")
+TABS = "reports_tab"
 
 
 def tab_labels(at) -> list[str]:
@@ -26,14 +27,32 @@ def test_the_owner_gets_every_report_with_csv_and_xlsx(page_personas):
     at = app_as(page_personas.owner, "reports")
     assert not at.exception
     assert tab_labels(at) == [*MONEY_TABS, "Servicios", "Bajas", "Tickets"]
-    keys = {b.key for b in at.get("download_button")}
-    for name in ("income", "mrr", "aging", "services", "churn", "reasons", "tickets"):
-        assert {f"reports_{name}_csv", f"reports_{name}_xlsx"} <= keys, name
     shown = texts(at)
     assert "Base imponible" in shown and "$23,00" in shown  # income, IVA apart
-    assert "F-A-1" in shown  # the aging detail
     income = at.dataframe[0].value
     assert list(income.columns) == ["Mes", "Facturas", "Base imponible", "IVA", "Total"]
+    # The other reports are hidden tabs: not drawn (nor read) until opened.
+    assert {b.key for b in at.get("download_button")} == {
+        "reports_income_csv",
+        "reports_income_xlsx",
+    }
+    assert "F-A-1" not in shown and len(at.dataframe) == 1
+    keys: set[str] = set()
+    for label in tab_labels(at):
+        at = open_tab(at, TABS, label)
+        assert not at.exception, label
+        keys |= {b.key for b in at.get("download_button")}
+        if label == "Antigüedad de saldos":
+            assert "F-A-1" in texts(at)  # the aging detail
+            assert at.query_params["report"] == "aging"  # the URL names the open report
+    for name in ("income", "mrr", "aging", "services", "churn", "reasons", "tickets", "volume"):
+        assert {f"reports_{name}_csv", f"reports_{name}_xlsx"} <= keys, name
+
+
+def test_a_link_opens_one_report(page_personas):
+    at = app_as(page_personas.owner, "reports", report="aging")
+    assert not at.exception
+    assert at.session_state[TABS] == "Antigüedad de saldos" and "F-A-1" in texts(at)
 
 
 def test_the_date_range_filters_the_reports(page_personas):
@@ -57,11 +76,19 @@ def test_staff_with_reports_but_not_billing_see_no_money(page_personas):
     at = app_as(page_personas.staff, "reports")
     assert not at.exception
     assert tab_labels(at) == ["Servicios", "Bajas", "Tickets"]
-    keys = {b.key for b in at.get("download_button")}
+    keys: set[str] = set()
+    shown = ""
+    for label in tab_labels(at):
+        at = open_tab(at, TABS, label)
+        assert not at.exception, label
+        keys |= {b.key for b in at.get("download_button")}
+        shown += texts(at)
     assert not any(k.startswith(("reports_income", "reports_mrr", "reports_aging")) for k in keys)
-    shown = texts(at)
     assert "MRR" not in shown and "$" not in shown and "F-A-1" not in shown
     assert "permiso de facturación" in shown
+    at = app_as(page_personas.staff, "reports", report="aging")  # not theirs: the first tab
+    assert not at.exception and at.session_state[TABS] == "Servicios"
+    assert "F-A-1" not in texts(at)
 
 
 def test_staff_without_billing_get_no_billing_page_either(page_personas):

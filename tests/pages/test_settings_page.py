@@ -1,4 +1,6 @@
-"""Settings (owner only): users and roles, security switches, audit log, outgoing mail."""
+"""Settings (owner only): users and roles, security switches, audit log, outgoing mail.
+
+The page draws only the open tab (ui.tabs): each test opens the tab its form is on."""
 
 from sqlalchemy import select
 
@@ -6,8 +8,17 @@ from core import settings
 from core.accounts import user_by_email
 from core.db import read_session
 from core.models import MailOutbox
-from tests.pages.apptest import app_as, page_alone, texts
+from tests.pages.apptest import app_as, open_tab, page_alone, texts
 from tests.panel_fixtures import whm  # noqa: F401 - the fake panel fixture
+
+TABS = "settings_tab"
+
+
+def settings_tab(persona, label: str):
+    """The settings page as ``persona``, on the tab ``label``."""
+    at = app_as(persona, "settings")
+    assert not at.exception
+    return open_tab(at, TABS, label)
 
 
 def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
@@ -15,8 +26,31 @@ def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
     assert not at.exception
     shown = texts(at)
     assert "staff@test.ec" in shown and "owner@test.ec" in shown
-    assert "user.created" in shown  # the audit log lists the personas' creation
     assert "a@test.ec" not in at.dataframe[0].value.to_string()  # clients are not desk users
+    # The audit log is a hidden tab: nothing of it is read or drawn until it is opened.
+    assert "user.created" not in shown
+    assert not at.get("download_button") and len(at.dataframe) == 1
+    keys = {w.key for kind in ("text_input", "selectbox", "date_input") for w in at.get(kind)}
+    assert not {"audit_actor", "audit_action", "audit_from"} & keys
+    at = open_tab(at, TABS, "Registro de auditoría")
+    assert not at.exception
+    shown = texts(at)
+    assert "user.created" in shown  # the audit log lists the personas' creation
+    assert len(at.dataframe) == 1 and "Rol" not in at.dataframe[0].value  # the team is hidden
+    assert [b.key for b in at.get("download_button")] == ["audit_csv"]
+    assert at.query_params["tab"] == "audit"  # the URL names the open tab
+
+
+def test_a_link_to_a_tab_opens_it(page_personas):
+    at = app_as(page_personas.owner, "settings", tab="audit")  # /settings?tab=audit
+    assert not at.exception
+    assert at.session_state[TABS] == "Registro de auditoría"
+    assert "user.created" in texts(at)
+    at = open_tab(at, TABS, "Usuarios y roles")  # the first tab leaves the URL clean
+    assert "tab" not in at.query_params and "staff@test.ec" in texts(at)
+    at = app_as(page_personas.owner, "settings", tab="nonsense")
+    assert not at.exception and "staff@test.ec" in texts(at)  # the first tab
+    assert "tab" not in at.query_params
 
 
 def test_the_owner_invites_staff_who_get_a_welcome_link(page_personas):
@@ -31,7 +65,7 @@ def test_the_owner_invites_staff_who_get_a_welcome_link(page_personas):
 
 
 def test_security_switches_are_saved(page_personas):
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Seguridad")
     checkboxes = {c.label: c for c in at.checkbox}
     checkboxes["Permitir que los clientes creen su propia cuenta"].check()
     at.button(key="save_security").click().run()
@@ -43,7 +77,7 @@ def test_queued_mail_is_readable_by_the_owner(page_personas):
     from core.recovery import request_reset
 
     request_reset("a@test.ec", now())
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Correos salientes")
     assert any("a@test.ec" in e.label for e in at.expander)
     assert any("?reset=" in t.value for t in at.text)
 
@@ -86,7 +120,7 @@ def test_the_owner_gets_every_settings_tab(page_personas):
 def test_business_details_are_saved_from_the_form(page_personas):
     from core import catalog
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Negocio")
     at.text_input(key="business_name").input("Hosting Chimborazo")
     at.text_input(key="business_ruc").input("1719141770001")
     at.text_area(key="business_transfer").input("Banco Pichincha 2100")
@@ -109,7 +143,7 @@ def test_a_tax_rate_is_added_from_the_form(page_personas):
 
     from core import catalog
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "IVA")
     at.date_input(key="tax_rate_from").set_value(date(2027, 1, 1))
     at.selectbox(key="tax_rate_value").set_value(Decimal("13"))
     at.button(key="tax_rate_add_submit").click().run()
@@ -124,7 +158,7 @@ def test_a_price_change_from_the_form_waits_for_the_next_renewal(page_personas):
     from core import catalog
     from core.models import Service
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Productos")
     product_id = catalog.list_products(page_personas.owner.actor)[0].id
     at.selectbox(key="product_choice").set_value(product_id).run()
     at.text_input(key=f"product_{product_id}_price_monthly").input("12.50")
@@ -146,7 +180,7 @@ def test_servers_are_listed_without_their_token(page_personas):
     with unit_of_work() as s:
         for server in s.scalars(select(Server)):
             server.token_encrypted = vault.encrypt("SECRET-TOKEN-123")
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Servidores")
     frames = "\n".join(f.value.to_string() for f in at.dataframe)
     assert "sandbox" in frames and "Guardado cifrado" in frames
     everything = texts(at) + frames + " ".join(str(t.value) for t in at.text_input)
@@ -159,7 +193,7 @@ def test_servers_are_listed_without_their_token(page_personas):
 def test_a_mail_template_is_previewed_and_saved(page_personas):
     from core import settings as stored
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Plantillas de correo")
     at.selectbox(key="template_name").set_value("welcome").run()
     box = at.text_area(key="template_text_welcome_es")
     assert "{{ link }}" in box.value
@@ -178,7 +212,7 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
     from core import sla, support_channels
     from core.clock import now
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "SLA")
     at.number_input(key="sla_first_urgent").set_value(2)
     at.number_input(key="sla_resolution_urgent").set_value(6)
     at.text_input(key="sla_business_hours").input("mon-fri 08:00-18:00")
@@ -186,6 +220,7 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
     assert not at.error
     assert sla.targets()["urgent"] == (2, 6)
     assert sla.business_hours() is not None
+    at = open_tab(at, TABS, "Canales de soporte")
     _by_label(at.text_input, "Nombre visible").input("WhatsApp ventas")
     _by_label(at.text_input, "Número, correo o dirección").input("+593 99 123 4567")
     at.button(key="channel_0_save").click().run()
@@ -197,12 +232,13 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
 def test_a_department_and_a_canned_reply_are_saved(page_personas):
     from core import tickets_admin
 
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Departamentos")
     _by_label(at.text_input, "Departamento").input("Ventas")
     at.button(key="department_0_save").click().run()
     assert not at.error
     names = [d.name for d in tickets_admin.departments(page_personas.owner.actor)]
     assert "Ventas" in names
+    at = open_tab(at, TABS, "Respuestas predefinidas")
     _by_label(at.text_input, "Título").input("Saludo")
     _by_label(at.text_area, "Texto").input("Gracias por escribirnos.")
     at.button(key="canned_0_save").click().run()
@@ -212,8 +248,10 @@ def test_a_department_and_a_canned_reply_are_saved(page_personas):
 
 
 def test_automation_is_linked_not_duplicated(page_personas):
-    at = app_as(page_personas.owner, "settings")
+    at = settings_tab(page_personas.owner, "Automatización")
     assert any("página de Facturación" in i.value for i in at.info)
+    [link] = at.get("page_link")  # to the billing page's automation settings tab
+    assert (link.proto.page, link.proto.query_string) == ("billing", "auto=settings")
 
 
 def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F811
@@ -226,7 +264,7 @@ def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F8
     try:
         with reading() as s:
             server_id = s.scalars(select(Server.id)).one()
-        at = app_as(page_personas.owner, "settings")
+        at = settings_tab(page_personas.owner, "Servidores")
         at.selectbox(key="server_choice").set_value(server_id).run()
         at.button(key="server_test").click().run()
         assert not at.exception and not at.error
@@ -235,3 +273,20 @@ def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F8
     finally:
         whm.clear_faults()
         panel.configure()
+
+
+def test_switching_the_language_keeps_the_open_tab(page_personas):
+    from dataclasses import replace
+
+    from core import accounts
+    from core.clock import now
+    from ui.context import ACTOR_KEY
+
+    owner = page_personas.owner
+    at = settings_tab(owner, "Registro de auditoría")
+    accounts.set_language(owner.actor, "en", now())
+    at.session_state[ACTOR_KEY] = replace(owner.actor, language="en")  # as the gate reloads it
+    at.run()
+    assert not at.exception
+    assert [t.label for t in at.tabs][:3] == ["Users and roles", "Security", "Audit log"]
+    assert at.session_state[TABS] == "Audit log" and "user.created" in texts(at)
