@@ -70,19 +70,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"book ({args.scale}): {book.counts(engine)} in {gen_s} s", flush=True)
 
     result = {"scale": args.scale, "generated_s": gen_s}
-    result["pages"] = measure.pages(
-        engine, {"owner": "owner@bench.ec", "staff": "staff@bench.ec", "client": "client@bench.ec"}
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def done(part: str, figures) -> None:
+        # Each part's figures are kept as soon as they exist: a later part that fails
+        # (a browser, say) never loses what was measured before it.
+        result[part] = figures
+        out.write_text(json.dumps(result, indent=2), encoding="utf-8")
+        print(f"{part}: done", flush=True)
+
+    done(
+        "pages",
+        measure.pages(
+            engine,
+            {"owner": "owner@bench.ec", "staff": "staff@bench.ec", "client": "client@bench.ec"},
+        ),
     )
-    result["export"] = measure.exports(engine)
-    result["automation"] = measure.automation(settings.database_url, business_today)
+    done("export", measure.exports(engine))
+    done("automation", measure.automation(settings.database_url, business_today))
     if args.load:
         from bench import load
 
-        result["load"] = load.run(settings.database_url)
-    result["peak_rss_mb"] = measure.peak_rss_mb()
+        done("load", load.run(settings.database_url))
+    done("peak_rss_mb", measure.peak_rss_mb())
     _print(result)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")
     return 0
 
 

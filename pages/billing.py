@@ -15,7 +15,6 @@ from core.billing_ledger import METHODS
 from core.billing_views import FILTERS, InvoiceDetail, InvoicePage
 from core.clock import today
 from core.config import get_settings
-from core.invoice_pdf import invoice_pdf
 from core.receipts import RECEIPT_EXTENSIONS, receipt_file
 from core.services import MAX_FOUND
 from ui.context import day, errors_shown, guard, money, tr
@@ -23,6 +22,15 @@ from ui.tabs import lazy_tabs, open_tab
 
 FLASH = "billing_flash"
 PAGE = "billing_page"
+
+
+def _pdf(actor, invoice_id: int) -> bytes:
+    # Imported on click: fpdf2 pulls in fontTools (~1 s), which every visit of this page
+    # would otherwise pay on a cold server.
+    from core.invoice_pdf import invoice_pdf
+
+    return invoice_pdf(actor, invoice_id)
+
 
 actor = guard("billing")
 staff = actor.can("billing") and not actor.is_client
@@ -134,7 +142,7 @@ def show_detail(d: InvoiceDetail) -> None:
         st.text(d.notes)
     st.download_button(
         tr("billing.download_pdf"),
-        data=lambda: invoice_pdf(actor, d.id),
+        data=lambda: _pdf(actor, d.id),
         file_name=f"{d.number or d.id}.pdf",
         mime="application/pdf",
         on_click="ignore",
