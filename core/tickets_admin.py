@@ -1,4 +1,5 @@
-"""The support desk's configuration: departments and canned replies (owner CRUD, audited).
+"""The support desk's configuration: departments, canned replies and the desk rules
+(auto-close days, attachment types and size) — owner CRUD, audited.
 
 A department has a name, an optional shared e-mail address (it hears of new tickets and
 customer replies), the staff who belong to it (they hear of them too, and may be given its
@@ -8,6 +9,7 @@ are kept per language; staff insert them into a reply.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -15,18 +17,28 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit
+from core import audit, settings, uploads
 from core.access import Actor, require, require_owner
 from core.accounts import normalise_email
 from core.db import reading, transaction
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import LANGUAGES
 from core.models import CannedReply, Department, Ticket, User
+from core.tickets_common import (
+    AUTOCLOSE_DAYS_KEY,
+    DEFAULT_AUTOCLOSE_DAYS,
+    MAX_ATTACHMENT_MB,
+    attachment_rules,
+    set_attachment_rules,
+)
 from core.tickets_mail import is_desk
 
 NAME_MAX = 100
 TITLE_MAX = 120
 CANNED_MAX = 10_000
+MAX_AUTOCLOSE_DAYS = 365
+MAX_TYPES = 20
+_EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 
 
 @dataclass(frozen=True)
@@ -206,3 +218,86 @@ def delete_canned_reply(actor: Actor, reply_id: Any, *, session: Session | None 
             raise NotFound()
         audit.record(s, actor, "canned_reply.deleted", target_type="canned_reply", target_id=row.id)
         s.delete(row)
+
+
+# ----------------------------------------------------------------------- desk rules
+@dataclass(frozen=True)
+class DeskRules:
+    autoclose_days: int  # 0: auto-closing is off
+    attachment_types: tuple[str, ...]  # names of ``uploads.FILE_TYPES``
+    attachment_max_mb: int
+
+
+def desk_rules(*, session: Session | None = None) -> DeskRules:
+    """The rules the desk works by now (what ``autoclose_waiting`` and ``attachment_rules``
+    read, defaults included). Settings are not customer data: anyone in core may read them."""
+    with reading(session) as s:
+        days = settings.get_int(AUTOCLOSE_DAYS_KEY, DEFAULT_AUTOCLOSE_DAYS, session=s)
+        rules = attachment_rules(session=s)
+        return DeskRules(max(0, days), rules.types, rules.max_mb)
+
+
+def _whole(value: Any, low: int, high: int, key: str, **params: Any) -> int:
+    """A whole number in ``low..high`` (a digit string too; never a bool or 2.5)."""
+    try:
+        number = int(value)
+        exact = isinstance(value, str) or number == value
+    except (TypeError, ValueError):
+        raise ValidationError(key, **params) from None
+    if isinstance(value, bool) or not exact or not low <= number <= high:
+        raise ValidationError(key, **params)
+    return number
+
+
+def _clean_types(value: str | Iterable[str]) -> list[str]:
+    """Extensions (a comma-separated text or a list; case and a leading dot ignored) as the
+    file type names the uploader knows (``jpeg`` is ``jpg``), in order, without repeats."""
+    items = value.split(",") if isinstance(value, str) else list(value or ())
+    wanted = [str(item).strip().lstrip(".").lower() for item in items]
+    wanted = [ext for ext in wanted if ext]
+    if not 1 <= len(wanted) <= MAX_TYPES:
+        raise ValidationError("error.ticket_attachment_types_count", n=MAX_TYPES)
+    by_extension = {
+        ext.lstrip("."): name
+        for name, kind in uploads.FILE_TYPES.items()
+        for ext in kind.extensions
+    }
+    known = ", ".join(uploads.extensions(uploads.FILE_TYPES))
+    chosen: list[str] = []
+    for ext in wanted:
+        if not _EXTENSION.match(ext):
+            raise ValidationError("error.ticket_attachment_extension_invalid", ext=ext[:20])
+        name = by_extension.get(ext)
+        if name is None:  # attachment_rules would drop it: refuse rather than ignore it
+            raise ValidationError("error.ticket_attachment_extension_unknown", ext=ext, known=known)
+        if name not in chosen:
+            chosen.append(name)
+    return chosen
+
+
+def save_desk_rules(
+    actor: Actor,
+    *,
+    autoclose_days: Any,
+    attachment_types: str | Iterable[str],
+    attachment_max_mb: Any,
+    session: Session | None = None,
+) -> DeskRules:
+    """The owner sets the days an answered ticket waits before it closes by itself (0: never),
+    the attachment types allowed and the size limit per file (MB); all three or none."""
+    require_owner(actor)
+    days = _whole(
+        autoclose_days,
+        0,
+        MAX_AUTOCLOSE_DAYS,
+        "error.ticket_autoclose_days_invalid",
+        n=MAX_AUTOCLOSE_DAYS,
+    )
+    types = _clean_types(attachment_types)
+    max_mb = _whole(
+        attachment_max_mb, 1, MAX_ATTACHMENT_MB, "error.ticket_attachment_limit_invalid"
+    )
+    with transaction(session) as s:
+        settings.put(actor, AUTOCLOSE_DAYS_KEY, days, session=s)
+        set_attachment_rules(actor, types, max_mb, session=s)  # the one writer of those two
+        return desk_rules(session=s)

@@ -19,7 +19,9 @@ from core import (
     sla,
     support_channels,
     tickets_admin,
+    tickets_common,
     twofactor,
+    uploads,
     users,
 )
 from core.access import AREAS
@@ -716,6 +718,48 @@ def sla_tab() -> None:
             with errors_shown():
                 sla.set_targets(actor, chosen_targets)
                 sla.set_business_hours(actor, hours_text)
+                saved()
+    desk_rules_form()
+
+
+def desk_rules_form() -> None:
+    """Auto-close days and the attachment rules (the SLA tab's second form)."""
+    rules = tickets_admin.desk_rules()
+    known = ", ".join(uploads.extensions(uploads.FILE_TYPES))
+    st.subheader(tr("catalog.desk_rules"))
+    with st.form("desk_rules"):
+        r1, r2 = st.columns(2)
+        days = r1.number_input(
+            tr("catalog.autoclose_days"),
+            min_value=0,
+            max_value=tickets_admin.MAX_AUTOCLOSE_DAYS,
+            value=min(rules.autoclose_days, tickets_admin.MAX_AUTOCLOSE_DAYS),
+            step=1,
+            help=tr("catalog.autoclose_days_help"),
+            key="desk_autoclose_days",
+        )
+        max_mb = r2.number_input(
+            tr("catalog.attachment_max_mb"),
+            min_value=1,
+            max_value=tickets_common.MAX_ATTACHMENT_MB,
+            value=rules.attachment_max_mb,
+            step=1,
+            key="desk_attachment_max_mb",
+        )
+        types_text = st.text_input(
+            tr("catalog.attachment_types"),
+            ", ".join(rules.attachment_types),
+            help=tr("catalog.attachment_types_help", known=known),
+            key="desk_attachment_types",
+        )
+        if st.form_submit_button(tr("action.save"), key="desk_rules_save"):
+            with errors_shown():
+                tickets_admin.save_desk_rules(
+                    actor,
+                    autoclose_days=int(days),
+                    attachment_types=types_text,
+                    attachment_max_mb=int(max_mb),
+                )
                 saved()
 
 

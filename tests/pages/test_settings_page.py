@@ -229,6 +229,29 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
     assert (channel.kind, channel.target) == ("whatsapp", "593991234567")
 
 
+def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
+    from core import tickets, tickets_admin
+
+    at = settings_tab(page_personas.owner, "SLA")
+    assert at.number_input(key="desk_autoclose_days").value == 5
+    assert at.text_input(key="desk_attachment_types").value == "pdf, jpg, png, gif, txt, zip"
+    at.number_input(key="desk_autoclose_days").set_value(0)
+    at.number_input(key="desk_attachment_max_mb").set_value(10)
+    at.text_input(key="desk_attachment_types").input("pdf, PNG, jpeg")
+    at.button(key="desk_rules_save").click().run()
+    assert not at.error
+    assert "Cambios guardados." in texts(at)
+    assert tickets_admin.desk_rules() == tickets_admin.DeskRules(0, ("pdf", "png", "jpg"), 10)
+    assert tickets.attachment_rules().max_mb == 10
+    at.text_input(key="desk_attachment_types").input("pdf, exe")
+    at.button(key="desk_rules_save").click().run()
+    assert [e.value for e in at.error] == [
+        "No se pueden recibir archivos «exe». Tipos disponibles: "
+        "pdf, jpg, jpeg, png, gif, webp, txt, log, zip."
+    ]
+    assert tickets_admin.desk_rules().attachment_types == ("pdf", "png", "jpg")
+
+
 def test_a_department_and_a_canned_reply_are_saved(page_personas):
     from core import tickets_admin
 
