@@ -34,30 +34,10 @@ def redact(details: dict[str, Any]) -> dict[str, Any]:
     return clean
 
 
-def record(
-    session: Session,
-    actor: Actor | None,
-    action: str,
-    *,
-    target_type: str | None = None,
-    target_id: int | None = None,
-    client_id: int | None = None,
-    at: datetime | None = None,
-    actor_label: str | None = None,
-    **details: Any,
-) -> AuditEntry:
-    entry = AuditEntry(
-        **entry_values(
-            actor,
-            action,
-            target_type=target_type,
-            target_id=target_id,
-            client_id=client_id,
-            at=at,
-            actor_label=actor_label,
-            **details,
-        )
-    )
+def record(session: Session, actor: Actor | None, action: str, **fields: Any) -> AuditEntry:
+    """Add one entry to the caller's transaction; ``fields`` are those of
+    :func:`entry_values` (target, client, time, label, and the details)."""
+    entry = AuditEntry(**entry_values(actor, action, **fields))
     session.add(entry)
     return entry
 

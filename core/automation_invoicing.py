@@ -150,14 +150,8 @@ def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
         client = svc.client
         lang = client.language
         start = item.period_start
-        end = advance(start, svc.billing_cycle, svc.anchor_day) - timedelta(days=1)
-        description = t(
-            "automation.renewal_line",
-            lang,
-            plan=svc.product.name,
-            domain=svc.domain,
-            start=day(start, lang),
-            end=day(end, lang),
+        description, end = renewal_line(
+            lang, svc.product.name, svc.domain, start, svc.billing_cycle, svc.anchor_day
         )
         line = billing.LineInput(
             description=description,
@@ -182,19 +176,66 @@ def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
         record(s, run_id, item, invoice_id=invoice_id, number=invoice.number, total=invoice.total)
         mail.queue(
             s,
-            to_addr=client.email,
-            template="renewal_invoice",
-            language=lang,
-            name=client.name,
-            number=invoice.number,
-            domain=svc.domain,
-            total=money(invoice.total, lang),
-            balance=money(invoice.balance, lang),
-            due=day(invoice.due_on, lang),
-            paid=invoice.status == "paid",
-            link=link(invoice.id),
+            **renewal_notice(
+                client.email,
+                lang,
+                client.name,
+                svc.domain,
+                invoice.id,
+                invoice.number or "",
+                invoice.total,
+                invoice.balance,
+                invoice.due_on,
+                paid=invoice.status == "paid",
+            ),
         )
     return Outcome(DONE)
+
+
+def renewal_line(
+    lang: str, plan: str, domain: str, start: date, cycle: str, anchor: int | None
+) -> tuple[str, date]:
+    """The renewal line's description and the period's last day (both renewal paths)."""
+    end = advance(start, cycle, anchor) - timedelta(days=1)
+    text = t(
+        "automation.renewal_line",
+        lang,
+        plan=plan,
+        domain=domain,
+        start=day(start, lang),
+        end=day(end, lang),
+    )
+    return text, end
+
+
+def renewal_notice(
+    to_addr: str,
+    lang: str,
+    name: str,
+    domain: str,
+    invoice_id: int,
+    number: str,
+    total: Decimal,
+    balance: Decimal,
+    due: date,
+    *,
+    paid: bool,
+) -> dict[str, Any]:
+    """The client's "renewal invoice" mail, as ``mail.queue`` / ``mail.outbox_values`` take
+    it (both renewal paths)."""
+    return {
+        "to_addr": to_addr,
+        "template": "renewal_invoice",
+        "language": lang,
+        "name": name,
+        "number": number,
+        "domain": domain,
+        "total": money(total, lang),
+        "balance": money(balance, lang),
+        "due": day(due, lang),
+        "paid": paid,
+        "link": link(invoice_id),
+    }
 
 
 # ------------------------------------------------------------------ 2. reminders

@@ -22,7 +22,7 @@ so the run took minutes. Here a group of renewals is billed with a few multi-row
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -32,13 +32,12 @@ from sqlalchemy.orm import Session
 
 from core import audit, mail, settings
 from core.access import SYSTEM
-from core.automation_items import DONE, LIVE, SKIPPED, Item, link
+from core.automation_invoicing import renewal_line, renewal_notice
+from core.automation_items import DONE, LIVE, SKIPPED, Item
 from core.automation_settings import AutomationSettings
 from core.billing_ledger import AUTO_APPLY_CREDIT, PRICES_INCLUDE_TAX, clean_text, parse_amount
 from core.catalog import renewal_price, tax_rates
-from core.cycles import advance
 from core.db import after_commit, unit_of_work
-from core.i18n import day, money, t
 from core.models import (
     AuditEntry,
     AutomationAction,
@@ -185,16 +184,10 @@ def _write(
     lines, keys, entries, mails = [], [], [], []
     for invoice_id, invoice, (item, row, totals, _amount) in zip(ids, invoices, bills, strict=True):
         lang, start = row.language, item.period_start
-        end = advance(start, row.billing_cycle, row.anchor_day) - timedelta(days=1)
-        line = totals.lines[0]
-        description = t(
-            "automation.renewal_line",
-            lang,
-            plan=row.plan,
-            domain=row.domain,
-            start=day(start, lang),
-            end=day(end, lang),
+        description, end = renewal_line(
+            lang, row.plan, row.domain, start, row.billing_cycle, row.anchor_day
         )
+        line = totals.lines[0]
         lines.append(
             {
                 "invoice_id": invoice_id,
@@ -233,22 +226,19 @@ def _write(
                 tax_rate=rate,
             )
         )
-        mails.append(
-            mail.outbox_values(
-                s,
-                to_addr=row.email,
-                template="renewal_invoice",
-                language=lang,
-                name=row.name,
-                number=code,
-                domain=row.domain,
-                total=money(total, lang),
-                balance=money(total, lang),
-                due=day(invoice["due_on"], lang),
-                paid=False,
-                link=link(invoice_id),
-            )
+        notice = renewal_notice(
+            row.email,
+            lang,
+            row.name,
+            row.domain,
+            invoice_id,
+            code,
+            total,
+            total,
+            invoice["due_on"],
+            paid=False,
         )
+        mails.append(mail.outbox_values(s, **notice))
     for model, values in (
         (InvoiceItem, lines),
         (AutomationAction, keys),
