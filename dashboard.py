@@ -131,6 +131,6 @@ with st.sidebar:
         accounts.set_language(actor, new_lang, now())
         st.rerun()
     if st.button(tr("nav.sign_out"), key="anfitrion_sign_out", icon=":material/logout:"):
-        sign_out(st.session_state["anfitrion_auth"], actor)
+        sign_out(actor)
 
 navigation.run()

@@ -103,7 +103,7 @@ with next(tab_iter):
                     changed = True
                 if changed:
                     # Every session ended, this one too: sign in again with the new password.
-                    sign_out(st.session_state["anfitrion_auth"], actor, "account.password_changed")
+                    sign_out(actor, "account.password_changed")
 
     st.subheader(tr("2fa.section"))
     if twofactor.is_enabled(actor.user_id):
@@ -147,7 +147,7 @@ with next(tab_iter):
 
     st.subheader(tr("nav.sign_out"))
     if st.button(tr("account.sign_out_everywhere"), key="account_sign_out"):
-        sign_out(st.session_state["anfitrion_auth"], actor)
+        sign_out(actor)
 
 with next(tab_iter):
     with st.form("account_language"):

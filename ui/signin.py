@@ -17,7 +17,7 @@ from streamlit_authenticator.utilities.exceptions import LoginError
 
 from core import accounts, twofactor
 from core.clock import now
-from core.config import Settings
+from core.config import Settings, get_settings
 from core.db import read_session, unit_of_work
 from ui.context import ACTOR_KEY, tr
 from ui.public import forgot_form, handle_verify_link, register_form, reset_form
@@ -76,18 +76,18 @@ def gate(settings: Settings):
                     cookie = None
                     state["logout"] = True  # a cookie from before sign-out: refused
 
-    only = signed_in_as or (cookie["username"] if cookie else None)
-    with read_session() as session:
-        creds = accounts.credentials(session, at, only=only)
-    before = {u: e["failed_login_attempts"] for u, e in creds["usernames"].items()}
-    auth = stauth.Authenticate(
-        creds,
-        settings.cookie_name,
-        settings.cookie_key,
-        settings.cookie_expiry_days,
-        auto_hash=False,
-        login_sleep_time=0,
-    )
+    # A signed-in session's reruns (every page switch) build no authenticator: its cookie
+    # component is an iframe the browser redraws on every run (~25 ms of a page switch's
+    # ~200 ms in Chromium, bench --load), and it costs a read of the credentials. It is
+    # built when the library acts: signing in, the second factor, signing out.
+    auth = creds = None
+    if signed_in_as is None:
+        auth, creds = _authenticator(settings, at, cookie["username"] if cookie else None)
+        before = {u: e["failed_login_attempts"] for u, e in creds["usernames"].items()}
+    else:
+        # Holds the component's place: everything below keeps the position it had in the
+        # sign-in run, so the browser replaces it instead of showing both for a moment.
+        st.empty()
     # The code form of a second factor goes above the sign-in form when the password was
     # accepted in this very run: rerunning instead would lose the cookie being set (P5).
     top = st.container()
@@ -120,23 +120,41 @@ def gate(settings: Settings):
     email = state.get("username")
     signed_in_at = state.get(AUTH_AT)
     if signed_in_at is None:
-        _end_session(auth, None)
+        _end_session(auth or _authenticator(settings, at, email)[0], None)
         st.rerun()
     with read_session() as session:
         check = accounts.check_session(session, email, signed_in_at)
     if check.actor is None:
-        _end_session(auth, "signin.session_ended")
+        _end_session(auth or _authenticator(settings, at, email)[0], "signin.session_ended")
         st.rerun()
-    state["anfitrion_auth"] = auth
     if check.totp_enabled and not state.get(TWO_FA_OK):
         if _trusted_device(settings, email, state.get(COOKIE_EXP)):
             state[TWO_FA_OK] = True
-        elif not _second_factor(settings, auth, check.actor, email, at, top):
-            return None
+        else:
+            auth = auth or _authenticator(settings, at, email)[0]
+            if not _second_factor(settings, auth, check.actor, email, at, top):
+                return None
     state[NEEDS_2FA_SETUP] = not check.totp_enabled and twofactor.required_for(check.actor.role)
     state[VERIFIED] = check.verified
     state[ACTOR_KEY] = check.actor
     return check.actor
+
+
+def _authenticator(settings: Settings, at, only: str | None) -> tuple[stauth.Authenticate, dict]:
+    """The library's authenticator over our credentials (one user when ``only`` names
+    them), and those credentials, whose failure counters it changes silently. At most one
+    per run (streamlit-notes P2: its cookie component has a fixed key)."""
+    with read_session() as session:
+        creds = accounts.credentials(session, at, only=only)
+    auth = stauth.Authenticate(
+        creds,
+        settings.cookie_name,
+        settings.cookie_key,
+        settings.cookie_expiry_days,
+        auto_hash=False,
+        login_sleep_time=0,
+    )
+    return auth, creds
 
 
 def _two_fa_mark(settings: Settings, email: str, cookie_exp) -> str:
@@ -207,8 +225,8 @@ def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days:
                 )
 
 
-def sign_out(auth: stauth.Authenticate, actor, notice: str = "signin.signed_out") -> None:
+def sign_out(actor, notice: str = "signin.signed_out") -> None:
     """One click: revoke every cookie of this user, clear the session, back to the form."""
     accounts.sign_out(actor, now())
-    _end_session(auth, notice)
+    _end_session(_authenticator(get_settings(), now(), actor.email)[0], notice)
     st.rerun()
