@@ -16,6 +16,7 @@ from core.clock import now
 from core.config import get_settings
 from core.i18n import moment
 from ui.context import day, errors_shown, guard, lang, money, tr
+from ui.tabs import lazy_tabs
 
 FLASH = "tickets_flash"
 PAGE = "tickets_page"
@@ -331,6 +332,47 @@ def context(d: tickets.TicketDetail) -> None:
         )
 
 
+def new_ticket_form(view: tickets.ClientTicketsView) -> None:
+    """A client opens a ticket for a department, about one of their services or none."""
+    if not view.departments:
+        st.info(tr("tickets.no_departments"))
+        return
+    departments = {d.id: d.name for d in view.departments}
+    services = {s.id: s.name for s in view.services}
+    with st.form("tickets_new"):
+        dept = st.selectbox(
+            tr("tickets.col.department"), list(departments), format_func=departments.get
+        )
+        service = st.selectbox(
+            tr("tickets.affected_service"),
+            [None, *services],
+            format_func=lambda v: tr("tickets.no_service") if v is None else services[v],
+        )
+        priority = st.selectbox(
+            tr("tickets.col.priority"),
+            tickets.PRIORITIES,
+            index=tickets.PRIORITIES.index("medium"),
+            format_func=priority_label,
+        )
+        subject = st.text_input(tr("tickets.col.subject"), max_chars=200)
+        body = st.text_area(tr("tickets.message"), height=180)
+        uploaded = uploader(view.rules, "tickets_new_files")
+        if st.form_submit_button(tr("tickets.submit_new")):
+            with errors_shown():
+                new_id = tickets.open_ticket(
+                    actor,
+                    department_id=dept,
+                    service_id=service,
+                    priority=priority,
+                    subject=subject,
+                    body=body,
+                    files=files(uploaded),
+                    at=now(),
+                )
+                show_ticket(new_id)
+                done("tickets.opened")
+
+
 ticket_param = st.query_params.get("ticket")
 if ticket_param is not None:
     st.button(tr("tickets.back"), key="tickets_back", on_click=leave_ticket)
@@ -357,51 +399,23 @@ if ticket_param is not None:
 state = st.session_state
 if actor.is_client:
     view = tickets.client_tickets(actor, at=now(), page=state.get(PAGE, 1), per_page=PER_PAGE)
-    tab_list, tab_new = st.tabs([tr("tickets.my_tickets"), tr("tickets.new_title")])
-    with tab_list:
-        if not view.tickets.rows:
-            st.info(tr("tickets.none_yet"))
-        else:
-            tickets_table(view.tickets, desk=False)
-            pager(view.tickets)
-    with tab_new:
-        if not view.departments:
-            st.info(tr("tickets.no_departments"))
-        else:
-            departments = {d.id: d.name for d in view.departments}
-            services = {s.id: s.name for s in view.services}
-            with st.form("tickets_new"):
-                dept = st.selectbox(
-                    tr("tickets.col.department"), list(departments), format_func=departments.get
-                )
-                service = st.selectbox(
-                    tr("tickets.affected_service"),
-                    [None, *services],
-                    format_func=lambda v: tr("tickets.no_service") if v is None else services[v],
-                )
-                priority = st.selectbox(
-                    tr("tickets.col.priority"),
-                    tickets.PRIORITIES,
-                    index=tickets.PRIORITIES.index("medium"),
-                    format_func=priority_label,
-                )
-                subject = st.text_input(tr("tickets.col.subject"), max_chars=200)
-                body = st.text_area(tr("tickets.message"), height=180)
-                uploaded = uploader(view.rules, "tickets_new_files")
-                if st.form_submit_button(tr("tickets.submit_new")):
-                    with errors_shown():
-                        new_id = tickets.open_ticket(
-                            actor,
-                            department_id=dept,
-                            service_id=service,
-                            priority=priority,
-                            subject=subject,
-                            body=body,
-                            files=files(uploaded),
-                            at=now(),
-                        )
-                        show_ticket(new_id)
-                        done("tickets.opened")
+    # Only the open tab is drawn: the new-ticket form is seven widgets the browser would
+    # otherwise build, hidden, on every visit to the list (ui.tabs). ``?tab=new`` opens it.
+    tabs = lazy_tabs(
+        "tickets_client_tab",
+        {"list": tr("tickets.my_tickets"), "new": tr("tickets.new_title")},
+        url_param="tab",
+    )
+    if tabs["list"].open:
+        with tabs["list"]:
+            if not view.tickets.rows:
+                st.info(tr("tickets.none_yet"))
+            else:
+                tickets_table(view.tickets, desk=False)
+                pager(view.tickets)
+    if tabs["new"].open:
+        with tabs["new"]:
+            new_ticket_form(view)
     st.stop()
 
 # --- the triage queue ----------------------------------------------------------------------

@@ -170,6 +170,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         # A ticket with a screenshot attached.
         nav(page, "Tickets de soporte")
         page.get_by_role("tab", name="Abrir ticket").click()
+        settle(page)  # the open tab alone is drawn: opening it is a rerun
         form = page.get_by_test_id("stForm")
         form.get_by_role("textbox", name="Asunto").fill(SUBJECT)
         form.get_by_role("textbox", name="Mensaje").fill(

@@ -9,7 +9,7 @@ from core import tickets
 from core.clock import now
 from core.db import read_session
 from core.models import Ticket, TicketMessage
-from tests.pages.apptest import app_as, click, texts
+from tests.pages.apptest import app_as, click, open_tab, texts
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 
 XSS_SUBJECT = "<script>alert('asunto')</script>"
@@ -140,6 +140,8 @@ def test_client_replies_closes_and_reopens(page_personas):
 def test_client_opens_a_ticket_from_the_form(page_personas):
     a = page_personas.client_a
     at = app_as(a, "tickets")
+    assert not at.text_input  # the form is drawn only once its tab is open
+    at = open_tab(at, "tickets_client_tab", "Abrir ticket")
     _widget(at, "text_input", "Asunto").input("No puedo entrar a cPanel")
     _widget(at, "text_area", "Mensaje").input("Me dice clave incorrecta.")
     click(at, "Abrir ticket")
@@ -150,6 +152,13 @@ def test_client_opens_a_ticket_from_the_form(page_personas):
             select(Ticket).where(Ticket.subject == "No puedo entrar a cPanel")
         ).one()
         assert created.client_id == a.actor.client_id and created.sla_due_at is not None
+
+
+def test_a_link_with_tab_new_opens_the_new_ticket_form(page_personas):
+    at = app_as(page_personas.client_a, "tickets", tab="new")
+    assert not at.exception
+    assert _widget(at, "text_input", "Asunto") is not None
+    assert "T-A-1" not in texts(at)  # the list's tab is not drawn meanwhile
 
 
 def test_staff_bulk_closes_from_the_queue(page_personas):
