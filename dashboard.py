@@ -46,7 +46,10 @@ def _signin_page_for(stem: str):
     return page
 
 
-st.set_page_config(page_title="Anfitrión", page_icon=":material/dns:", layout="wide")
+# The tab icon is an emoji, drawn by the browser itself: a ":material/…:" icon is fetched
+# from fonts.gstatic.com on every page switch, so each customer's browser would call Google
+# on every click (and, offline, fail on every click).
+st.set_page_config(page_title="Anfitrión", page_icon="🌐", layout="wide")
 
 try:
     settings = get_settings()
