@@ -307,8 +307,10 @@ if actor.is_client:
     else:
         invoices_table(view.invoices, with_client=False)
         pager(view.invoices)
-    st.subheader(tr("billing.transfer_title"))
-    st.text(view.transfer_instructions or tr("billing.transfer_none"))
+    if view.amount_owed > 0:
+        # How to pay, where there is something to pay (each unpaid invoice shows it too).
+        st.subheader(tr("billing.transfer_title"))
+        st.text(view.transfer_instructions or tr("billing.transfer_none"))
     st.stop()
 
 # --- the back office -------------------------------------------------------------------------

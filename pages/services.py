@@ -232,7 +232,7 @@ def show_detail(d: services.ServiceDetail) -> None:
 
 def show_list() -> None:
     filters = services.STATUSES if staff else services.CLIENT_FILTERS
-    c1, c2 = st.columns([1, 2]) if staff else (st.container(), None)
+    c1, c2 = st.columns([1, 2]) if staff else (st, None)
     status = c1.selectbox(
         tr("services.filter_status"),
         ["", *filters],

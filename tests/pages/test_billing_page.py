@@ -38,6 +38,17 @@ def test_client_a_sees_own_invoices_not_bs(page_personas):
     assert "Banco del Pacífico · cta. 7788" in shown  # the setting, as plain text
 
 
+def test_a_client_who_owes_nothing_is_not_shown_how_to_pay(page_personas):
+    owner = page_personas.owner.actor
+    settings.put(owner, "billing.transfer_instructions", "Banco del Pacífico · cta. 7788")
+    billing.record_payment(owner, [page_personas.client_a.invoice_id], "11.50")
+    at = app_as(page_personas.client_a, "billing")
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Valor pendiente de pago"] == "$0,00"
+    assert "Banco del Pacífico · cta. 7788" not in texts(at)
+    assert "F-A-1" in texts(at)  # the paid invoice is still listed
+
+
 def test_client_a_opens_the_detail_and_uploads_nothing_without_a_file(page_personas):
     a = page_personas.client_a
     at = app_as(a, "billing", invoice=str(a.invoice_id))
