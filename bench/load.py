@@ -2,7 +2,14 @@
 signing in as the bench client and moving between services, billing and tickets. Reports the
 95th percentile of the time from a click to the page having finished its run, and errors
 (a page that has not finished its run within 30 s, an exception shown, a failed sign-in).
-One visit of each page comes first, so the server is warm as a running one is."""
+One visit of each page comes first, so the server is warm as a running one is.
+
+The 60 seconds are the same 60 seconds for all ten: every session signs in, then all start
+moving together and all stop at one deadline. Started each on its own clock after its own
+sign-in, as they once were, the first sessions' clicks overlapped the others' sign-ins and
+the last ones ran alone at the end, so the figure swung with the sign-ins' stagger (p95
+1.7 s to 3.3 s on one book) instead of measuring ten concurrent sessions. The sign-ins,
+all ten at once, are timed and reported on their own (``signin_p50_ms``, ``signin_max_ms``)."""
 
 from __future__ import annotations
 
@@ -84,12 +91,33 @@ async def _drive_async(base: str) -> dict:
     from playwright.async_api import async_playwright
 
     timings: list[float] = []
+    sign_ins: list[float] = []
     errors: list[str] = []
+    signed_in: list[int] = []  # sessions done with signing in, well or not
+    all_signed_in = asyncio.Event()
+    window: dict[str, float] = {}  # the shared deadline, set when the last sign-in is done
+
+    def arrived() -> None:
+        signed_in.append(1)
+        if len(signed_in) == SESSIONS:
+            window["deadline"] = time.monotonic() + DURATION_S
+            all_signed_in.set()
 
     async def settled(page) -> None:
         await page.wait_for_selector(
             "[data-testid='stApp'][data-test-script-state='notRunning']", timeout=30_000
         )
+
+    async def cookie_stored(page) -> None:
+        """Signed in means the auth cookie is stored too: the component that stores it
+        reports back with one more rerun and is gone after it (ui.signin). A click sent
+        before that rerun is overtaken by it, on the page it was sent from."""
+        deadline = time.monotonic() + 60
+        while await page.locator("iframe[title*='CookieManager']").count():
+            if time.monotonic() > deadline:
+                raise TimeoutError("the auth cookie was not stored")
+            await page.wait_for_timeout(100)
+        await settled(page)
 
     async def sign_in(page) -> None:
         # As the browser journeys do (tests/e2e/journeys_conftest.sign_in_here): type once
@@ -110,7 +138,7 @@ async def _drive_async(base: str) -> dict:
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline:
                 if await page.get_by_test_id("stSidebarNav").count():
-                    await settled(page)
+                    await cookie_stored(page)
                     return
                 await page.wait_for_timeout(250)
                 state = await page.get_by_test_id("stApp").get_attribute("data-test-script-state")
@@ -126,12 +154,17 @@ async def _drive_async(base: str) -> dict:
         context = await browser.new_context()
         page = await context.new_page()
         target = ""
+        waiting = True
         try:
+            began = time.perf_counter()
             await page.goto(base)
             await sign_in(page)
-            deadline = time.monotonic() + DURATION_S  # signing in is not what is measured
+            sign_ins.append(time.perf_counter() - began)
+            waiting = False
+            arrived()
+            await all_signed_in.wait()
             step = index
-            while time.monotonic() < deadline:
+            while time.monotonic() < window["deadline"]:
                 target = PAGES[step % len(PAGES)]
                 step += 1
                 start = time.perf_counter()
@@ -148,11 +181,16 @@ async def _drive_async(base: str) -> dict:
                     errors.append(f"exception on {target}")
         except Exception as exc:  # noqa: BLE001 - every failure is a counted error
             errors.append(f"{type(exc).__name__} on {target or 'sign-in'}")
+            if waiting:
+                waiting = False
+                arrived()  # a failed sign-in must not hold the others back
             if os.environ.get("BENCH_SHOTS"):
                 await page.screenshot(path=f"{os.environ['BENCH_SHOTS']}/load-{index}.png")
                 await page.wait_for_timeout(15_000)  # does it come back?
                 await page.screenshot(path=f"{os.environ['BENCH_SHOTS']}/load-{index}-later.png")
         finally:
+            if waiting:
+                arrived()
             await context.close()
 
     async def warm_up(browser) -> None:
@@ -184,6 +222,8 @@ async def _drive_async(base: str) -> dict:
         "p95_ms": round(p95, 1) if p95 else None,
         "p50_ms": round(statistics.median(timings) * 1000, 1) if timings else None,
         "errors": len(errors),
+        "signin_p50_ms": round(statistics.median(sign_ins) * 1000) if sign_ins else None,
+        "signin_max_ms": round(max(sign_ins) * 1000) if sign_ins else None,
         "renders": len(timings),
         "sessions": SESSIONS,
         "error_kinds": sorted(set(errors)),
