@@ -18,6 +18,7 @@ from core.config import get_settings
 from core.receipts import RECEIPT_EXTENSIONS, receipt_file
 from core.services import MAX_FOUND
 from ui.context import day, errors_shown, guard, money, tr
+from ui.tables import plain_table
 from ui.tabs import lazy_tabs, open_tab
 
 FLASH = "billing_flash"
@@ -81,7 +82,10 @@ def invoices_table(page: InvoicePage, *, with_client: bool) -> None:
             }
         )
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if with_client:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        plain_table(rows, right={tr("billing.col.total"), tr("billing.col.balance")})
     labels = {r.id: r.number or f"{tr('billing.draft_number')} #{r.id}" for r in page.rows}
     col1, col2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = col1.selectbox(

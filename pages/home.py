@@ -18,6 +18,7 @@ from core.config import get_settings
 from core.kpis import AGING_BUCKETS, HomeFigures, home_figures
 from core.overview import client_summary, desk_counts
 from ui.context import day, guard, money, tr
+from ui.tables import plain_table
 
 actor = guard("home")
 business_today = today(get_settings().tz)
@@ -62,7 +63,7 @@ if actor.is_client:
     if not summary.services:
         st.info(tr("home.no_services"))
     else:
-        frame = pd.DataFrame(
+        plain_table(
             [
                 {
                     tr("col.domain"): s.domain,
@@ -74,9 +75,9 @@ if actor.is_client:
                     tr("col.balance_due"): money(s.balance_due),
                 }
                 for s in summary.services
-            ]
+            ],
+            right={tr("col.recurring"), tr("col.balance_due")},
         )
-        st.dataframe(frame, hide_index=True, width="stretch")
     st.stop()
 
 counts = desk_counts(actor, business_today)

@@ -16,6 +16,7 @@ from core.clock import today
 from core.config import get_settings
 from core.i18n import number
 from ui.context import day, errors_shown, guard, lang, money, tr
+from ui.tables import plain_table
 
 FLASH = "services_flash"
 RESYNC = "services_resync_report"
@@ -271,7 +272,10 @@ def show_list() -> None:
         if staff:
             row[tr("services.col_panel")] = "⚠" if r.panel_error else ""
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if staff:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        plain_table(rows, right={tr("col.balance_due")})
     st.caption(tr("services.page_of", page=result.page, pages=result.pages, total=result.total))
     if result.pages > 1:
         st.number_input(tr("services.page"), min_value=1, max_value=result.pages, step=1, key=PAGE)

@@ -16,6 +16,7 @@ from core.clock import now
 from core.config import get_settings
 from core.i18n import moment
 from ui.context import day, errors_shown, guard, lang, money, tr
+from ui.tables import plain_table
 from ui.tabs import lazy_tabs
 
 FLASH = "tickets_flash"
@@ -105,7 +106,10 @@ def tickets_table(page: tickets.TicketPage, *, desk: bool) -> None:
             row[tr("tickets.col.due")] = when(r.sla_due_at) if r.sla_due_at else "—"
             row[tr("tickets.col.sla")] = tr("tickets.sla_breached") if r.breached else ""
         rows.append(row)
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    if desk:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    else:
+        plain_table(rows)  # a client's own tickets (ui.tables)
     labels = {r.id: f"{r.number} · {r.subject}" for r in page.rows}
     col1, col2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = col1.selectbox(

@@ -111,10 +111,11 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
 
         # Services: the list, then the one service opened with the list's own button.
         nav(page, "Mis servicios")
-        listing = page.get_by_test_id("stDataFrame").first
+        # A client's list is a plain table (ui.tables): its escaped cells read as typed.
+        listing = page.get_by_test_id("stMain").get_by_role("table").first
         listing.wait_for()
-        eventually(lambda: "cliente-a.ec" in table_text(listing))  # cells fill in after
-        assert "cliente-b.ec" not in table_text(listing)
+        assert "cliente-a.ec" in listing.inner_text()
+        assert "cliente-b.ec" not in everything(page)
         shot(page, "services")
         page.get_by_role("button", name="Ver detalle").click()
         page.get_by_role("heading", name="cliente-a.ec").first.wait_for()

@@ -76,7 +76,13 @@ def test_user_text_shows_literally_never_as_markdown_or_html(page_personas):
         assert XSS_SUBJECT in literal and XSS_BODY in literal
         for value in _markdown_values(at):
             assert "<script>" not in value and "[link](http://x)" not in value
-    # In the lists the subject is a dataframe cell, also literal.
+    # In the client's own list the subject is an escaped cell of a plain table (ui.tables):
+    # shown as the text it is, with nothing in the Markdown left to make a tag or a link.
+    at = app_as(a, "tickets")
+    assert XSS_SUBJECT in texts(at)
+    for value in _markdown_values(at):
+        assert "<script>" not in value and "](http" not in value
+    # In the desk's lists the subject is a dataframe cell, also literal.
     at = app_as(page_personas.staff, "tickets")
     frame = at.dataframe[0].value
     assert XSS_SUBJECT in frame.to_string()
