@@ -228,3 +228,10 @@ async def _drive_async(base: str) -> dict:
         "sessions": SESSIONS,
         "error_kinds": sorted(set(errors)),
     }
+
+
+if __name__ == "__main__":
+    # ``python -m bench.load URL``: the figures as JSON on the last line of stdout.
+    import json
+
+    print(json.dumps(run(sys.argv[1])))
