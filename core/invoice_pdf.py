@@ -1,10 +1,10 @@
 """The printable invoice (PDF, fpdf2), scoped by the actor like the invoice itself.
 
-It shows the business's details (settings ``business.name``, ``business.ruc``,
-``business.address``), the client's name and tax id (RUC, cédula, pasaporte or consumidor
-final), the lines, IVA at the rate stored on the lines (the issue date's rate), and the
-totals. An unpaid invoice is a proforma (billing-rules §5.3): the SRI factura is issued on
-payment, and the document says so.
+It shows the business's logo when the owner uploaded one (``catalog.logo``), its details
+(settings ``business.name``, ``business.ruc``, ``business.address``), the client's name and
+tax id (RUC, cédula, pasaporte or consumidor final), the lines, IVA at the rate stored on
+the lines (the issue date's rate), and the totals. An unpaid invoice is a proforma
+(billing-rules §5.3): the SRI factura is issued on payment, and the document says so.
 
 The built-in Helvetica covers Latin-1, which has every Spanish letter (ñ, á, é, ü, ¿, ¡);
 anything outside it (an emoji in a description) is replaced by "?" rather than failing.
@@ -12,10 +12,13 @@ anything outside it (an emoji in a description) is replaced by "?" rather than f
 
 from __future__ import annotations
 
+import io
+import logging
+
 from fpdf import FPDF
 from sqlalchemy.orm import Session
 
-from core import i18n, settings
+from core import catalog, i18n, settings
 from core.access import Actor
 from core.billing_views import InvoiceDetail, invoice_detail
 from core.db import reading
@@ -26,6 +29,9 @@ BUSINESS_ADDRESS = "business.address"
 DEFAULT_BUSINESS_NAME = "Anfitrión"
 
 TAX_ID_TYPES = ("ruc", "cedula", "pasaporte", "consumidor_final")
+LOGO_HEIGHT_MM = 16
+
+log = logging.getLogger(__name__)
 
 
 def latin1(text: object) -> str:
@@ -56,10 +62,31 @@ def invoice_pdf(
             settings.get_text(BUSINESS_RUC, "", session=s),
             settings.get_text(BUSINESS_ADDRESS, "", session=s),
         )
-    return render(detail, business, language)
+        stored = catalog.logo(session=s)
+    return render(detail, business, language, logo=stored.data if stored else None)
 
 
-def render(detail: InvoiceDetail, business: tuple[str, str, str], lang: str) -> bytes:
+def _draw_logo(pdf: FPDF, logo: bytes) -> bool:
+    """The business logo at the top left, 16 mm high; False when it cannot be drawn.
+
+    The logo was checked when the owner saved it (a PNG or JPEG that decodes); should it
+    still fail here, the invoice goes out without it rather than not at all."""
+    try:
+        pdf.image(io.BytesIO(logo), x=pdf.l_margin, y=pdf.t_margin, h=LOGO_HEIGHT_MM)
+    except Exception:  # noqa: BLE001 - any decoding error: no logo, the invoice still prints
+        log.warning("invoice PDF: the business logo could not be drawn", exc_info=True)
+        return False
+    pdf.set_y(pdf.t_margin + LOGO_HEIGHT_MM + 3)
+    return True
+
+
+def render(
+    detail: InvoiceDetail,
+    business: tuple[str, str, str],
+    lang: str,
+    *,
+    logo: bytes | None = None,
+) -> bytes:
     def tr(key: str, **params: object) -> str:
         return latin1(i18n.t(key, lang, **params))
 
@@ -77,6 +104,8 @@ def render(detail: InvoiceDetail, business: tuple[str, str, str], lang: str) -> 
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     width = pdf.epw
+    if logo:
+        _draw_logo(pdf, logo)
 
     # The business, and the document's number and dates.
     pdf.set_font("Helvetica", "B", 16)

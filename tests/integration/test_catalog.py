@@ -152,6 +152,15 @@ def test_the_logo_is_a_small_png_or_jpeg(personas):
     assert catalog.logo() is None
 
 
+def test_the_invoice_pdf_carries_the_logo_once_uploaded(personas):
+    owner, a = personas.owner.actor, personas.client_a
+    assert b"/Subtype /Image" not in invoice_pdf(a.actor, a.invoice_id)
+    catalog.save_logo(owner, "logo.png", PNG)
+    assert b"/Subtype /Image" in invoice_pdf(a.actor, a.invoice_id)
+    catalog.save_logo(owner, "logo.jpg", JPEG)
+    assert b"/DCTDecode" in invoice_pdf(a.actor, a.invoice_id)  # the JPEG, as it was uploaded
+
+
 # ---------------------------------------------------------------------- products
 def test_a_price_change_leaves_existing_services_alone_by_default(personas):
     owner, a = personas.owner.actor, personas.client_a

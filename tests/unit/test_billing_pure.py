@@ -185,6 +185,21 @@ def test_render_lays_out_an_invoice_without_a_database():
     assert "RUC: \n" not in text  # no business RUC configured: no empty RUC line
 
 
+def test_render_draws_the_logo_above_the_business_and_survives_a_broken_one():
+    import io
+
+    from PIL import Image  # fpdf2's own dependency
+
+    picture = io.BytesIO()
+    Image.new("RGB", (60, 20), (20, 90, 160)).save(picture, "PNG")
+    with_logo = render(_detail(), ("Anfitrión", "", ""), "es", logo=picture.getvalue())
+    assert b"/Subtype /Image" in with_logo
+    assert "Factura F0000007" in pdf_text(with_logo)
+    broken = render(_detail(), ("Anfitrión", "", ""), "es", logo=b"\x89PNG\r\n\x1a\nnot a picture")
+    assert b"/Subtype /Image" not in broken
+    assert "Factura F0000007" in pdf_text(broken)  # the invoice still goes out
+
+
 def test_render_in_english_with_credit_applied():
     paid = _detail(
         status="paid",
