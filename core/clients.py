@@ -31,7 +31,7 @@ from core.accounts import normalise_email
 from core.billing_views import ClientBillingView, client_billing_view
 from core.credit import credit_history
 from core.db import reading, transaction
-from core.errors import NotFound, ValidationError
+from core.errors import Forbidden, NotFound, ValidationError
 from core.i18n import LANGUAGES
 from core.models import AuditEntry, Client, Invoice, Product, Service, Ticket, User
 from core.overview import client_summary
@@ -244,6 +244,21 @@ def search_clients(
 ) -> ClientPage:
     """Clients matching ``query`` (module notes), by name, one page of them with the total."""
     require(actor, "clients")
+    return _search(query, page, per_page, session)
+
+
+def clients_for_ticket(
+    actor: Actor, query: str = "", *, per_page: int = 20, session: Session | None = None
+) -> ClientPage:
+    """The same search for the desk opening a ticket for a client who called: staff who
+    handle tickets may lack the client records' permission, and still need to name one."""
+    if actor.is_client:
+        raise Forbidden()
+    require(actor, "tickets")
+    return _search(query, 1, per_page, session)
+
+
+def _search(query: str, page: int, per_page: int, session: Session | None) -> ClientPage:
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
     stmt = select(Client)

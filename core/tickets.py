@@ -79,10 +79,12 @@ from core.tickets_views import (  # noqa: F401 - re-exported for pages
     ClientTicketsView,
     MessageView,
     QueueView,
+    TicketChoices,
     TicketDetail,
     TicketPage,
     TicketRow,
     client_tickets,
+    ticket_choices,
     ticket_view,
     triage_queue,
 )

@@ -95,6 +95,16 @@ class ClientTicketsView:
 
 
 @dataclass(frozen=True)
+class TicketChoices:
+    """What the desk's form offers when staff open a ticket for one client."""
+
+    client_name: str
+    departments: list[DepartmentView]
+    services: list[Option]  # name = the domain
+    rules: AttachmentRules
+
+
+@dataclass(frozen=True)
 class QueueView:
     tickets: TicketPage
     departments: list[DepartmentView]
@@ -234,18 +244,44 @@ def client_tickets(
             Ticket.id.desc(),
         ]
         tickets = _page(s, conds, order, page, per_page, at)
-        services = [
-            Option(sid, domain)
-            for sid, domain in s.execute(
-                select(Service.id, Service.domain)
-                .where(Service.client_id == actor.client_id)
-                .order_by(Service.domain, Service.id)
-            )
-        ]
         return ClientTicketsView(
             tickets=tickets,
             departments=departments(actor, session=s),
-            services=services,
+            services=_services_of(s, actor.client_id),
+            rules=attachment_rules(session=s),
+        )
+
+
+def _services_of(s: Session, client_id: Any) -> list[Option]:
+    return [
+        Option(sid, domain)
+        for sid, domain in s.execute(
+            select(Service.id, Service.domain)
+            .where(Service.client_id == client_id)
+            .order_by(Service.domain, Service.id)
+        )
+    ]
+
+
+def ticket_choices(
+    actor: Actor, client_id: Any, *, session: Session | None = None
+) -> TicketChoices:
+    """Staff opening a ticket for ``client_id`` (a phone call, a walk-in): every department
+    the desk sees, and that client's services to name the affected one."""
+    if actor.is_client:
+        raise Forbidden()
+    require(actor, "tickets")
+    with reading(session) as s:
+        try:
+            client = s.get(Client, int(client_id))
+        except (TypeError, ValueError):
+            client = None
+        if client is None:
+            raise NotFound()
+        return TicketChoices(
+            client_name=client.name,
+            departments=departments(actor, session=s),
+            services=_services_of(s, client.id),
             rules=attachment_rules(session=s),
         )
 

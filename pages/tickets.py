@@ -11,7 +11,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import tickets
+from core import clients, tickets
 from core.clock import now
 from core.config import get_settings
 from core.i18n import moment
@@ -336,14 +336,20 @@ def context(d: tickets.TicketDetail) -> None:
         )
 
 
-def new_ticket_form(view: tickets.ClientTicketsView) -> None:
-    """A client opens a ticket for a department, about one of their services or none."""
+def new_ticket_form(
+    view: tickets.ClientTicketsView | tickets.TicketChoices,
+    *,
+    client_id: int | None = None,
+    form: str = "tickets_new",
+) -> None:
+    """A ticket for a department, about one of the client's services or none: a client
+    opens their own; staff open one for ``client_id``."""
     if not view.departments:
         st.info(tr("tickets.no_departments"))
         return
     departments = {d.id: d.name for d in view.departments}
     services = {s.id: s.name for s in view.services}
-    with st.form("tickets_new"):
+    with st.form(form):
         dept = st.selectbox(
             tr("tickets.col.department"), list(departments), format_func=departments.get
         )
@@ -360,7 +366,7 @@ def new_ticket_form(view: tickets.ClientTicketsView) -> None:
         )
         subject = st.text_input(tr("tickets.col.subject"), max_chars=200)
         body = st.text_area(tr("tickets.message"), height=180)
-        uploaded = uploader(view.rules, "tickets_new_files")
+        uploaded = uploader(view.rules, f"{form}_files")
         if st.form_submit_button(tr("tickets.submit_new")):
             with errors_shown():
                 new_id = tickets.open_ticket(
@@ -371,10 +377,39 @@ def new_ticket_form(view: tickets.ClientTicketsView) -> None:
                     subject=subject,
                     body=body,
                     files=files(uploaded),
+                    client_id=client_id,
                     at=now(),
                 )
                 show_ticket(new_id)
-                done("tickets.opened")
+                done("tickets.opened" if client_id is None else "tickets.opened_for_client")
+
+
+def desk_new_ticket() -> None:
+    """Staff open a ticket for a client who called or wrote: find the client, then the same
+    form a client fills in. Drawn only while switched on, so the queue's reruns stay light."""
+    if not st.toggle(tr("tickets.desk_new_title"), key="tickets_dn_open"):
+        return
+    with st.container(border=True):
+        search = st.text_input(tr("tickets.desk_new_search"), key="tickets_dn_search")
+        found = None
+        with errors_shown():
+            found = clients.clients_for_ticket(actor, search or "")
+        if found is None:
+            return
+        if not found.rows:
+            st.info(tr("tickets.desk_new_none"))
+            return
+        names = {c.id: f"{c.name} · {c.email or '-'}" for c in found.rows}
+        client_id = st.selectbox(
+            tr("tickets.col.client"), list(names), format_func=names.get, key="tickets_dn_client"
+        )
+        if found.total > len(found.rows):
+            st.caption(tr("tickets.desk_new_more", n=found.total))
+        choices = None
+        with errors_shown():
+            choices = tickets.ticket_choices(actor, client_id)
+        if choices is not None:
+            new_ticket_form(choices, client_id=client_id, form="tickets_desk_new")
 
 
 ticket_param = st.query_params.get("ticket")
@@ -450,6 +485,8 @@ def assignee_label(value) -> str:
         return tr(f"tickets.filter_{value}")
     return staff_names.get(value, "?")
 
+
+desk_new_ticket()
 
 with st.form("tickets_filters"):
     f1, f2, f3, f4, f5 = st.columns(5)

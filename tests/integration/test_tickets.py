@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core import mail, settings, sla, tickets
+from core import clients, mail, settings, sla, tickets
 from core.access import SYSTEM, Actor
 from core.db import read_session, unit_of_work
 from core.errors import Forbidden, NotFound, ValidationError
@@ -590,6 +590,25 @@ def test_live_panel_state_from_the_fake_whm(fake, personas):
     point_server(dead_port(), fake.token)
     assert tickets.panel_states(staff, a.ticket_id)[a.service_id].reachable is False
     assert tickets.ticket_view(staff, a.ticket_id, at=AT).context is not None
+
+
+def test_the_desk_form_offers_that_clients_services_and_no_one_elses(personas):
+    staff, a, b = personas.staff.actor, personas.client_a, personas.client_b
+    choices = tickets.ticket_choices(staff, b.actor.client_id)
+    assert choices.client_name == "Cliente B"
+    assert [o.id for o in choices.services] == [b.service_id]
+    assert soporte() in [d.id for d in choices.departments]
+    for bad in ("abc", None, 999_999):
+        with pytest.raises(NotFound):
+            tickets.ticket_choices(staff, bad)
+    with pytest.raises(Forbidden):  # a client cannot use the desk's form, not even for self
+        tickets.ticket_choices(a.actor, a.actor.client_id)
+    # Staff find the client by what the caller says, without the client records' permission.
+    assert [c.id for c in clients.clients_for_ticket(staff, "b@test.ec").rows] == [
+        b.actor.client_id
+    ]
+    with pytest.raises(Forbidden):
+        clients.clients_for_ticket(a.actor, "Cliente")
 
 
 def test_staff_open_a_ticket_for_a_client_which_mails_the_client(personas, smtp):

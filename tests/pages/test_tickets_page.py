@@ -160,6 +160,28 @@ def test_client_opens_a_ticket_from_the_form(page_personas):
         assert created.client_id == a.actor.client_id and created.sla_due_at is not None
 
 
+def test_staff_open_a_ticket_for_a_client_who_called(page_personas):
+    a = page_personas.client_a
+    at = app_as(page_personas.staff, "tickets")
+    assert not [w for w in at.text_input if w.key == "tickets_dn_search"]  # off: not drawn
+    at.toggle(key="tickets_dn_open").set_value(True).run()
+    at.text_input(key="tickets_dn_search").input("Cliente A").run()
+    assert not at.exception
+    assert at.selectbox(key="tickets_dn_client").value == a.actor.client_id
+    _widget(at, "text_input", "Asunto").input("Llamó: no recibe correos")
+    _widget(at, "text_area", "Mensaje").input("Revisamos el MX de su dominio y le escribimos.")
+    click(at, "Abrir ticket")
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        "Ticket abierto para el cliente. Recibirá un aviso por correo."
+    ]
+    with read_session() as s:
+        created = s.scalars(
+            select(Ticket).where(Ticket.subject == "Llamó: no recibe correos")
+        ).one()
+        assert created.client_id == a.actor.client_id and created.status == "answered"
+
+
 def test_a_link_with_tab_new_opens_the_new_ticket_form(page_personas):
     at = app_as(page_personas.client_a, "tickets", tab="new")
     assert not at.exception
