@@ -168,13 +168,17 @@ def _entry(user: User, at: datetime) -> dict:
     }
 
 
-def credentials(session: Session, at: datetime, only: str | None = None) -> dict:
-    """The library's credentials dict: one user when the run already knows who it is
-    (signed in, or a cookie named them), else every active user with a password."""
-    stmt = select(User).where(User.active.is_(True), User.password_hash.is_not(None))
-    if only is not None:
-        stmt = stmt.where(User.email == only.lower())
-    return {"usernames": {u.email: _entry(u, at) for u in session.scalars(stmt)}}
+def sign_in_entry(session: Session, email: str, at: datetime) -> dict | None:
+    """The library's credentials entry for one address, or None when no active user with a
+    password has it. Read one address at a time: the sign-in form never needs the whole
+    book's password hashes in memory (ui/signin.py asks for the address typed)."""
+    stmt = select(User).where(
+        User.active.is_(True),
+        User.password_hash.is_not(None),
+        User.email == email.strip().lower(),
+    )
+    user = session.scalars(stmt).first()
+    return None if user is None else _entry(user, at)
 
 
 def record_sign_in_attempt(

@@ -82,8 +82,7 @@ def gate(settings: Settings):
     # built when the library acts: signing in, the second factor, signing out.
     auth = creds = None
     if signed_in_as is None:
-        auth, creds = _authenticator(settings, at, cookie["username"] if cookie else None)
-        before = {u: e["failed_login_attempts"] for u, e in creds["usernames"].items()}
+        auth, creds = _authenticator(settings, at)
     else:
         # Holds the component's place: everything below keeps the position it had in the
         # sign-in run, so the browser replaces it instead of showing both for a moment.
@@ -106,7 +105,7 @@ def gate(settings: Settings):
         except LoginError:
             st.error(tr("signin.locked", minutes=int(accounts.LOCK_FOR.total_seconds() // 60)))
             return None
-        _write_back(creds, before, at, cookie, settings.cookie_expiry_days)
+        _write_back(creds, at, cookie, settings.cookie_expiry_days)
         if not state.get("authentication_status"):
             if state.get("authentication_status") is False:
                 st.error(tr("signin.wrong"))
@@ -120,18 +119,18 @@ def gate(settings: Settings):
     email = state.get("username")
     signed_in_at = state.get(AUTH_AT)
     if signed_in_at is None:
-        _end_session(auth or _authenticator(settings, at, email)[0], None)
+        _end_session(auth or _authenticator(settings, at)[0], None)
         st.rerun()
     with read_session() as session:
         check = accounts.check_session(session, email, signed_in_at)
     if check.actor is None:
-        _end_session(auth or _authenticator(settings, at, email)[0], "signin.session_ended")
+        _end_session(auth or _authenticator(settings, at)[0], "signin.session_ended")
         st.rerun()
     if check.totp_enabled and not state.get(TWO_FA_OK):
         if _trusted_device(settings, email, state.get(COOKIE_EXP)):
             state[TWO_FA_OK] = True
         else:
-            auth = auth or _authenticator(settings, at, email)[0]
+            auth = auth or _authenticator(settings, at)[0]
             if not _second_factor(settings, auth, check.actor, email, at, top):
                 return None
     state[NEEDS_2FA_SETUP] = not check.totp_enabled and twofactor.required_for(check.actor.role)
@@ -140,12 +139,49 @@ def gate(settings: Settings):
     return check.actor
 
 
-def _authenticator(settings: Settings, at, only: str | None) -> tuple[stauth.Authenticate, dict]:
-    """The library's authenticator over our credentials (one user when ``only`` names
-    them), and those credentials, whose failure counters it changes silently. At most one
-    per run (streamlit-notes P2: its cookie component has a fixed key)."""
-    with read_session() as session:
-        creds = accounts.credentials(session, at, only=only)
+class _UsersOnDemand(dict):
+    """The library's ``credentials["usernames"]``, read one address at a time as the
+    library asks for it (it only ever looks up the address typed, or the cookie's).
+
+    Why: handing it every user would read the whole book's password hashes on each
+    signed-out rerun (thousands of users at a real host). ``initial`` keeps each entry's
+    failure counter as read, so what the library changed can be written back.
+    """
+
+    def __init__(self, at) -> None:
+        super().__init__()
+        self._at = at
+        self._asked: set[str] = set()
+        self.initial: dict[str, int] = {}
+
+    def _read(self, email: object) -> None:
+        if not isinstance(email, str) or email in self._asked:
+            return
+        self._asked.add(email)
+        with read_session() as session:
+            entry = accounts.sign_in_entry(session, email, self._at)
+        if entry is not None and entry["email"] == email:
+            self.initial[email] = entry["failed_login_attempts"]
+            dict.__setitem__(self, email, entry)
+
+    def __contains__(self, email: object) -> bool:
+        self._read(email)
+        return dict.__contains__(self, email)
+
+    def __getitem__(self, email: str) -> dict:
+        self._read(email)
+        return dict.__getitem__(self, email)
+
+    def get(self, email: str, default=None):
+        self._read(email)
+        return dict.get(self, email, default)
+
+
+def _authenticator(settings: Settings, at) -> tuple[stauth.Authenticate, dict]:
+    """The library's authenticator over our credentials, and those credentials, whose
+    failure counters it changes silently. At most one per run (streamlit-notes P2: its
+    cookie component has a fixed key)."""
+    creds: dict = {"usernames": {}}
     auth = stauth.Authenticate(
         creds,
         settings.cookie_name,
@@ -154,6 +190,9 @@ def _authenticator(settings: Settings, at, only: str | None) -> tuple[stauth.Aut
         auto_hash=False,
         login_sleep_time=0,
     )
+    # The library keeps this very dict (it does not copy it); swapped in after its
+    # constructor, which would otherwise rebuild the mapping as a plain dict.
+    creds["usernames"] = _UsersOnDemand(at)
     return auth, creds
 
 
@@ -198,7 +237,7 @@ def _second_factor(settings: Settings, auth, actor, email: str, at, where) -> bo
     return True
 
 
-def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days: int) -> None:
+def _write_back(creds: dict, at, cookie: dict | None, expiry_days: int) -> None:
     """Persist what the library changed silently: failure counters and the sign-in itself."""
     state = st.session_state
     users = creds["usernames"]
@@ -212,7 +251,7 @@ def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days:
             accounts.record_sign_in_attempt(session, email, success=True, attempts_seen=0, at=at)
         state[AUTH_AT] = at
         return
-    changed = [u for u, e in users.items() if e["failed_login_attempts"] != before.get(u)]
+    changed = [u for u, e in users.items() if e["failed_login_attempts"] != users.initial[u]]
     if changed:
         with unit_of_work() as session:
             for email in changed:
@@ -228,5 +267,5 @@ def _write_back(creds: dict, before: dict, at, cookie: dict | None, expiry_days:
 def sign_out(actor, notice: str = "signin.signed_out") -> None:
     """One click: revoke every cookie of this user, clear the session, back to the form."""
     accounts.sign_out(actor, now())
-    _end_session(_authenticator(get_settings(), now(), actor.email)[0], notice)
+    _end_session(_authenticator(get_settings(), now())[0], notice)
     st.rerun()

@@ -27,9 +27,7 @@ def _fail(email, times, at):
     for _ in range(times):
         with unit_of_work() as s:
             user = accounts.user_by_email(s, email)
-            seen = accounts.credentials(s, at, only=email)["usernames"][email][
-                "failed_login_attempts"
-            ]
+            seen = accounts.sign_in_entry(s, email, at)["failed_login_attempts"]
             accounts.record_sign_in_attempt(
                 s, user.email, success=False, attempts_seen=seen + 1, at=at
             )
@@ -49,15 +47,12 @@ def test_five_failures_lock_for_fifteen_minutes_then_unlock_by_themselves(person
     with read_session() as s:
         user = accounts.user_by_email(s, email)
         assert accounts.is_locked(user, at + timedelta(minutes=14))
-        entry = accounts.credentials(s, at + timedelta(minutes=14), only=email)["usernames"][email]
+        entry = accounts.sign_in_entry(s, email, at + timedelta(minutes=14))
         # The library is handed a user at its limit, so it refuses even the right password.
         assert entry["failed_login_attempts"] == accounts.LOCK_AFTER
         later = at + timedelta(minutes=16)
         assert not accounts.is_locked(user, later)
-        assert (
-            accounts.credentials(s, later, only=email)["usernames"][email]["failed_login_attempts"]
-            == 0
-        )
+        assert accounts.sign_in_entry(s, email, later)["failed_login_attempts"] == 0
 
 
 def test_four_failures_do_not_lock_and_a_success_resets_the_count(personas):

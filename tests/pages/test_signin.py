@@ -122,3 +122,22 @@ def test_client_navigation_has_no_owner_pages():
     assert not {"settings", "reports", "clients"} & set(pages_for(client))
     owner = Actor(user_id=2, role="owner")
     assert {"settings", "reports", "clients"} <= set(pages_for(owner))
+
+
+def test_the_sign_in_form_reads_only_the_address_typed(page_personas):
+    """No signed-out rerun holds the book's password hashes: one address, when asked."""
+    from ui.signin import _UsersOnDemand
+
+    users = _UsersOnDemand(now())
+    assert dict(users) == {}
+    assert "a@test.ec" in users
+    assert "nobody@test.ec" not in users
+    assert list(users) == ["a@test.ec"]  # client B, staff and the owner were never read
+    assert users.get("b@test.ec")["failed_login_attempts"] == 0
+    assert sorted(users) == ["a@test.ec", "b@test.ec"]
+
+
+def test_a_failure_for_one_address_counts_against_it_alone(page_personas):
+    _sign_in("a@test.ec", "not-the-password")
+    assert _failures("a@test.ec")[0] == 1
+    assert _failures("b@test.ec")[0] == 0
