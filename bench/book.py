@@ -2,8 +2,9 @@
 
 Scale L is 10,000 clients, 40,000 services, 480,000 invoices (one line each) and 100,000
 tickets with 400,000 messages, spread over four years so aging, churn and income reports
-have history. Three sign-ins exist for measuring: the owner, a staff member and a client
-with a typical history, all with the password in ``PASSWORD``.
+have history. Every client has a sign-in, as at a real host: ``cliente{i}@bench.ec``, and
+the one measured, a client with a typical history, is ``client@bench.ec``; the owner and a
+staff member sign in too. All share the password in ``PASSWORD``.
 """
 
 from __future__ import annotations
@@ -203,7 +204,42 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
             at=at,
         )
         user.verified_at = at
+        password_hash = user.password_hash
+    # One bcrypt hash for all: hashing 10,000 passwords would take longer than the book.
+    users = [
+        {
+            "email": f"cliente{i}@bench.ec",
+            "name": f"Cliente {i:05d}",
+            "password_hash": password_hash,
+            "role": "client",
+            "client_id": client_id,
+            "language": "es",
+            "permissions": [],
+            "active": True,
+            "verified_at": at,
+            "sessions_valid_after": at,
+            "failed_attempts": 0,
+            "created_at": at,
+        }
+        for i, client_id in enumerate(client_ids)
+        if client_id != sample
+    ]
+    _bulk(engine, User.__table__, users)
     return BenchUsers("owner@bench.ec", "staff@bench.ec", "client@bench.ec", sample)
+
+
+def load_sign_ins(engine: Engine, count: int) -> list[str]:
+    """``count`` client sign-ins for the load test: the measured client first, then others
+    spread over the book, so ten sessions are ten clients with their own histories."""
+    with engine.connect() as conn:
+        emails = list(
+            conn.execute(
+                select(User.email).where(User.role == "client").order_by(User.client_id)
+            ).scalars()
+        )
+    others = [e for e in emails if e != "client@bench.ec"]
+    step = max(1, len(others) // count)
+    return (["client@bench.ec"] + others[::step])[:count]
 
 
 def _invoices(engine, rng, svc, count, today, at, suspended: set[int]) -> None:

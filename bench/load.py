@@ -1,5 +1,6 @@
 """``--load``: 10 browser sessions (one Chromium, separate contexts) for 60 seconds, each
-signing in as the bench client and moving between services, billing and tickets. Reports the
+signing in as a client of its own (``book.load_sign_ins``) and moving between services,
+billing and tickets. Reports the
 95th percentile of the time from a click to the page having finished its run, and errors
 (a page that has not finished its run within 30 s, an exception shown, a failed sign-in).
 One visit of each page comes first, so the server is warm as a running one is.
@@ -24,8 +25,9 @@ import time
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine
 
-from bench.book import PASSWORD
+from bench.book import PASSWORD, load_sign_ins
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = 10
@@ -40,6 +42,11 @@ def _free_port() -> int:
 
 
 def run(database_url: str) -> dict:
+    engine = create_engine(database_url)
+    try:
+        emails = load_sign_ins(engine, SESSIONS)
+    finally:
+        engine.dispose()
     port = _free_port()
     # BENCH_SHOTS (a folder) keeps a screenshot of each failed session and the server's log.
     shots = os.environ.get("BENCH_SHOTS")
@@ -70,7 +77,7 @@ def run(database_url: str) -> dict:
                     break
             except requests.RequestException:
                 time.sleep(0.2)
-        return _drive(base)
+        return _drive(base, emails)
     finally:
         # A server still finishing ten sessions' reruns may not stop on SIGTERM in time:
         # the figures are taken already, so it is killed rather than lose them.
@@ -82,11 +89,11 @@ def run(database_url: str) -> dict:
             server.wait(timeout=30)
 
 
-def _drive(base: str) -> dict:
-    return asyncio.run(_drive_async(base))
+def _drive(base: str, emails: list[str]) -> dict:
+    return asyncio.run(_drive_async(base, emails))
 
 
-async def _drive_async(base: str) -> dict:
+async def _drive_async(base: str, emails: list[str]) -> dict:
     """One Chromium, one context per session, all sessions concurrent (asyncio)."""
     from playwright.async_api import async_playwright
 
@@ -119,7 +126,7 @@ async def _drive_async(base: str) -> dict:
             await page.wait_for_timeout(100)
         await settled(page)
 
-    async def sign_in(page) -> None:
+    async def sign_in(page, address: str) -> None:
         # As the browser journeys do (tests/e2e/journeys_conftest.sign_in_here): type once
         # the cookie component has loaded and its rerun is over, then wait for the pages.
         # A rerun landing after the typing redraws the form empty and the click sends
@@ -132,7 +139,7 @@ async def _drive_async(base: str) -> dict:
         await settled(page)
         email = page.get_by_role("textbox", name="Correo electrónico")
         for _attempt in range(3):
-            await email.fill("client@bench.ec")
+            await email.fill(address)
             await page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
             await page.get_by_role("button", name="Ingresar").click()
             deadline = time.monotonic() + 60
@@ -158,7 +165,7 @@ async def _drive_async(base: str) -> dict:
         try:
             began = time.perf_counter()
             await page.goto(base)
-            await sign_in(page)
+            await sign_in(page, emails[index % len(emails)])
             sign_ins.append(time.perf_counter() - began)
             waiting = False
             arrived()
@@ -200,7 +207,7 @@ async def _drive_async(base: str) -> dict:
         page = await context.new_page()
         try:
             await page.goto(base)
-            await sign_in(page)
+            await sign_in(page, emails[0])
             for target in PAGES:
                 nav = page.get_by_test_id("stSidebarNav")
                 await nav.get_by_text(target, exact=True).click()
