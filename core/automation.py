@@ -17,7 +17,7 @@
   renews any current period found paid without the hook (a process that never imported
   this module), through the same hook.
 * Other areas' daily work is called when their module exists: paid orders' accounts and
-  paid plan changes before the steps (``orders.provision_pending``,
+  paid plan changes before the steps (``order_fulfilment.provision_pending``,
   ``plan_changes.apply_pending``), expired quotes, stale orders and the ticket auto-close
   after them; then the mail outbox retry.
 * The owner's side — the preview of any date (nothing written), the ledger of runs and
@@ -205,7 +205,7 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             cfg = automation_settings.load()
             # Payments that came in may have left panel work undone: accounts of paid orders
             # and paid plan changes first, so renewals are billed on the plan in force.
-            _optional("core.orders", "provision_pending", on, counts)
+            _optional("core.order_fulfilment", "provision_pending", on, counts)
             _optional("core.plan_changes", "apply_pending", on, counts)
             _catch_up_renewals(counts)
             for step in STEPS:
@@ -226,7 +226,7 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             counts["plan_changes_expired"] = _optional(
                 "core.plan_changes", "expire_quotes", on, counts
             )
-            _optional("core.orders", "cancel_stale", on, counts)
+            _optional("core.order_fulfilment", "cancel_stale", on, counts)
             _optional("core.tickets", "autoclose_waiting", at or now(), counts)
             _mail(counts)
             status = "done"

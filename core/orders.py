@@ -10,69 +10,56 @@ on the panel once the first invoice is paid — billing-rules §1.2 and §2.4.
   has prorata billing — the prorated days to the prorata day (plus one full cycle after the
   "charge next month" cutoff), rounded once (``core.proration.quote_prorata``); plus the setup
   fee, if any. The service waits in "pending" with its first due date already set.
-* **Paid → account.** Paying the invoice runs :func:`_on_invoice_paid` in the paying
-  transaction (database only); right after commit ``services.provision`` creates the account
-  (panel first; an account an earlier attempt made is adopted, never created twice) and the
-  client gets a welcome mail with the service details and a link to the service's page, where
-  they set the cPanel password. The password never goes in the mail. If the panel fails, the
-  service stays pending and :func:`provision_pending` (the daily run) completes it, still once.
-* **Stale orders.** An order left unpaid for ``orders.cancel_unpaid_days`` days (default 7;
-  0 turns it off) is cancelled with its invoice by :func:`cancel_stale`.
 
 The "order" is the pending service itself plus its first invoice, the lines of kind "renewal"
 or "prorata" whose period starts on the service's registration date; the audit log keeps
 "order.placed" and "order.welcome_sent" so the welcome mail goes out exactly once.
+
+This module places and lists orders. To keep modules near the house size (about 400 lines)
+the rest of the area is split by what it does:
+
+* ``core.order_pricing`` — the pure parts: the order's business day, the domain as stored
+  and the first invoice's lines (:func:`~core.order_pricing.first_invoice`).
+* ``core.order_fulfilment`` — paid → account (the paid hook, ``provision_pending``) and
+  stale orders (``cancel_stale``), plus which invoice is an order's first one.
 """
 
 from __future__ import annotations
 
-import logging
-import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
-import idna
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, panel, services, settings
+from core import audit, panel
 from core.access import SYSTEM, Actor, require
-from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
-from core.billing_ledger import lock_client, register_paid_hook
-from core.clock import now, to_local
-from core.config import get_settings
-from core.cycles import RECURRING_CYCLES, advance
-from core.db import after_commit, reading, transaction
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.billing import LineInput, create_invoice, issue_invoice
+from core.billing_ledger import lock_client
+from core.cycles import RECURRING_CYCLES
+from core.db import reading, transaction
+from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import day as fmt_day
-from core.i18n import money as fmt_money
 from core.i18n import t
-from core.models import (
-    AuditEntry,
-    Client,
-    Invoice,
-    InvoiceItem,
-    Product,
-    ProductPrice,
-    Server,
-    Service,
-)
+from core.models import Client, Invoice, Product, ProductPrice, Server, Service
 from core.money import ZERO, q2
-from core.proration import quote_prorata
+
+# Importing core.order_fulfilment also registers its paid hook (once: Python imports a module
+# once), so importing core.orders registers it exactly as it did before the split.
+from core.order_fulfilment import order_invoice_id, order_invoices
+from core.order_pricing import (
+    FirstLine,
+    business_day,
+    first_invoice,
+    normalise_domain,
+    unicode_domain,
+)
 from core.recovery import require_verified
 
-log = logging.getLogger("anfitrion.orders")
-
-CANCEL_UNPAID_DAYS = "orders.cancel_unpaid_days"  # setting: days an unpaid order waits
-DEFAULT_CANCEL_UNPAID_DAYS = 7
-ORDER_KINDS = ("renewal", "prorata")  # the first invoice's lines (plus "setup")
 GONE = ("cancelled", "terminated")  # a domain on such a service is free again
-WELCOME_LOOKBACK = timedelta(days=60)
 MAX_CLIENTS = 200
-_BAD_CHARS = re.compile(r"[\s/@:?#\\]")
 
 
 # ------------------------------------------------------------------------ values
@@ -86,27 +73,6 @@ class Offer:
     price: Decimal
     setup_fee: Decimal
     prorata: bool
-
-
-@dataclass(frozen=True)
-class FirstLine:
-    kind: str  # "prorata" | "renewal" | "setup"
-    period_start: date
-    period_end: date | None  # the last day covered (inclusive), as renewal lines have it
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class FirstInvoice:
-    """The first invoice of an order before tax, and the service's first due date."""
-
-    lines: tuple[FirstLine, ...]
-    next_due: date
-    anchor_day: int
-
-    @property
-    def amount(self) -> Decimal:
-        return sum((line.amount for line in self.lines), ZERO)
 
 
 @dataclass(frozen=True)
@@ -153,85 +119,6 @@ class OrderForm:
     offers: list[Offer]
     clients: list[Choice]
     servers: list[Choice]
-
-
-# ------------------------------------------------------------------------ pure parts
-def business_day(at: date | datetime | None) -> date:
-    """A business calendar date from ``at`` (a date, a naive-UTC datetime, or now)."""
-    if at is None:
-        return business_today()
-    if isinstance(at, datetime):
-        return to_local(at, get_settings().tz).date()
-    return at
-
-
-def normalise_domain(text: str | None) -> str:
-    """The domain as the panel stores it: lower-case ASCII (IDNA/punycode), no scheme, path,
-    trailing dot or leading "www."; ValidationError when it is not a valid domain name."""
-    name = (text or "").strip().lower().rstrip(".")
-    if name.startswith("www."):
-        name = name[4:]
-    if not name or len(name) > 253 or _BAD_CHARS.search(name):
-        raise ValidationError("error.order_domain_invalid")
-    try:
-        ascii_name = idna.encode(name, uts46=True).decode("ascii")
-    except (idna.IDNAError, UnicodeError, ValueError):
-        raise ValidationError("error.order_domain_invalid") from None
-    if not panel.DOMAIN.fullmatch(ascii_name) or ascii_name.replace(".", "").isdigit():
-        raise ValidationError("error.order_domain_invalid")
-    return ascii_name
-
-
-def _unicode(ascii_name: str) -> str:
-    try:
-        return idna.decode(ascii_name)
-    except (idna.IDNAError, UnicodeError, ValueError):
-        return ascii_name
-
-
-def first_invoice(
-    *,
-    price: Decimal,
-    cycle: str,
-    order_date: date,
-    setup_fee: Decimal = ZERO,
-    prorata_day: int | None = None,
-    charge_next_month_day: int | None = None,
-) -> FirstInvoice:
-    """The lines of an order's first invoice (billing-rules §1.2, §2.4).
-
-    Without prorata: one full cycle from the order date, anchored on its day. With a prorata
-    day: the prorated days to it (their amount rounded once with the full cycle billed after
-    the cutoff), anchored on the prorata day. A setup fee is its own line.
-    """
-    price = q2(price)
-    last = timedelta(days=1)  # periods end the day before the next one starts (inclusive)
-    lines: list[FirstLine] = []
-    if prorata_day:
-        q = quote_prorata(
-            price=price,
-            cycle=cycle,
-            order_date=order_date,
-            prorata_day=prorata_day,
-            charge_next_month_day=charge_next_month_day,
-        )
-        full = q2(q.full)
-        if q.has_partial:
-            target = advance(q.next_due, cycle, q.anchor_day, -1) if full > 0 else q.next_due
-            # Rounded once: the total, of which the full cycle is whole cents already.
-            lines.append(FirstLine("prorata", order_date, target - last, q.total - full))
-            if full > 0:
-                lines.append(FirstLine("renewal", target, q.next_due - last, full))
-        else:
-            lines.append(FirstLine("renewal", order_date, q.next_due - last, q.total))
-        next_due, anchor = q.next_due, q.anchor_day
-    else:
-        anchor = order_date.day
-        next_due = advance(order_date, cycle, anchor)
-        lines.append(FirstLine("renewal", order_date, next_due - last, price))
-    if q2(setup_fee) > 0:
-        lines.append(FirstLine("setup", order_date, None, q2(setup_fee)))
-    return FirstInvoice(lines=tuple(lines), next_due=next_due, anchor_day=anchor)
 
 
 # ------------------------------------------------------------------------ reads
@@ -292,33 +179,11 @@ def order_form(
         return OrderForm(offers=_offers(s), clients=clients, servers=servers)
 
 
-def _order_invoices(*only: Any) -> Any:
-    """pending service id → its first invoice id (the smallest invoice holding an order
-    line). Only orders not set up yet (every caller wants those), and only the services
-    matching ``only``: narrowed to those services first, so the book's renewal lines are
-    never all grouped."""
-    return (
-        select(
-            InvoiceItem.service_id.label("service_id"),
-            func.min(InvoiceItem.invoice_id).label("invoice_id"),
-        )
-        .join(Service, Service.id == InvoiceItem.service_id)
-        .where(
-            Service.status == "pending",
-            *only,
-            InvoiceItem.kind.in_(ORDER_KINDS),
-            InvoiceItem.period_start == Service.registration_date,
-        )
-        .group_by(InvoiceItem.service_id)
-        .subquery()
-    )
-
-
 def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRow]:
     """Orders not set up yet (pending services with their first invoice): a client's own;
     every client's for staff with the services permission and the owner."""
     mine = [Service.client_id == actor.client_id] if actor.is_client else []
-    first = _order_invoices(*mine)
+    first = order_invoices(*mine)
     stmt = (
         select(
             Service.id,
@@ -381,7 +246,7 @@ def _offer(s: Session, product_id: Any, cycle: str) -> tuple[Product, ProductPri
 
 
 def _in_book(s: Session, name: str) -> Service | None:
-    forms = {name, _unicode(name)}
+    forms = {name, unicode_domain(name)}
     return s.scalars(
         select(Service).where(func.lower(Service.domain).in_(forms), Service.status.not_in(GONE))
     ).first()
@@ -426,16 +291,6 @@ def _same_order(
             Service.billing_cycle == cycle,
             Service.status == "pending",
             Service.registration_date == day,
-        )
-    ).first()
-
-
-def _order_invoice_id(s: Session, service: Service) -> int | None:
-    return s.scalars(
-        select(func.min(InvoiceItem.invoice_id)).where(
-            InvoiceItem.service_id == service.id,
-            InvoiceItem.kind.in_(ORDER_KINDS),
-            InvoiceItem.period_start == service.registration_date,
         )
     ).first()
 
@@ -489,7 +344,7 @@ def place_order(
     # The panel is asked with no transaction open (ARCHITECTURE §2 rule 6).
     with panel.calling(None, write=False):
         accounts = panel.client(ep).list_accounts()
-    if any(str(a.get("domain", "")).lower() in (name, _unicode(name)) for a in accounts):
+    if any(str(a.get("domain", "")).lower() in (name, unicode_domain(name)) for a in accounts):
         raise Conflict("error.order_domain_on_server", domain=name)
 
     with transaction(session) as s:
@@ -570,7 +425,7 @@ def _line(line: FirstLine, svc: Service, product: str, cycle: str, lang: str) ->
 def _placed(service_id: int, session: Session | None, *, repeated: bool) -> PlacedOrder:
     with reading(session) as s:
         svc = s.get(Service, service_id)
-        invoice_id = _order_invoice_id(s, svc)
+        invoice_id = order_invoice_id(s, svc)
         invoice = s.get(Invoice, invoice_id) if invoice_id is not None else None
         if invoice is None:  # pragma: no cover - an order always has its invoice
             raise NotFound()
@@ -583,227 +438,3 @@ def _placed(service_id: int, session: Session | None, *, repeated: bool) -> Plac
             next_due=svc.next_due_date,
             repeated=repeated,
         )
-
-
-# ------------------------------------------------------------------------ paid → account
-def _is_order_invoice(s: Session, invoice_id: int) -> list[int]:
-    """Pending services whose first (order) invoice is ``invoice_id``."""
-    return list(
-        s.scalars(
-            select(Service.id)
-            .join(InvoiceItem, InvoiceItem.service_id == Service.id)
-            .where(
-                InvoiceItem.invoice_id == invoice_id,
-                InvoiceItem.kind.in_(ORDER_KINDS),
-                InvoiceItem.period_start == Service.registration_date,
-                Service.status == "pending",
-            )
-            .distinct()
-        )
-    )
-
-
-@register_paid_hook
-def _on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
-    """Inside the paying transaction: database only. The account is created right after
-    commit; if that fails, :func:`provision_pending` retries."""
-    for service_id in _is_order_invoice(session, invoice.id):
-        audit.record(
-            session,
-            actor,
-            "order.paid",
-            target_type="service",
-            target_id=service_id,
-            client_id=invoice.client_id,
-            invoice=invoice.id,
-        )
-        after_commit(session, partial(_provision_after_commit, service_id))
-
-
-def _provision_after_commit(service_id: int) -> None:
-    try:
-        _provision_one(service_id, None)
-    except Exception:  # noqa: BLE001 - the payment is committed; the daily run retries
-        log.exception("order for service %s: set-up failed now; it stays pending", service_id)
-
-
-def _welcomed(s: Session, service_id: int) -> bool:
-    return (
-        s.scalars(
-            select(AuditEntry.id).where(
-                AuditEntry.action == "order.welcome_sent",
-                AuditEntry.target_type == "service",
-                AuditEntry.target_id == service_id,
-            )
-        ).first()
-        is not None
-    )
-
-
-def _provision_one(service_id: int, session: Session | None) -> bool:
-    """Create the account (panel first) and send the welcome mail, each exactly once."""
-    with reading(session) as s:
-        svc = s.get(Service, service_id)
-        if svc is None:
-            return False
-        status, username = svc.status, svc.panel_username
-    if status == "pending":
-        try:
-            services.provision(SYSTEM, service_id, session=session)
-        except DomainError as exc:
-            log.warning("order for service %s: panel step failed (%s)", service_id, exc.key)
-            return False
-    elif status != "active" or not username:
-        return False
-    with transaction(session) as s:
-        svc = s.scalars(
-            select(Service)
-            .where(Service.id == service_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
-        if svc is None or svc.status != "active" or not svc.panel_username:
-            return False
-        if _welcomed(s, svc.id):
-            return False
-        client = s.get(Client, svc.client_id)
-        lang = client.language
-        mail.queue(
-            s,
-            to_addr=client.email,
-            template="order_welcome",
-            language=lang,
-            name=client.name,
-            domain=svc.domain,
-            plan=svc.product.name,
-            cycle=t(f"cycle.{svc.billing_cycle}", lang),
-            amount=fmt_money(svc.recurring_amount, lang),
-            next_due=fmt_day(svc.next_due_date, lang),
-            username=svc.panel_username,
-            link=f"{get_settings().public_url}/services?service={svc.id}",
-        )
-        audit.record(
-            s,
-            SYSTEM,
-            "order.welcome_sent",
-            target_type="service",
-            target_id=svc.id,
-            client_id=svc.client_id,
-            username=svc.panel_username,
-        )
-    return True
-
-
-def provision_pending(at: date | datetime, session: Session | None = None) -> int:
-    """Set up every paid order still without its account (the panel failed, or the process
-    stopped before the after-commit step), and send a welcome mail that was never sent.
-    Returns how many orders were completed now; a re-run completes none twice."""
-    business_day(at)  # validates the argument; the work does not depend on the date
-    first = _order_invoices()
-    since = now() - WELCOME_LOOKBACK
-    with reading(session) as s:
-        paid = list(
-            s.scalars(
-                select(Service.id)
-                .join(first, first.c.service_id == Service.id)
-                .join(Invoice, Invoice.id == first.c.invoice_id)
-                .where(Service.status == "pending", Invoice.status == "paid")
-                .order_by(Service.id)
-            )
-        )
-        placed = select(AuditEntry.target_id).where(
-            AuditEntry.action == "order.placed",
-            AuditEntry.target_type == "service",
-            AuditEntry.at >= since,
-        )
-        welcomed = select(AuditEntry.target_id).where(
-            AuditEntry.action == "order.welcome_sent", AuditEntry.target_type == "service"
-        )
-        unwelcomed = list(
-            s.scalars(
-                select(Service.id)
-                .where(
-                    Service.status == "active",
-                    Service.panel_username.is_not(None),
-                    Service.id.in_(placed),
-                    Service.id.not_in(welcomed),
-                )
-                .order_by(Service.id)
-            )
-        )
-    done = 0
-    for service_id in dict.fromkeys(paid + unwelcomed):
-        try:
-            if _provision_one(service_id, session):
-                done += 1
-        except DomainError as exc:
-            log.warning("order for service %s not completed: %s", service_id, exc.key)
-    return done
-
-
-def cancel_stale(at: date | datetime, session: Session | None = None) -> int:
-    """Cancel orders unpaid for ``orders.cancel_unpaid_days`` days (0: never), with their
-    invoice, and orders whose invoice was cancelled. Returns how many were cancelled."""
-    day = business_day(at)
-    days = settings.get_int(CANCEL_UNPAID_DAYS, DEFAULT_CANCEL_UNPAID_DAYS, session=session)
-    first = _order_invoices()
-    with reading(session) as s:
-        rows = s.execute(
-            select(Service.id, Service.registration_date, Invoice.status)
-            .join(first, first.c.service_id == Service.id)
-            .join(Invoice, Invoice.id == first.c.invoice_id)
-            .where(Service.status == "pending", Invoice.status != "paid")
-            .order_by(Service.id)
-        ).all()
-    due = [
-        sid
-        for sid, ordered, status in rows
-        if status in ("cancelled", "refunded")
-        or (days > 0 and status in ("draft", "unpaid") and day >= ordered + timedelta(days=days))
-    ]
-    cancelled = 0
-    for service_id in due:
-        try:
-            with transaction(session) as s:
-                if _cancel_one(s, service_id, days):
-                    cancelled += 1
-        except DomainError as exc:
-            log.warning("order for service %s not cancelled: %s", service_id, exc.key)
-    return cancelled
-
-
-def _cancel_one(s: Session, service_id: int, days: int) -> bool:
-    svc = s.get(Service, service_id)
-    if svc is None or svc.status != "pending":
-        return False
-    invoice_id = _order_invoice_id(s, svc)
-    invoice = s.get(Invoice, invoice_id) if invoice_id else None
-    if invoice is not None and invoice.status in ("draft", "unpaid"):
-        try:
-            cancel_invoice(SYSTEM, invoice.id, reason="order not paid in time", session=s)
-        except Conflict:
-            return False  # paid a moment ago: provision_pending takes it
-    elif invoice is not None and invoice.status == "paid":
-        return False
-    svc = s.scalars(
-        select(Service)
-        .where(Service.id == service_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
-    if svc is None or svc.status != "pending":
-        return False
-    svc.status = "cancelled"
-    svc.next_due_date = svc.next_invoice_date = None
-    audit.record(
-        s,
-        SYSTEM,
-        "order.cancelled",
-        target_type="service",
-        target_id=svc.id,
-        client_id=svc.client_id,
-        domain=svc.domain,
-        invoice=invoice_id,
-        unpaid_days=days,
-    )
-    return True

@@ -289,7 +289,7 @@ def show_list() -> None:
 
 def add_service_form() -> None:
     """Staff add a service for a client; its first invoice is issued at once, and the account
-    is created on the panel when it is paid (core.orders)."""
+    is created on the panel when it is paid (core.order_fulfilment)."""
     with st.expander(tr("orders.add_title"), icon=":material/add:"):
         search = st.text_input(tr("orders.add_client_search"), key="services_add_search")
         form = None

@@ -1,5 +1,6 @@
-"""core.orders against a real database on each engine, the faithful fake WHM and a real SMTP
-server: order → invoice → payment → account once → welcome mail without a password."""
+"""core.orders and core.order_fulfilment against a real database on each engine, the faithful
+fake WHM and a real SMTP server: order → invoice → payment → account once → welcome mail without
+a password."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, mail, orders, panel, services, settings
+from core import billing, mail, order_fulfilment, orders, panel, services, settings
 from core.access import Actor
 from core.billing_ledger import on_invoice_paid
 from core.db import read_session, unit_of_work
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.models import Invoice, MailOutbox, Product, ProductPrice, Server, Service
+from core.order_fulfilment import cancel_stale, provision_pending
 from tests.fakes.whm_server import FakeWhm
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
@@ -109,7 +111,7 @@ def test_order_to_account_once_with_a_welcome_mail_without_password(fake, person
     assert len(welcomes()) == 1
 
     # Re-runs create nothing and mail nothing again.
-    assert orders.provision_pending(AT) == 0 and orders.provision_pending(AT) == 0
+    assert provision_pending(AT) == 0 and provision_pending(AT) == 0
     with unit_of_work() as s:
         for hook in list(on_invoice_paid):
             hook(s, s.get(Invoice, placed.invoice_id), owner)
@@ -127,13 +129,13 @@ def test_a_panel_failure_at_payment_is_completed_later_still_once(fake, personas
     assert svc.status == "pending" and svc.panel_error and welcomes() == []
     [row] = orders.list_orders(personas.owner.actor)
     assert row.stage == "awaiting_setup" and row.problem
-    assert orders.provision_pending(AT) == 0  # still failing
+    assert provision_pending(AT) == 0  # still failing
     fake.clear_faults()
-    assert orders.provision_pending(AT + timedelta(days=1)) == 1
-    assert orders.provision_pending(AT + timedelta(days=1)) == 0
+    assert provision_pending(AT + timedelta(days=1)) == 1
+    assert provision_pending(AT + timedelta(days=1)) == 0
     assert len(created(fake, "tarde.ec")) == 1 and len(accounts_for(fake, "tarde.ec")) == 1
     assert service(placed.service_id).status == "active" and len(welcomes()) == 1
-    assert orders.cancel_stale(AT + timedelta(days=30)) == 0  # paid orders are never cancelled
+    assert cancel_stale(AT + timedelta(days=30)) == 0  # paid orders are never cancelled
 
 
 def test_an_account_made_whose_answer_was_lost_is_adopted_not_made_twice(fake, personas):
@@ -143,7 +145,7 @@ def test_an_account_made_whose_answer_was_lost_is_adopted_not_made_twice(fake, p
     )
     fake.inject("createacct", "drop_after_commit")
     pay(personas.owner.actor, placed.invoice_id)
-    orders.provision_pending(AT)
+    provision_pending(AT)
     assert len(accounts_for(fake, "perdida.ec")) == 1
     assert service(placed.service_id).status == "active" and len(welcomes()) == 1
 
@@ -153,14 +155,14 @@ def test_a_welcome_lost_after_the_account_was_made_is_sent_once_later(fake, pers
     placed = orders.place_order(
         a.actor, product_id=basico(), cycle="monthly", domain="sinbienvenida.ec", at=AT
     )
-    on_invoice_paid.remove(orders._on_invoice_paid)  # the after-commit step never ran
+    on_invoice_paid.remove(order_fulfilment._on_invoice_paid)  # the after-commit step never ran
     try:
         pay(personas.owner.actor, placed.invoice_id)
     finally:
-        on_invoice_paid.append(orders._on_invoice_paid)
+        on_invoice_paid.append(order_fulfilment._on_invoice_paid)
     services.provision(personas.owner.actor, placed.service_id)  # staff made it by hand
     assert welcomes() == []
-    assert orders.provision_pending(AT) == 1 and orders.provision_pending(AT) == 0
+    assert provision_pending(AT) == 1 and provision_pending(AT) == 0
     assert len(welcomes()) == 1 and len(accounts_for(fake, "sinbienvenida.ec")) == 1
 
 
@@ -298,9 +300,9 @@ def test_unpaid_orders_are_cancelled_after_the_setting_days(fake, personas):
     placed = orders.place_order(
         a.actor, product_id=basico(), cycle="monthly", domain="olvido.ec", at=AT
     )
-    assert orders.cancel_stale(AT + timedelta(days=6)) == 0
-    assert orders.cancel_stale(AT + timedelta(days=7)) == 1
-    assert orders.cancel_stale(AT + timedelta(days=8)) == 0
+    assert cancel_stale(AT + timedelta(days=6)) == 0
+    assert cancel_stale(AT + timedelta(days=7)) == 1
+    assert cancel_stale(AT + timedelta(days=8)) == 0
     assert service(placed.service_id).status == "cancelled"
     assert invoice(placed.invoice_id).status == "cancelled"
     with pytest.raises(Conflict):
@@ -310,14 +312,14 @@ def test_unpaid_orders_are_cancelled_after_the_setting_days(fake, personas):
     second = orders.place_order(
         a.actor, product_id=basico(), cycle="monthly", domain="olvido2.ec", at=AT
     )
-    assert orders.cancel_stale(AT + timedelta(days=2)) == 0
-    assert orders.cancel_stale(AT + timedelta(days=3)) == 1
+    assert cancel_stale(AT + timedelta(days=2)) == 0
+    assert cancel_stale(AT + timedelta(days=3)) == 1
     assert service(second.service_id).status == "cancelled"
 
     settings.put(owner, "orders.cancel_unpaid_days", 0)  # off
     third = orders.place_order(
         a.actor, product_id=basico(), cycle="monthly", domain="olvido3.ec", at=AT
     )
-    assert orders.cancel_stale(AT + timedelta(days=365)) == 0
+    assert cancel_stale(AT + timedelta(days=365)) == 0
     billing.cancel_invoice(owner, third.invoice_id)  # staff cancelled its invoice by hand
-    assert orders.cancel_stale(AT) == 1 and service(third.service_id).status == "cancelled"
+    assert cancel_stale(AT) == 1 and service(third.service_id).status == "cancelled"

@@ -1,4 +1,5 @@
-"""The pure parts of core.orders: domain names and the first invoice (billing-rules §2.4)."""
+"""The pure parts of an order (core.order_pricing): domain names and the first invoice
+(billing-rules §2.4)."""
 
 from datetime import date
 from decimal import Decimal
@@ -6,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from core.errors import ValidationError
-from core.orders import FirstLine, first_invoice, normalise_domain
+from core.order_pricing import FirstLine, first_invoice, normalise_domain
 
 
 @pytest.mark.parametrize(
