@@ -32,7 +32,6 @@ late fees), ``automation_services`` (suspension, termination, reactivation, canc
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import inspect
 import logging
 from collections.abc import Callable
@@ -205,8 +204,8 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             cfg = automation_settings.load()
             # Payments that came in may have left panel work undone: accounts of paid orders
             # and paid plan changes first, so renewals are billed on the plan in force.
-            _optional("core.order_fulfilment", "provision_pending", on, counts)
-            _optional("core.plan_changes", "apply_pending", on, counts)
+            _area_step_run("core.order_fulfilment", "provision_pending", on, counts)
+            _area_step_run("core.plan_changes", "apply_pending", on, counts)
             _catch_up_renewals(counts)
             for step in STEPS:
                 with reading() as s:
@@ -223,11 +222,11 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
                             awaiting += 1
                         elif outcome == FAILED:
                             counts["failures"] += 1
-            counts["plan_changes_expired"] = _optional(
+            counts["plan_changes_expired"] = _area_step_run(
                 "core.plan_changes", "expire_quotes", on, counts
             )
-            _optional("core.order_fulfilment", "cancel_stale", on, counts)
-            _optional("core.tickets", "autoclose_waiting", at or now(), counts)
+            _area_step_run("core.order_fulfilment", "cancel_stale", on, counts)
+            _area_step_run("core.tickets", "autoclose_waiting", at or now(), counts)
             _mail(counts)
             status = "done"
     finally:
@@ -277,20 +276,36 @@ def _attempt(
         return FAILED
 
 
-_external: dict[tuple[str, str], Callable[..., Any] | None] = {}
+# Other areas' parts of the daily run, named rather than imported: those modules import
+# billing, which this module sits on, so a plain import would be circular. Every name must
+# resolve (tests/unit/test_automation_steps.py): a rename must not quietly drop a step.
+AREA_STEPS: tuple[tuple[str, str], ...] = (
+    ("core.order_fulfilment", "provision_pending"),
+    ("core.plan_changes", "apply_pending"),
+    ("core.plan_changes", "expire_quotes"),
+    ("core.order_fulfilment", "cancel_stale"),
+    ("core.tickets", "autoclose_waiting"),
+)
+_resolved: dict[tuple[str, str], Callable[..., Any]] = {}
 
 
-def _optional(module: str, name: str, at: date | datetime, counts: dict[str, int]) -> int:
-    """Call another area's part of the run when it exists (plan-change quotes, stale orders,
-    ticket auto-close); its failure counts as one failure and never stops the run."""
+def area_step(module: str, name: str) -> Callable[..., Any]:
+    """The function another area runs in the daily run; raises when it does not exist."""
+    if (module, name) not in AREA_STEPS:
+        raise LookupError(f"{module}.{name} is not a daily-run step")
+    if (module, name) not in _resolved:
+        fn = getattr(importlib.import_module(module), name)
+        if not callable(fn):
+            raise LookupError(f"{module}.{name} is not callable")
+        _resolved[(module, name)] = fn
+    return _resolved[(module, name)]
+
+
+def _area_step_run(module: str, name: str, at: date | datetime, counts: dict[str, int]) -> int:
+    """Run another area's part of the run (paid orders' accounts, plan-change quotes, stale
+    orders, ticket auto-close); its failure counts as one failure and never stops the run."""
     try:
-        if (module, name) not in _external:
-            found = importlib.util.find_spec(module) is not None
-            fn = getattr(importlib.import_module(module), name, None) if found else None
-            _external[(module, name)] = fn
-        fn = _external[(module, name)]
-        if fn is None:
-            return 0
+        fn = area_step(module, name)
         params = list(inspect.signature(fn).parameters)
         done = fn(SYSTEM, at) if params and params[0] == "actor" else fn(at)
     except Exception:  # noqa: BLE001
