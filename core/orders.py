@@ -11,10 +11,10 @@ on the panel once the first invoice is paid — billing-rules §1.2 and §2.4.
   "charge next month" cutoff), rounded once (``core.proration.quote_prorata``); plus the setup
   fee, if any. The service waits in "pending" with its first due date already set.
 * **Paid → account.** Paying the invoice runs :func:`_on_invoice_paid` in the paying
-  transaction (database only); right after commit ``services.provision`` creates the account
-  (panel first; an account an earlier attempt made is adopted, never created twice) and the
-  client gets a welcome mail with the service details and a link to the service's page, where
-  they set the cPanel password. The password never goes in the mail. If the panel fails, the
+  transaction (database only); right after commit ``services_provisioning.provision`` creates
+  the account (panel first; an account an earlier attempt made is adopted, never created twice)
+  and the client gets a welcome mail with the service details and a link to the service's page,
+  where they set the cPanel password. The password never goes in the mail. If the panel fails, the
   service stays pending and :func:`provision_pending` (the daily run) completes it, still once.
 * **Stale orders.** An order left unpaid for ``orders.cancel_unpaid_days`` days (default 7;
   0 turns it off) is cancelled with its invoice by :func:`cancel_stale`.
@@ -38,7 +38,7 @@ import idna
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, panel, services, settings
+from core import audit, mail, panel, services_provisioning, settings
 from core.access import SYSTEM, Actor, require
 from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
 from core.billing_ledger import lock_client, register_paid_hook
@@ -649,7 +649,7 @@ def _provision_one(service_id: int, session: Session | None) -> bool:
         status, username = svc.status, svc.panel_username
     if status == "pending":
         try:
-            services.provision(SYSTEM, service_id, session=session)
+            services_provisioning.provision(SYSTEM, service_id, session=session)
         except DomainError as exc:
             log.warning("order for service %s: panel step failed (%s)", service_id, exc.key)
             return False
