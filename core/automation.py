@@ -44,7 +44,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core import audit, automation_settings, mail, services, settings
+from core import audit, automation_settings, mail, services_provisioning, settings
 from core.access import SYSTEM, Actor
 from core.automation_renewals import GROUP
 from core.automation_settings import CYCLES, SETTINGS_FORM, AutomationSettings  # noqa: F401
@@ -467,7 +467,7 @@ def reactivate_paid(service_id: int, on: date) -> bool:
         with reading() as s:
             if not may_unsuspend(s, service_id, on):
                 return False
-        services.unsuspend(SYSTEM, service_id)
+        services_provisioning.unsuspend(SYSTEM, service_id)
         with unit_of_work() as s:
             svc = s.get(Service, service_id)
             client = svc.client

@@ -1,9 +1,10 @@
 """The service steps of the daily run (billing-rules §3.5, §3.6): suspension and termination
 of overdue services, reactivation of paid ones, and cancellation requests at their date.
 
-Panel work goes through ``core.services``: the panel first, with no transaction open, then
-the database; the action and the client's mail follow in one more transaction once the panel
-agreed (ARCHITECTURE rule 6). A refusal from the panel is the item's failure, retried next run.
+Panel work goes through ``core.services_provisioning``: the panel first, with no transaction
+open, then the database; the action and the client's mail follow in one more transaction once
+the panel agreed (ARCHITECTURE rule 6). A refusal from the panel is the item's failure,
+retried next run.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import cancellations, services
+from core import cancellations, services_provisioning
 from core.access import SYSTEM
 from core.automation_items import (
     AWAITING,
@@ -110,7 +111,7 @@ def do_suspend(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
     if not _still_overdue(item.service_id, today, cfg.suspend_days, ("active",)):
         return Outcome(SKIPPED)  # paid (or put on hold) since the selection
     try:
-        services.suspend(SYSTEM, item.service_id, OVERDUE)
+        services_provisioning.suspend(SYSTEM, item.service_id, OVERDUE)
     except Conflict as exc:
         if exc.key == "services.error_wrong_status":
             return Outcome(SKIPPED)
@@ -152,7 +153,7 @@ def do_terminate(run_id: int, item: Item, today: date, cfg: AutomationSettings) 
 def terminate_service(service_id: int, today: date) -> None:
     """The panel half of an automatic termination (a gone account counts as removed)."""
     try:
-        services.terminate(SYSTEM, service_id, today=today)
+        services_provisioning.terminate(SYSTEM, service_id, today=today)
     except Conflict as exc:
         if exc.key != "services.error_wrong_status":  # already terminated: nothing to do
             raise
@@ -273,7 +274,7 @@ def do_unsuspend(run_id: int, item: Item, today: date, cfg: AutomationSettings) 
         if not may_unsuspend(s, item.service_id, today):
             return Outcome(SKIPPED)
     try:
-        services.unsuspend(SYSTEM, item.service_id)
+        services_provisioning.unsuspend(SYSTEM, item.service_id)
     except Conflict as exc:
         if exc.key == "services.error_wrong_status":
             return Outcome(SKIPPED)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core import audit, billing, mail, services, settings
+from core import audit, billing, mail, services_provisioning, settings
 from core.access import SYSTEM, Actor, get_scoped, require
 from core.billing_ledger import lock_client, lock_invoice, mark_paid, move_credit
 from core.clock import now
@@ -457,7 +457,7 @@ def terminate_on_panel(request_id: int, *, today: date) -> bool:
         live = svc is not None and svc.status in REQUESTABLE
         service_id = req.service_id
     if live:
-        services.terminate(SYSTEM, service_id, today=today)
+        services_provisioning.terminate(SYSTEM, service_id, today=today)
     return live
 
 

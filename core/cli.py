@@ -126,11 +126,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         cmd_demo(argparse.Namespace(if_empty=True))
         if sandbox is not None:  # the demo's services live on the sandbox panel
-            from core import services
+            from core import services_demo
 
             token_file = settings.data_dir / "sandbox-whm.token"
             token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else ""
-            made = services.ensure_demo_accounts(args.sandbox_port, token)
+            made = services_demo.ensure_demo_accounts(args.sandbox_port, token)
             print(
                 f"sandbox panel: {made.created} demo accounts created, {made.existing} present"
                 + (f", {made.failed} failed (see the log)" if made.failed else ""),

@@ -1,11 +1,12 @@
 """Paid orders become accounts; unpaid ones are cancelled — billing-rules §1.2 and §2.4.
 
 * **Paid → account.** Paying the invoice runs :func:`_on_invoice_paid` in the paying
-  transaction (database only); right after commit ``services.provision`` creates the account
-  (panel first; an account an earlier attempt made is adopted, never created twice) and the
-  client gets a welcome mail with the service details and a link to the service's page, where
-  they set the cPanel password. The password never goes in the mail. If the panel fails, the
-  service stays pending and :func:`provision_pending` (the daily run) completes it, still once.
+  transaction (database only); right after commit ``services_provisioning.provision``
+  creates the account (panel first; an account an earlier attempt made is adopted, never
+  created twice) and the client gets a welcome mail with the service details and a link to
+  the service's page, where they set the cPanel password. The password never goes in the
+  mail. If the panel fails, the service stays pending and :func:`provision_pending` (the
+  daily run) completes it, still once.
 * **Stale orders.** An order left unpaid for ``orders.cancel_unpaid_days`` days (default 7;
   0 turns it off) is cancelled with its invoice by :func:`cancel_stale`.
 
@@ -25,7 +26,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, services, settings
+from core import audit, mail, services_provisioning, settings
 from core.access import SYSTEM, Actor
 from core.billing import cancel_invoice
 from core.billing_ledger import register_paid_hook
@@ -149,7 +150,7 @@ def _provision_one(service_id: int, session: Session | None) -> bool:
         status, username = svc.status, svc.panel_username
     if status == "pending":
         try:
-            services.provision(SYSTEM, service_id, session=session)
+            services_provisioning.provision(SYSTEM, service_id, session=session)
         except DomainError as exc:
             log.warning("order for service %s: panel step failed (%s)", service_id, exc.key)
             return False

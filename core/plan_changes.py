@@ -19,12 +19,12 @@
   the next due date: nothing is charged or credited, and it has no invoice.
 * **Apply, exactly once.** Paying the invoice runs :func:`_on_invoice_paid` inside the paying
   transaction (database only: the change becomes "paid"); right after commit the panel is asked
-  to change the package (``services.change_plan``, panel first), then one short transaction
-  moves the recurring amount (and the cycle, due date and anchor the quote says), credits a
-  downgrade, marks the change "applied" and queues the mail. The service's product is the marker
-  that the panel part is done, and the change's status guards the billing part, so a re-run
-  of the hook, a second payment attempt or :func:`apply_pending` never repeats either. A panel
-  failure leaves the change "paid" (its reason on ``service.panel_error``) for
+  to change the package (``services_provisioning.change_plan``, panel first), then one short
+  transaction moves the recurring amount (and the cycle, due date and anchor the quote says),
+  credits a downgrade, marks the change "applied" and queues the mail. The service's product is
+  the marker that the panel part is done, and the change's status guards the billing part, so a
+  re-run of the hook, a second payment attempt or :func:`apply_pending` never repeats either. A
+  panel failure leaves the change "paid" (its reason on ``service.panel_error``) for
   :func:`apply_pending`, which the daily run calls with :func:`expire_quotes`.
 
 Statuses: ``pending`` (invoice unpaid) → ``paid`` → ``applied``; ``scheduled`` (at renewal) →

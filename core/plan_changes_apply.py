@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, services
+from core import audit, mail, services, services_provisioning
 from core.access import SYSTEM, Actor, get_scoped, require_owner
 from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
 from core.billing_ledger import lock_client, move_credit, register_paid_hook
@@ -205,7 +205,7 @@ def _apply_one(
         try:
             # Panel first; the service's product moves only when the panel agreed, so it is
             # the marker that this part is done (a retry skips it).
-            services.change_plan(SYSTEM, service_id, to_product, session=session)
+            services_provisioning.change_plan(SYSTEM, service_id, to_product, session=session)
         except DomainError as exc:
             log.warning("plan change %s: panel step failed (%s); retried later", change_id, exc.key)
             if raise_errors:

@@ -1,25 +1,28 @@
-"""Hosting services: reads for the services page, and every action that goes through the panel.
+"""Hosting services: what the services page reads, and how every panel action finds its service.
 
 Ordering (ARCHITECTURE §2 rule 6): read what the call needs, close the read, call the panel,
 and change the database only when the panel agreed — in a new, short transaction. A panel that
 is down leaves the database as it was (the failure is noted on ``service.panel_error`` apart,
 for staff) and the reader gets "nothing was changed, try again". A write whose outcome the
 panel would not confirm says so, and ``resync`` reconciles it later from the panel's truth.
+The read before the call is ``_Target`` below, shared by the modules that act on the panel.
 
 Who may do what:
 
-* a client: their own services only (a foreign id is ``NotFound``): list, detail with usage,
-  reset the cPanel password (shown once, never stored, never logged, mailed without it), and
-  single-use sign-in links to cPanel and webmail;
+* a client: their own services only (a foreign id is ``NotFound``): list, detail with usage
+  (here), reset the cPanel password (shown once, never stored, never logged, mailed without
+  it) and single-use sign-in links to cPanel and webmail (``core.services_credentials``);
 * staff with the "services" permission and the owner: every service, plus provisioning,
-  suspend, unsuspend, terminate, change plan and resync.
+  suspend, unsuspend, terminate, change plan and resync (``core.services_provisioning``).
 
+The demo book's accounts on the local sandbox panel are ``core.services_demo``. Those three
+were split from this module to keep each near the house size (behaviour unchanged); they
+import the values and the ``_Target`` helpers from here, and this module imports none of them.
 Panel servers in settings are ``core.panel`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -29,24 +32,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from core import audit, mail, panel
-from core.access import Actor, get_scoped, require, scoped
-from core.clock import now
-from core.clock import today as business_today
-from core.config import get_settings
-from core.cpanel import (
-    InvalidUsername,
-    PanelError,
-    Usage,
-    WhmClient,
-    generate_password,
-    suggest_username,
-    validate_username,
-)
-from core.db import reading, transaction
+from core import audit, panel
+from core.access import Actor, get_scoped, scoped
+from core.cpanel import Usage
+from core.db import reading
 from core.errors import Conflict, DomainError, ValidationError
-from core.i18n import moment
-from core.models import Client, Invoice, InvoiceItem, Product, Server, Service
+from core.models import Client, Invoice, InvoiceItem, Product, Service
 from core.overview import OWED_STATUSES
 from core.panel import (  # noqa: F401 - servers in settings live in core.panel
     ConnectionReport,
@@ -143,41 +134,6 @@ class ServiceDetail:
     @property
     def has_account(self) -> bool:
         return bool(self.panel_username) and self.status in LIVE
-
-
-@dataclass(frozen=True)
-class Provisioned:
-    username: str
-    adopted: bool  # the account already existed on the panel and was taken over
-
-
-@dataclass(frozen=True)
-class Difference:
-    field: str  # "status" | "account" | "plan" | "username"
-    database: str
-    panel: str
-    fixed: bool  # the database now follows the panel
-
-
-@dataclass(frozen=True)
-class ResyncReport:
-    service_id: int
-    differences: list[Difference]
-
-    @property
-    def in_sync(self) -> bool:
-        return not self.differences
-
-
-@dataclass(frozen=True)
-class DemoReport:
-    created: int = 0
-    suspended: int = 0
-    unsuspended: int = 0
-    existing: int = 0
-    repaired: int = 0
-    failed: int = 0
-    skipped: bool = False  # no sandbox server found (or the panel was unreachable)
 
 
 @dataclass(frozen=True)
@@ -466,367 +422,3 @@ def usage(actor: Actor, service_id: Any, *, session: Session | None = None) -> U
     if t.status not in LIVE:
         raise Conflict("services.error_wrong_status")
     return _usage(t)
-
-
-# ------------------------------------------------------- client self-service
-def reset_panel_password(actor: Actor, service_id: Any, *, session: Session | None = None) -> str:
-    """Set a new strong cPanel password and return it, to be shown once.
-
-    The password is never stored, logged or audited; the client gets a mail saying that it
-    changed, without it. On any panel failure nothing is recorded but the failure itself.
-    """
-    t = _load(actor, service_id, session)
-    if t.status != "active":
-        raise Conflict("services.error_not_active")
-    ep = _require_account(t)
-    password = generate_password(16)
-    with panel.calling(t.id, write=True, session=session):
-        panel.client(ep).set_password(t.username or "", password)
-    with transaction(session) as s:
-        _audit(s, actor, "service.panel_password_reset", t, username=t.username)
-        mail.queue(
-            s,
-            to_addr=t.client_email,
-            template="panel_password_changed",
-            language=t.client_language,
-            name=t.client_name,
-            domain=t.domain,
-            username=t.username,
-            when=moment(now(), t.client_language, get_settings().tz),
-            by_staff=not actor.is_client,
-        )
-    return password
-
-
-def sign_in_link(
-    actor: Actor,
-    service_id: Any,
-    service: str = "cpaneld",
-    *,
-    session: Session | None = None,
-) -> str:
-    """A single-use sign-in link to cPanel ("cpaneld") or webmail ("webmaild"), made now.
-
-    Links expire within minutes: make one per click and never keep it."""
-    if service not in SIGN_IN_SERVICES:
-        raise ValidationError("services.error_sign_in_service")
-    t = _load(actor, service_id, session)
-    if t.status != "active":
-        raise Conflict("services.error_not_active")
-    ep = _require_account(t)
-    with panel.calling(t.id, write=False):
-        url = panel.client(ep).login_url(t.username or "", service)
-    with transaction(session) as s:
-        _audit(s, actor, "service.sign_in_link", t, service=service)
-    return url
-
-
-# -------------------------------------------------------------- provisioning
-def provision(actor: Actor, service_id: Any, *, session: Session | None = None) -> Provisioned:
-    """Create the cPanel account of a pending (or account-less active) service; it becomes
-    active with its panel username once the panel has the account.
-
-    An account that already exists for this domain (an earlier attempt whose answer was lost)
-    is adopted, never created twice. Staff with "services" and the owner only.
-    """
-    require(actor, "services")
-    with reading(session) as s:
-        svc = get_scoped(s, actor, Service, service_id, "services")
-        t = _target(svc)
-        taken = set(
-            s.scalars(
-                select(Service.panel_username).where(
-                    Service.server_id == svc.server_id,
-                    Service.panel_username.is_not(None),
-                    Service.id != svc.id,
-                )
-            )
-        )
-    if t.status not in ("pending", "active"):
-        raise Conflict("services.error_wrong_status")
-    whm = panel.client(_endpoint(t))
-    with panel.calling(t.id, write=True, session=session):
-        username, adopted = _create_or_adopt(whm, t, taken)
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        if svc is None:  # pragma: no cover - deleted meanwhile; the panel account remains
-            raise Conflict("error.conflict")
-        svc.panel_username = username
-        if svc.status == "pending":
-            svc.status = "active"
-        svc.panel_error = None
-        _audit(s, actor, "service.provisioned", t, username=username, adopted=adopted)
-    return Provisioned(username=username, adopted=adopted)
-
-
-def _create_or_adopt(whm: WhmClient, t: _Target, taken: set[str]) -> tuple[str, bool]:
-    if t.username:
-        acct = whm.account(t.username)
-        if acct is not None:
-            if str(acct.get("domain", "")).lower() != t.domain:
-                raise Conflict("services.error_username_taken")
-            return t.username, True
-    accounts = whm.list_accounts()
-    mine = next((a for a in accounts if str(a.get("domain", "")).lower() == t.domain), None)
-    if mine is not None:  # made by an earlier attempt whose answer never came
-        return str(mine["user"]), True
-    taken |= {str(a.get("user", "")) for a in accounts}
-    username = t.username
-    if username:
-        try:
-            validate_username(username)
-        except InvalidUsername:
-            username = None
-    if not username:
-        username = suggest_username(t.domain, taken)
-    created = whm.create_account(
-        username, t.domain, t.package, generate_password(16), t.client_email or None
-    )
-    return created.username, created.adopted
-
-
-def _staff_target(actor: Actor, service_id: Any, session: Session | None) -> _Target:
-    require(actor, "services")
-    return _load(actor, service_id, session)
-
-
-def suspend(actor: Actor, service_id: Any, reason: str, *, session: Session | None = None) -> None:
-    """Suspend an active service on the panel, then in the database (with the reason)."""
-    reason = " ".join((reason or "").split())
-    if not reason:
-        raise ValidationError("services.error_reason_required")
-    if len(reason) > REASON_MAX:
-        raise ValidationError("services.error_reason_long", n=REASON_MAX)
-    t = _staff_target(actor, service_id, session)
-    if t.status != "active":
-        raise Conflict("services.error_wrong_status")
-    if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
-            panel.client(_require_account(t)).suspend(t.username or "", reason)
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        svc.status, svc.suspend_reason, svc.panel_error = "suspended", reason, None
-        _audit(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
-
-
-def unsuspend(actor: Actor, service_id: Any, *, session: Session | None = None) -> None:
-    """Reactivate a suspended service on the panel, then in the database."""
-    t = _staff_target(actor, service_id, session)
-    if t.status != "suspended":
-        raise Conflict("services.error_wrong_status")
-    if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
-            panel.client(_require_account(t)).unsuspend(t.username or "")
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        svc.status, svc.suspend_reason, svc.panel_error = "active", None, None
-        _audit(s, actor, "service.unsuspended", t, panel=t.on_panel)
-
-
-def terminate(
-    actor: Actor, service_id: Any, *, today: date | None = None, session: Session | None = None
-) -> None:
-    """Remove the cPanel account (files, databases, mail) and mark the service terminated.
-    An account that is already gone counts as removed. The page asks for confirmation."""
-    t = _staff_target(actor, service_id, session)
-    if t.status in ("terminated",):
-        raise Conflict("services.error_wrong_status")
-    if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
-            panel.client(_require_account(t)).terminate(t.username or "")
-    day = today or business_today(get_settings().tz)
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        svc.status, svc.terminated_on, svc.panel_error = "terminated", day, None
-        svc.next_due_date = svc.next_invoice_date = None
-        _audit(s, actor, "service.terminated", t, username=t.username, panel=t.on_panel)
-
-
-def change_plan(
-    actor: Actor, service_id: Any, product_id: Any, *, session: Session | None = None
-) -> None:
-    """Move the account to another plan's WHM package, then the service to that product.
-    Prices are not touched here: quotes and invoices for a plan change are billing's."""
-    t = _staff_target(actor, service_id, session)
-    if t.status not in LIVE:
-        raise Conflict("services.error_wrong_status")
-    with reading(session) as s:
-        try:
-            product = s.get(Product, int(product_id))
-        except (TypeError, ValueError):
-            product = None
-        if product is None or not product.active:
-            raise ValidationError("services.error_product_invalid")
-        current = s.get(Service, t.id).product_id
-        target_id, package, name = product.id, product.whm_package, product.name
-    if target_id == current:
-        raise ValidationError("services.error_same_plan")
-    if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
-            panel.client(_require_account(t)).change_plan(t.username or "", package)
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        svc.product_id, svc.panel_error = target_id, None
-        _audit(
-            s,
-            actor,
-            "service.plan_changed",
-            t,
-            from_package=t.package,
-            to_package=package,
-            to_product=name,
-            panel=t.on_panel,
-        )
-
-
-def resync(actor: Actor, service_id: Any, *, session: Session | None = None) -> ResyncReport:
-    """Read the account from the panel and reconcile: the panel is the truth for whether the
-    account exists under this service and whether it is suspended. Differences are reported;
-    status (active/suspended) and a missing username are corrected in the database, the rest
-    (a missing account, another plan) only reported for staff to decide."""
-    t = _staff_target(actor, service_id, session)
-    whm = panel.client(_endpoint(t))
-    with panel.calling(t.id, write=False):
-        if t.username:
-            acct = whm.account(t.username)
-        else:
-            acct = next(
-                (a for a in whm.list_accounts() if str(a.get("domain", "")).lower() == t.domain),
-                None,
-            )
-    diffs: list[Difference] = []
-    updates: dict[str, Any] = {}
-    if acct is None:
-        if t.status in LIVE:
-            diffs.append(Difference("account", t.username or "—", "—", False))
-    else:
-        user = str(acct.get("user", ""))
-        if user and user != t.username:
-            diffs.append(Difference("username", t.username or "—", user, True))
-            updates["panel_username"] = user
-        panel_state = "suspended" if acct.get("suspended") else "active"
-        status = t.status
-        if t.status == "pending" or (t.status in LIVE and t.status != panel_state):
-            status = panel_state
-        elif t.status not in LIVE:
-            diffs.append(Difference("status", t.status, panel_state, False))
-        if status != t.status:
-            diffs.append(Difference("status", t.status, panel_state, True))
-            updates["status"] = status
-            updates["suspend_reason"] = (
-                str(acct.get("suspendreason") or "")[:REASON_MAX] or None
-                if status == "suspended"
-                else None
-            )
-        if acct.get("plan") and acct.get("plan") != t.package:
-            diffs.append(Difference("plan", t.package, str(acct.get("plan")), False))
-    with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        for name, value in updates.items():
-            setattr(svc, name, value)
-        svc.panel_error = None
-        _audit(
-            s,
-            actor,
-            "service.resynced",
-            t,
-            differences=", ".join(f"{d.field}:{d.database}->{d.panel}" for d in diffs) or "none",
-        )
-    return ResyncReport(service_id=t.id, differences=diffs)
-
-
-# ------------------------------------------------------------------------ demo
-def _ascii_domain(domain: str) -> str:
-    plain = unicodedata.normalize("NFKD", domain).encode("ascii", "ignore").decode("ascii")
-    return plain.strip().lower()
-
-
-def ensure_demo_accounts(
-    sandbox_port: int | None, sandbox_token: str, *, session: Session | None = None
-) -> DemoReport:
-    """Make the demo book's live services exist on the local sandbox panel (``make run``).
-
-    Only servers on this machine whose token is the sandbox's are touched; their port follows
-    the sandbox actually started. Active and suspended services get their account when it is
-    missing, and the panel's suspension follows the database. Demo rows whose domain or
-    username a real panel would refuse (accents) are given ASCII ones. Safe to run on every
-    start: what exists is left alone.
-    """
-    with transaction(session) as s:
-        servers = [
-            srv
-            for srv in s.scalars(select(Server).where(Server.hostname.in_(panel.LOOPBACK)))
-            if _is_sandbox(srv, sandbox_token)
-        ]
-        if sandbox_port:
-            for srv in servers:
-                srv.port = int(sandbox_port)
-        ids = [srv.id for srv in servers]
-        rows = s.scalars(
-            select(Service)
-            .where(Service.server_id.in_(ids), Service.status.in_(LIVE))
-            .order_by(Service.id)
-        ).all()
-        targets = [(_target(svc), svc.suspend_reason or "Overdue on Payment") for svc in rows]
-        taken = {svc.panel_username for svc in rows if svc.panel_username}
-    if not ids:
-        return DemoReport(skipped=True)
-    counts = dict.fromkeys(("created", "suspended", "unsuspended", "existing", "repaired"), 0)
-    failed = 0
-    known: dict[int, dict[str, dict[str, Any]]] = {}
-    repairs: dict[int, tuple[str, str]] = {}
-    for t, reason in targets:
-        ep = t.endpoint
-        if ep is None:
-            continue
-        whm = panel.client(ep)
-        try:
-            if ep.server_id not in known:
-                known[ep.server_id] = {a["user"]: a for a in whm.list_accounts()}
-            accounts = known[ep.server_id]
-            username, domain = t.username or "", t.domain
-            if not _valid_names(username, domain):
-                domain = _ascii_domain(domain)
-                username = suggest_username(domain, taken | set(accounts))
-                taken.add(username)
-                repairs[t.id] = (domain, username)
-                counts["repaired"] += 1
-            acct = accounts.get(username)
-            if acct is None:
-                whm.create_account(username, domain, t.package, generate_password(16))
-                acct = accounts[username] = {"user": username, "suspended": False}
-                counts["created"] += 1
-            else:
-                counts["existing"] += 1
-            if t.status == "suspended" and not acct.get("suspended"):
-                whm.suspend(username, reason)
-                counts["suspended"] += 1
-            elif t.status == "active" and acct.get("suspended"):
-                whm.unsuspend(username)
-                counts["unsuspended"] += 1
-        except (PanelError, ValueError) as exc:
-            panel.log.warning("demo account for service %s: %s", t.id, exc)
-            failed += 1
-            if ep.server_id not in known:  # the sandbox does not answer: stop here
-                return DemoReport(failed=failed, skipped=True)
-    if repairs:
-        with transaction(session) as s:
-            for service_id, (domain, username) in repairs.items():
-                svc = s.get(Service, service_id)
-                svc.domain, svc.panel_username = domain, username
-    return DemoReport(failed=failed, **counts)
-
-
-def _is_sandbox(server: Server, token: str) -> bool:
-    try:
-        return bool(token) and panel.token_of(server) == token
-    except DomainError:
-        return False
-
-
-def _valid_names(username: str, domain: str) -> bool:
-    try:
-        validate_username(username)
-    except InvalidUsername:
-        return False
-    return domain.isascii() and bool(panel.DOMAIN.fullmatch(domain))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import cancellations, orders, services
+from core import cancellations, orders, services, services_credentials, services_provisioning
 from core.access import can_open_page
 from core.clock import today
 from core.config import get_settings
@@ -60,7 +60,7 @@ def usage_block(used: float, limit: float | None, label: str) -> None:
         st.progress(min(100, int(used * 100 / limit)))
 
 
-def show_resync(report: services.ResyncReport) -> None:
+def show_resync(report: services_provisioning.ResyncReport) -> None:
     if report.in_sync:
         st.success(tr("services.resync_in_sync"))
         return
@@ -92,7 +92,7 @@ def client_tools(d: services.ServiceDetail) -> None:
     if st.button(tr("services.reset_button"), key="services_reset"):
         password = None
         with errors_shown():
-            password = services.reset_panel_password(actor, d.id)
+            password = services_credentials.reset_panel_password(actor, d.id)
         if password:
             st.success(tr("services.reset_done"))
             st.warning(tr("services.reset_shown_once"))
@@ -109,7 +109,7 @@ def client_tools(d: services.ServiceDetail) -> None:
             if st.button(tr(label), key=f"services_signin_{service}"):
                 url = None
                 with errors_shown():
-                    url = services.sign_in_link(actor, d.id, service)
+                    url = services_credentials.sign_in_link(actor, d.id, service)
                 if url:
                     st.link_button(tr(open_label), url, type="primary")
 
@@ -130,7 +130,7 @@ def staff_tools(d: services.ServiceDetail) -> None:
     can_provision = not d.panel_username and d.status in ("pending", "active")
     if can_provision and st.button(tr("services.provision_button"), key="services_provision"):
         with errors_shown():
-            made = services.provision(actor, d.id)
+            made = services_provisioning.provision(actor, d.id)
             done(
                 "services.provision_adopted" if made.adopted else "services.provision_done",
                 username=made.username,
@@ -140,13 +140,13 @@ def staff_tools(d: services.ServiceDetail) -> None:
             reason = st.text_input(tr("services.suspend_reason_input"), key="services_reason")
             if st.form_submit_button(tr("services.suspend_button"), key="services_suspend_submit"):
                 with errors_shown():
-                    services.suspend(actor, d.id, reason)
+                    services_provisioning.suspend(actor, d.id, reason)
                     done("services.suspended_done")
     if d.status == "suspended" and st.button(
         tr("services.unsuspend_button"), key="services_unsuspend"
     ):
         with errors_shown():
-            services.unsuspend(actor, d.id)
+            services_provisioning.unsuspend(actor, d.id)
             done("services.unsuspended_done")
     if d.status in ("active", "suspended"):
         others = [p for p in d.plan_options if p.id != d.product_id]
@@ -163,11 +163,11 @@ def staff_tools(d: services.ServiceDetail) -> None:
                     tr("services.change_plan_button"), key="services_plan_submit"
                 ):
                     with errors_shown():
-                        services.change_plan(actor, d.id, target)
+                        services_provisioning.change_plan(actor, d.id, target)
                         done("services.plan_changed_done", plan=names[target])
     if st.button(tr("services.resync_button"), key="services_resync"):
         with errors_shown():
-            st.session_state[RESYNC] = services.resync(actor, d.id)
+            st.session_state[RESYNC] = services_provisioning.resync(actor, d.id)
             st.rerun()
     if d.status != "terminated":
         st.divider()
@@ -179,7 +179,7 @@ def staff_tools(d: services.ServiceDetail) -> None:
             disabled=not confirm,
         ):
             with errors_shown():
-                services.terminate(actor, d.id)
+                services_provisioning.terminate(actor, d.id)
                 done("services.terminated_done")
 
 

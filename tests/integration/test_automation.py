@@ -19,7 +19,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core import automation, billing, cancellations, panel, services, settings
+from core import (
+    automation,
+    billing,
+    cancellations,
+    panel,
+    services_demo,
+    services_provisioning,
+    settings,
+)
 from core.access import SYSTEM
 from core.db import read_session, unit_of_work
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -224,8 +232,8 @@ def test_unsuspension_on_payment_only_for_overdue_on_payment(fake, personas):
     assert svc(a.service_id).status == "active" and not fake.accounts["clienta"]["suspended"]
     assert ("service_unsuspended", "a@test.ec") in templates()
     # Suspended by staff for another reason: paying does not reactivate it, nor does the run.
-    services.unsuspend(owner, b.service_id)
-    services.suspend(owner, b.service_id, "Abuso de recursos")
+    services_provisioning.unsuspend(owner, b.service_id)
+    services_provisioning.suspend(owner, b.service_id, "Abuso de recursos")
     pay(b.invoice_id, D("2026-12-11"))
     automation.run(D("2026-12-12"))
     assert svc(b.service_id).status == "suspended"
@@ -656,7 +664,7 @@ def test_demo_book_run_twice_reports_zero_the_second_time(fake, database, capsys
     with unit_of_work() as s:
         demo.load(s, today, sandbox_token=fake.token)
     fake.reset()
-    services.ensure_demo_accounts(fake.port, fake.token)
+    services_demo.ensure_demo_accounts(fake.port, fake.token)
     for day in ("2026-12-03", "2026-12-03"):
         assert cli.main(["automation", "run", "--date", day, "--json"]) == 0
     first, second = (json.loads(line) for line in capsys.readouterr().out.splitlines()[-2:])

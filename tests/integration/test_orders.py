@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, mail, order_fulfilment, orders, panel, services, settings
+from core import billing, mail, order_fulfilment, orders, panel, services_provisioning, settings
 from core.access import Actor
 from core.billing_ledger import on_invoice_paid
 from core.db import read_session, unit_of_work
@@ -28,7 +28,7 @@ KNOWN_PASSWORD = "Known-Pass-2026-xyz!"
 @pytest.fixture
 def fake(whm: FakeWhm, personas, monkeypatch) -> Iterator[FakeWhm]:
     # The password the panel account is created with, so the mail can be searched for it.
-    monkeypatch.setattr(services, "generate_password", lambda n=16: KNOWN_PASSWORD)
+    monkeypatch.setattr(services_provisioning, "generate_password", lambda n=16: KNOWN_PASSWORD)
     yield ready(whm)
     whm.clear_faults()
     panel.configure()
@@ -160,7 +160,8 @@ def test_a_welcome_lost_after_the_account_was_made_is_sent_once_later(fake, pers
         pay(personas.owner.actor, placed.invoice_id)
     finally:
         on_invoice_paid.append(order_fulfilment._on_invoice_paid)
-    services.provision(personas.owner.actor, placed.service_id)  # staff made it by hand
+    # Staff made the account by hand.
+    services_provisioning.provision(personas.owner.actor, placed.service_id)
     assert welcomes() == []
     assert provision_pending(AT) == 1 and provision_pending(AT) == 0
     assert len(welcomes()) == 1 and len(accounts_for(fake, "sinbienvenida.ec")) == 1

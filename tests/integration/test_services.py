@@ -1,5 +1,6 @@
-"""core.services against the faithful fake WHM (a real HTTP server on loopback) and a real
-database on each engine: scoping, the panel-first ordering, ambiguous outcomes, secrets.
+"""core.services and its siblings (provisioning, credentials, demo accounts) against the
+faithful fake WHM (a real HTTP server on loopback) and a real database on each engine:
+scoping, the panel-first ordering, ambiguous outcomes, secrets.
 
 The personas' server row is pointed at the fake by writing its port and (encrypted) token,
 exactly as an owner would in settings. Client timeouts and backoff are shrunk so the suite
@@ -19,7 +20,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import demo, panel, services, vault
+from core import (
+    demo,
+    panel,
+    services,
+    services_credentials,
+    services_demo,
+    services_provisioning,
+    vault,
+)
 from core.access import Actor
 from core.db import read_session, unit_of_work
 from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
@@ -167,7 +176,7 @@ def test_detail_survives_an_unreachable_panel(fake, personas):
 def test_client_resets_the_cpanel_password_shown_once_and_never_kept(fake, personas, caplog):
     caplog.set_level(logging.DEBUG)
     a = personas.client_a
-    password = services.reset_panel_password(a.actor, a.service_id)
+    password = services_credentials.reset_panel_password(a.actor, a.service_id)
     assert len(password) >= 16
     assert _check(password, fake.accounts["clienta"]["password_hash"])
     [mail] = outbox()
@@ -187,7 +196,7 @@ def test_client_resets_the_cpanel_password_shown_once_and_never_kept(fake, perso
 
 def test_staff_reset_mails_the_client_in_their_language(fake, personas):
     b = personas.client_b
-    services.reset_panel_password(personas.staff.actor, b.service_id)
+    services_credentials.reset_panel_password(personas.staff.actor, b.service_id)
     [mail] = outbox()
     assert mail.language == "en" and mail.subject == "Your cPanel password was changed"
     assert "support staff" in mail.body_text
@@ -197,9 +206,9 @@ def test_client_b_cannot_touch_client_a_service(fake, personas):
     a, b = personas.client_a, personas.client_b
     fake.log.clear()
     for action in (
-        lambda: services.reset_panel_password(b.actor, a.service_id),
-        lambda: services.sign_in_link(b.actor, a.service_id),
-        lambda: services.sign_in_link(b.actor, a.service_id, "webmaild"),
+        lambda: services_credentials.reset_panel_password(b.actor, a.service_id),
+        lambda: services_credentials.sign_in_link(b.actor, a.service_id),
+        lambda: services_credentials.sign_in_link(b.actor, a.service_id, "webmaild"),
         lambda: services.usage(b.actor, a.service_id),
     ):
         with pytest.raises(NotFound):
@@ -207,10 +216,10 @@ def test_client_b_cannot_touch_client_a_service(fake, personas):
     assert fake.log == []  # refused before anything reached the panel
     assert outbox() == [] and audits() == []
     for action in (
-        lambda: services.suspend(b.actor, a.service_id, "x"),
-        lambda: services.terminate(b.actor, a.service_id),
-        lambda: services.provision(b.actor, a.service_id),
-        lambda: services.resync(b.actor, a.service_id),
+        lambda: services_provisioning.suspend(b.actor, a.service_id, "x"),
+        lambda: services_provisioning.terminate(b.actor, a.service_id),
+        lambda: services_provisioning.provision(b.actor, a.service_id),
+        lambda: services_provisioning.resync(b.actor, a.service_id),
     ):
         with pytest.raises(Forbidden):
             action()
@@ -218,22 +227,22 @@ def test_client_b_cannot_touch_client_a_service(fake, personas):
 
 def test_sign_in_links_are_made_per_click_for_cpanel_and_webmail(fake, personas):
     a = personas.client_a
-    first = services.sign_in_link(a.actor, a.service_id)
-    second = services.sign_in_link(a.actor, a.service_id)
-    webmail = services.sign_in_link(a.actor, a.service_id, "webmaild")
+    first = services_credentials.sign_in_link(a.actor, a.service_id)
+    second = services_credentials.sign_in_link(a.actor, a.service_id)
+    webmail = services_credentials.sign_in_link(a.actor, a.service_id, "webmaild")
     assert "/login/?session=" in first and first != second
     assert ":2083/" in first and ":2096/" in webmail
     assert len(audits("service.sign_in_link")) == 3
     with pytest.raises(ValidationError):
-        services.sign_in_link(a.actor, a.service_id, "whostmgrd")
+        services_credentials.sign_in_link(a.actor, a.service_id, "whostmgrd")
 
 
 def test_self_service_needs_an_active_service(fake, personas):
     a = personas.client_a
-    services.suspend(personas.staff.actor, a.service_id, "Falta de pago")
+    services_provisioning.suspend(personas.staff.actor, a.service_id, "Falta de pago")
     for action in (
-        lambda: services.reset_panel_password(a.actor, a.service_id),
-        lambda: services.sign_in_link(a.actor, a.service_id),
+        lambda: services_credentials.reset_panel_password(a.actor, a.service_id),
+        lambda: services_credentials.sign_in_link(a.actor, a.service_id),
     ):
         with pytest.raises(Conflict):
             action()
@@ -244,7 +253,7 @@ def test_panel_down_leaves_the_database_unchanged_and_a_retry_succeeds(fake, per
     staff, a = personas.staff.actor, personas.client_a
     point_server(dead_port(), fake.token)
     with pytest.raises(DomainError) as err:
-        services.suspend(staff, a.service_id, "Falta de pago")
+        services_provisioning.suspend(staff, a.service_id, "Falta de pago")
     assert err.value.key == "error.panel_unavailable"
     svc = service(a.service_id)
     assert svc.status == "active" and svc.suspend_reason is None
@@ -252,7 +261,7 @@ def test_panel_down_leaves_the_database_unchanged_and_a_retry_succeeds(fake, per
     assert audits("service.suspended") == []
 
     point_server(fake.port, fake.token)
-    services.suspend(staff, a.service_id, "Falta de pago")
+    services_provisioning.suspend(staff, a.service_id, "Falta de pago")
     svc = service(a.service_id)
     assert svc.status == "suspended" and svc.suspend_reason == "Falta de pago"
     assert svc.panel_error is None
@@ -266,7 +275,7 @@ def test_panel_down_during_password_reset_changes_nothing(fake, personas):
     before = fake.accounts["clienta"]["password_hash"]
     point_server(dead_port(), fake.token)
     with pytest.raises(DomainError) as err:
-        services.reset_panel_password(a.actor, a.service_id)
+        services_credentials.reset_panel_password(a.actor, a.service_id)
     assert err.value.key == "error.panel_unavailable"
     assert outbox() == [] and audits() == []
     assert fake.accounts["clienta"]["password_hash"] == before
@@ -275,10 +284,10 @@ def test_panel_down_during_password_reset_changes_nothing(fake, personas):
 def test_wrong_token_is_reported_without_the_token(fake, personas):
     point_server(fake.port, "WRONGTOKEN123456")
     with pytest.raises(DomainError) as err:
-        services.unsuspend(personas.owner.actor, personas.client_a.service_id)
+        services_provisioning.unsuspend(personas.owner.actor, personas.client_a.service_id)
     assert err.value.key == "services.error_wrong_status"  # checked before the panel
     with pytest.raises(DomainError) as err:
-        services.suspend(personas.owner.actor, personas.client_a.service_id, "Abuso")
+        services_provisioning.suspend(personas.owner.actor, personas.client_a.service_id, "Abuso")
     assert err.value.key == "error.panel_auth"
     assert "WRONGTOKEN" not in str(service(personas.client_a.service_id).panel_error)
     sent = [e for e in fake.log if e["path"].endswith("/suspendacct")]
@@ -289,7 +298,7 @@ def test_wrong_token_is_reported_without_the_token(fake, personas):
 def test_a_refusal_carries_cpanels_reason_without_the_xid(fake, personas):
     fake.inject("suspendacct", "reject", reason="The account is locked by root (XID 9zz8aa)")
     with pytest.raises(DomainError) as err:
-        services.suspend(personas.owner.actor, personas.client_a.service_id, "Abuso")
+        services_provisioning.suspend(personas.owner.actor, personas.client_a.service_id, "Abuso")
     assert err.value.key == "error.panel_rejected"
     assert err.value.params == {"reason": "The account is locked by root"}
     assert service(personas.client_a.service_id).status == "active"
@@ -297,7 +306,7 @@ def test_a_refusal_carries_cpanels_reason_without_the_xid(fake, personas):
 
 def test_staff_without_the_services_permission_cannot_suspend(fake, personas):
     with pytest.raises(Forbidden):
-        services.suspend(tickets_only_staff(), personas.client_a.service_id, "x")
+        services_provisioning.suspend(tickets_only_staff(), personas.client_a.service_id, "x")
     assert fake.accounts["clienta"]["suspended"] is False
     assert service(personas.client_a.service_id).status == "active"
 
@@ -305,22 +314,22 @@ def test_staff_without_the_services_permission_cannot_suspend(fake, personas):
 def test_suspend_unsuspend_change_plan_and_terminate(fake, personas):
     staff, sid = personas.staff.actor, personas.client_a.service_id
     with pytest.raises(ValidationError):
-        services.suspend(staff, sid, "   ")
-    services.suspend(staff, sid, "Falta de pago")
+        services_provisioning.suspend(staff, sid, "   ")
+    services_provisioning.suspend(staff, sid, "Falta de pago")
     with pytest.raises(Conflict):
-        services.suspend(staff, sid, "otra vez")
-    services.unsuspend(staff, sid)
+        services_provisioning.suspend(staff, sid, "otra vez")
+    services_provisioning.unsuspend(staff, sid)
     assert service(sid).status == "active" and fake.accounts["clienta"]["suspended"] is False
 
     premium = add_product()
     with pytest.raises(ValidationError):
-        services.change_plan(staff, sid, service(sid).product_id)
+        services_provisioning.change_plan(staff, sid, service(sid).product_id)
     with pytest.raises(ValidationError):
-        services.change_plan(staff, sid, 9999)
-    services.change_plan(staff, sid, premium)
+        services_provisioning.change_plan(staff, sid, 9999)
+    services_provisioning.change_plan(staff, sid, premium)
     assert service(sid).product_id == premium and fake.accounts["clienta"]["plan"] == "estandar"
 
-    services.terminate(personas.owner.actor, sid, today=date(2026, 11, 30))
+    services_provisioning.terminate(personas.owner.actor, sid, today=date(2026, 11, 30))
     svc = service(sid)
     assert svc.status == "terminated" and svc.terminated_on == date(2026, 11, 30)
     assert "clienta" not in fake.accounts
@@ -335,14 +344,14 @@ def test_suspend_unsuspend_change_plan_and_terminate(fake, personas):
 
 def test_terminate_counts_an_account_already_gone_as_removed(fake, personas):
     del fake.accounts["clientb"]
-    services.terminate(personas.owner.actor, personas.client_b.service_id)
+    services_provisioning.terminate(personas.owner.actor, personas.client_b.service_id)
     assert service(personas.client_b.service_id).status == "terminated"
 
 
 # ------------------------------------------------------------------ provisioning
 def test_provisioning_creates_the_account_and_activates_the_service(fake, personas):
     sid = new_service(personas.client_a.actor.client_id, "tienda-nueva.ec")
-    made = services.provision(personas.staff.actor, sid)
+    made = services_provisioning.provision(personas.staff.actor, sid)
     assert made.username == "tiendanu" and not made.adopted
     acct = fake.accounts["tiendanu"]
     assert acct["domain"] == "tienda-nueva.ec" and acct["plan"] == "basico"
@@ -353,7 +362,7 @@ def test_provisioning_creates_the_account_and_activates_the_service(fake, person
     assert entry.details["adopted"] is False
     assert calls(fake, "createacct")[0]["params"]["password"] == "***"
     # Running it again creates nothing: the account is there, it is adopted.
-    again = services.provision(personas.staff.actor, sid)
+    again = services_provisioning.provision(personas.staff.actor, sid)
     assert again.adopted and len(calls(fake, "createacct")) == 1
 
 
@@ -361,7 +370,7 @@ def test_createacct_timing_out_after_the_commit_ends_with_one_adopted_account(fa
     panel.configure(timeout=0.5, backoff=(0.01, 0.01, 0.01), reconcile_wait=2.0)
     sid = new_service(personas.client_a.actor.client_id, "lenta.ec")
     fake.inject("createacct", "timeout_after_commit", seconds=3)
-    made = services.provision(personas.owner.actor, sid)
+    made = services_provisioning.provision(personas.owner.actor, sid)
     assert made.adopted and made.username == "lenta"
     assert [u for u, a in fake.accounts.items() if a["domain"] == "lenta.ec"] == ["lenta"]
     assert len(calls(fake, "createacct")) == 1  # reconciled by reading, never repeated
@@ -385,7 +394,7 @@ def test_an_unconfirmed_createacct_changes_nothing_and_the_retry_adopts(fake, pe
     saboteur = threading.Thread(target=break_reads_once_created)
     saboteur.start()
     with pytest.raises(DomainError) as err:
-        services.provision(personas.owner.actor, sid)
+        services_provisioning.provision(personas.owner.actor, sid)
     saboteur.join()
     assert err.value.key == "error.panel_unconfirmed"
     svc = service(sid)
@@ -393,7 +402,7 @@ def test_an_unconfirmed_createacct_changes_nothing_and_the_retry_adopts(fake, pe
     assert "createacct" in (svc.panel_error or "")
 
     fake.clear_faults()
-    made = services.provision(personas.owner.actor, sid)
+    made = services_provisioning.provision(personas.owner.actor, sid)
     assert made.adopted and made.username == "perdida"
     assert [u for u, a in fake.accounts.items() if a["domain"] == "perdida.ec"] == ["perdida"]
     assert len(calls(fake, "createacct")) == 1
@@ -404,7 +413,7 @@ def test_provisioning_avoids_usernames_taken_on_the_panel_or_in_the_book(fake, p
     fake.add_account("tiendaxx", "otra.ec")
     new_service(personas.client_b.actor.client_id, "reservado.ec", "active", "tiendaxy")
     sid = new_service(personas.client_a.actor.client_id, "tiendaxy.ec")
-    made = services.provision(personas.owner.actor, sid)
+    made = services_provisioning.provision(personas.owner.actor, sid)
     assert made.username not in ("tiendaxx", "tiendaxy") and made.username.startswith("tienda")
     assert fake.accounts[made.username]["domain"] == "tiendaxy.ec"
 
@@ -414,23 +423,23 @@ def test_resync_takes_status_from_the_panel_and_reports_the_rest(fake, personas)
     owner, a, b = personas.owner.actor, personas.client_a, personas.client_b
     fake.accounts["clienta"].update(suspended=True, suspendreason="Abuse")
     fake.accounts["clienta"]["plan"] = "premium"
-    report = services.resync(owner, a.service_id)
+    report = services_provisioning.resync(owner, a.service_id)
     fields = {(d.field, d.fixed) for d in report.differences}
     assert fields == {("status", True), ("plan", False)}
     svc = service(a.service_id)
     assert svc.status == "suspended" and svc.suspend_reason == "Abuse"
-    assert services.resync(owner, a.service_id).differences == [
+    assert services_provisioning.resync(owner, a.service_id).differences == [
         d for d in report.differences if d.field == "plan"
     ]
 
     del fake.accounts["clientb"]
-    report = services.resync(owner, b.service_id)
+    report = services_provisioning.resync(owner, b.service_id)
     assert [(d.field, d.fixed) for d in report.differences] == [("account", False)]
     assert service(b.service_id).status == "active"  # a missing account is for staff to judge
 
     sid = new_service(a.actor.client_id, "huerfana.ec")
     fake.add_account("huerfana", "huerfana.ec")
-    report = services.resync(owner, sid)
+    report = services_provisioning.resync(owner, sid)
     assert {d.field for d in report.differences} == {"username", "status"}
     svc = service(sid)
     assert svc.panel_username == "huerfana" and svc.status == "active"
@@ -523,7 +532,7 @@ def test_demo_accounts_are_created_once_on_the_sandbox(whm, database):
     try:
         with unit_of_work() as s:
             demo.load(s, date(2026, 11, 26), sandbox_token=whm.token)
-        report = services.ensure_demo_accounts(whm.port, whm.token)
+        report = services_demo.ensure_demo_accounts(whm.port, whm.token)
         with read_session() as s:
             live = s.scalars(select(Service).where(Service.status.in_(services.LIVE))).all()
             suspended = {v.panel_username for v in live if v.status == "suspended"}
@@ -535,10 +544,10 @@ def test_demo_accounts_are_created_once_on_the_sandbox(whm, database):
         assert {u for u, a in whm.accounts.items() if a["suspended"]} == suspended
         for v in live:
             assert whm.accounts[v.panel_username]["domain"] == v.domain
-        again = services.ensure_demo_accounts(whm.port, whm.token)
+        again = services_demo.ensure_demo_accounts(whm.port, whm.token)
         assert again.created == 0 and again.existing == len(live) and again.suspended == 0
         # A server that is not the sandbox (another token) is never touched.
-        assert services.ensure_demo_accounts(whm.port, "OTHER").skipped
+        assert services_demo.ensure_demo_accounts(whm.port, "OTHER").skipped
         with read_session() as s:
             stmt = select(func.count()).where(AuditEntry.action.not_like("user.%"))
             assert s.execute(stmt).scalar_one() == 0
