@@ -1,8 +1,10 @@
 """Billing: a client's invoices, receipts and credit; the back office for billing staff.
 
-Thin on purpose: the role guard, one core read, the rendering, and one core action per
-form. User-supplied text (names, descriptions, references, reasons, instructions) is shown
-with st.text / st.dataframe, never as markdown or HTML.
+Thin on purpose: the role guard, the core reads (the owner's view adds the automation
+ledger), the rendering, and one core action per form. User-supplied text (names,
+descriptions, references, reasons, instructions) is shown with st.text / st.dataframe, or in
+a client's list as a table with every punctuation character escaped (ui.tables), never as
+live markdown or HTML.
 
 This script keeps the guard, the notice after an action (ui.billing_flash), the routing and
 the tabs' wiring; what is drawn inside lives in ui/, one module a part, so each stays

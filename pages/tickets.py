@@ -2,8 +2,9 @@
 
 Thin on purpose: the role guard, one core read, the rendering, and one core action per form.
 Everything a person typed (subjects, messages, notes, file names, names) is shown with
-st.text / st.dataframe, never as markdown or HTML, so ``<script>`` or ``[x](http://…)`` in a
-ticket reads literally.
+st.text / st.dataframe, or in a client's list as a table with every punctuation character
+escaped (ui.tables), never as live markdown or HTML, so ``<script>`` or ``[x](http://…)`` in
+a ticket reads literally.
 """
 
 from __future__ import annotations
