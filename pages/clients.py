@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import clients, i18n
+from core import clients, clients_detail, clients_records, i18n
 from core.clock import now, today
 from core.config import get_settings
 from core.profile import PROVINCES, TAX_ID_TYPES
@@ -217,7 +217,7 @@ if selected:
     names += ["users", "audit"]
     labels = {n: tr(f"clients.tab_{n}") for n in names}
     showing = chosen_tab(TAB, labels, url_param="tab")
-    detail = attempt(lambda: clients.client_detail(actor, selected, sections=[showing]))
+    detail = attempt(lambda: clients_detail.client_detail(actor, selected, sections=[showing]))
     if detail is None:
         st.stop()
     st.subheader(tr("clients.detail_title"))
@@ -235,11 +235,11 @@ if selected:
     a1, a2 = st.columns(2)
     if a1.button(tr("clients.send_link"), key="clients_send_link"):
         with errors_shown():
-            sent_to = clients.send_password_link(actor, detail.id, now())
+            sent_to = clients_records.send_password_link(actor, detail.id, now())
             done("clients.link_sent", email=sent_to)
     if a2.button(tr("clients.view_as"), key="clients_view_as"):
         with errors_shown():
-            st.session_state[EYE] = clients.view_as_client(
+            st.session_state[EYE] = clients_detail.view_as_client(
                 actor, detail.id, today(get_settings().tz), now()
             )
     eye = st.session_state.get(EYE)
@@ -252,7 +252,7 @@ if selected:
             submitted = client_form("clients_edit", detail)
             if submitted is not None:
                 with errors_shown():
-                    changed = clients.update_client(actor, detail.id, submitted, now())
+                    changed = clients_records.update_client(actor, detail.id, submitted, now())
                     done("clients.saved" if changed else "clients.unchanged")
     if tabs["services"].open:
         with tabs["services"]:
@@ -390,6 +390,6 @@ with st.expander(tr("clients.new")):
     submitted = client_form("clients_new", None)
     if submitted is not None:
         with errors_shown():
-            new_id = clients.create_client(actor, submitted, now())
+            new_id = clients_records.create_client(actor, submitted, now())
             open_client(new_id)
             done("clients.created")

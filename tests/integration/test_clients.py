@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import clients, users
+from core import clients, clients_detail, clients_records, users
 from core.access import Actor
 from core.clock import now
 from core.db import read_session, unit_of_work
@@ -100,33 +100,33 @@ def test_search_and_detail_need_the_clients_right(desk):
         with pytest.raises(Forbidden):
             clients.search_clients(actor, "a")
         with pytest.raises(Forbidden):
-            clients.client_detail(actor, personas.client_a.actor.client_id)
+            clients_detail.client_detail(actor, personas.client_a.actor.client_id)
     with pytest.raises(NotFound):
-        clients.client_detail(personas.owner.actor, 424242)
+        clients_detail.client_detail(personas.owner.actor, 424242)
     with pytest.raises(NotFound):
-        clients.client_detail(personas.owner.actor, "../1")
+        clients_detail.client_detail(personas.owner.actor, "../1")
 
 
 def test_the_detail_shows_money_only_with_the_billing_right(desk):
     personas, staff = desk
     a = personas.client_a.actor.client_id
-    full = clients.client_detail(personas.owner.actor, a)
+    full = clients_detail.client_detail(personas.owner.actor, a)
     assert full.tax_id == RUC and [s.domain for s in full.services] == ["cliente-a.ec"]
     assert full.services[0].recurring_amount == Decimal("10.00")
     assert full.owed == Decimal("11.50") and full.credit == Decimal("0.00")
     assert [i.number for i in full.invoices] == ["F-A-1"]
     assert [t.number for t in full.tickets] == ["T-A-1"]
     assert [u.email for u in full.users] == ["a@test.ec"]
-    limited = clients.client_detail(staff, a)
+    limited = clients_detail.client_detail(staff, a)
     assert limited.invoices is None and limited.owed is None and limited.credit is None
     assert limited.credit_lines is None and limited.services[0].recurring_amount is None
     assert [t.number for t in limited.tickets] == ["T-A-1"]
     # One tab's list at a time: the others are not read; the sums and services always are.
-    one = clients.client_detail(personas.owner.actor, a, sections=["invoices"])
+    one = clients_detail.client_detail(personas.owner.actor, a, sections=["invoices"])
     assert [i.number for i in one.invoices] == ["F-A-1"] and one.owed == Decimal("11.50")
     assert one.users == [] and one.audit == [] and one.credit_lines == []
     assert [s.domain for s in one.services] == ["cliente-a.ec"] and one.tickets
-    other = clients.client_detail(personas.owner.actor, a, sections=["users"])
+    other = clients_detail.client_detail(personas.owner.actor, a, sections=["users"])
     assert other.invoices == [] and [u.email for u in other.users] == ["a@test.ec"]
 
 
@@ -152,9 +152,9 @@ def test_create_validates_and_sends_a_set_password_mail(desk):
         clients.ClientForm(**{**good.__dict__, "email": "a@test.ec"}),  # taken
     ):
         with pytest.raises(ValidationError):
-            clients.create_client(staff, bad, now())
-    new_id = clients.create_client(staff, good, now())
-    detail = clients.client_detail(personas.owner.actor, new_id)
+            clients_records.create_client(staff, bad, now())
+    new_id = clients_records.create_client(staff, good, now())
+    detail = clients_detail.client_detail(personas.owner.actor, new_id)
     assert (detail.email, detail.phone, detail.tax_id, detail.notes) == (
         "lucia@correo.example",
         "+593991234567",
@@ -174,7 +174,7 @@ def test_create_validates_and_sends_a_set_password_mail(desk):
 def test_edit_is_validated_and_audited(desk):
     personas, staff = desk
     a = personas.client_a.actor.client_id
-    current = clients.client_detail(staff, a)
+    current = clients_detail.client_detail(staff, a)
     form = clients.ClientForm(
         name=current.name,
         email=current.email,
@@ -184,15 +184,15 @@ def test_edit_is_validated_and_audited(desk):
         notes="Llamar antes de suspender",
         address="Av. Amazonas",
     )
-    assert clients.update_client(staff, a, form, now()) == ["address", "notes"]
-    assert clients.update_client(staff, a, form, now()) == []
+    assert clients_records.update_client(staff, a, form, now()) == ["address", "notes"]
+    assert clients_records.update_client(staff, a, form, now()) == []
     with pytest.raises(ValidationError):
-        clients.update_client(
+        clients_records.update_client(
             staff, a, clients.ClientForm(**{**form.__dict__, "tax_id": "1"}), now()
         )
     with pytest.raises(NotFound):
-        clients.update_client(staff, 424242, form, now())
-    detail = clients.client_detail(staff, a)
+        clients_records.update_client(staff, 424242, form, now())
+    detail = clients_detail.client_detail(staff, a)
     assert detail.notes == "Llamar antes de suspender"
     assert [x.action for x in detail.audit][0] == "client.updated"
     with read_session() as s:  # the sign-in address did not move
@@ -201,7 +201,7 @@ def test_edit_is_validated_and_audited(desk):
 
 def test_a_set_password_link_goes_to_the_clients_sign_in(desk):
     personas, staff = desk
-    sent_to = clients.send_password_link(staff, personas.client_b.actor.client_id, now())
+    sent_to = clients_records.send_password_link(staff, personas.client_b.actor.client_id, now())
     assert sent_to == "b@test.ec"
     with read_session() as s:
         message = s.scalars(select(MailOutbox)).one()
@@ -214,7 +214,7 @@ def test_a_set_password_link_goes_to_the_clients_sign_in(desk):
         s.flush()
         lonely_id = lonely.id
     with pytest.raises(NotFound):
-        clients.send_password_link(staff, lonely_id, now())
+        clients_records.send_password_link(staff, lonely_id, now())
 
 
 def _counts() -> dict[str, int]:
@@ -232,7 +232,7 @@ def test_view_as_client_is_read_only_and_audited(desk):
     with read_session() as s:
         user_before = s.get(User, a.actor.user_id)
         stamp = (user_before.last_login_at, user_before.sessions_valid_after)
-    view = clients.view_as_client(personas.owner.actor, a.actor.client_id, TODAY, now())
+    view = clients_detail.view_as_client(personas.owner.actor, a.actor.client_id, TODAY, now())
     assert [sv.domain for sv in view.services] == ["cliente-a.ec"]  # never client B's
     assert view.amount_owed == Decimal("11.50") and view.open_tickets == 1
     assert [r.number for r in view.billing.invoices.rows] == ["F-A-1"]
@@ -248,12 +248,14 @@ def test_view_as_client_is_read_only_and_audited(desk):
 
 def test_view_as_client_keeps_money_behind_the_billing_right(desk):
     personas, staff = desk
-    view = clients.view_as_client(staff, personas.client_b.actor.client_id, TODAY, datetime.now())
+    view = clients_detail.view_as_client(
+        staff, personas.client_b.actor.client_id, TODAY, datetime.now()
+    )
     assert view.billing is None and view.amount_owed is None and view.credit is None
     assert view.services[0].recurring_amount is None and view.services[0].domain == "cliente-b.ec"
     with pytest.raises(Forbidden):
-        clients.view_as_client(
+        clients_detail.view_as_client(
             personas.staff.actor, personas.client_b.actor.client_id, TODAY, now()
         )
     with pytest.raises(NotFound):
-        clients.view_as_client(staff, 424242, TODAY, now())
+        clients_detail.view_as_client(staff, 424242, TODAY, now())
