@@ -6,12 +6,12 @@ starts so is prefixed with an apostrophe, which spreadsheets show as plain text.
 look like secrets never leave the database.
 
 Report frames (pandas) for the owner's reports page, each for a date range and aggregated in
-SQL (the rules are ``core.kpis``'s): income by month (paid invoices, base and IVA apart), MRR
-trend, aging detail, services by product and status, churn and its reasons, and ticket
-statistics (``core.tickets_stats``). Column names are stable identifiers the page translates
-(``reports.col.<name>``); money columns hold Decimals. Every report needs the ``reports``
-right; money needs ``billing`` too: income, MRR and aging are refused without it, and the
-services and churn reports drop their money column.
+SQL (the rules are ``core.kpis_money``'s and ``core.kpis_churn``'s): income by month (paid
+invoices, base and IVA apart), MRR trend, aging detail, services by product and status, churn
+and its reasons, and ticket statistics (``core.tickets_stats``). Column names are stable
+identifiers the page translates (``reports.col.<name>``); money columns hold Decimals. Every
+report needs the ``reports`` right; money needs ``billing`` too: income, MRR and aging are
+refused without it, and the services and churn reports drop their money column.
 """
 
 from __future__ import annotations
@@ -25,10 +25,11 @@ import xlsxwriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import kpis, tickets_stats
+from core import kpis_churn, kpis_common, kpis_money, tickets_stats
 from core.access import Actor, require
 from core.db import reading
 from core.models import Client, Invoice, Product, Service
+from core.money import ZERO
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 _SECRET_COLUMN = re.compile(r"password|hash|token|secret|totp|recovery|cookie", re.IGNORECASE)
@@ -132,7 +133,7 @@ def _range(first: date, last: date) -> tuple[date, date]:
     if last < first:
         first, last = last, first
     if (last - first).days > MAX_MONTHS * 31:
-        first = kpis.add_months(last, -MAX_MONTHS)
+        first = kpis_common.add_months(last, -MAX_MONTHS)
     return first, last
 
 
@@ -147,12 +148,12 @@ def income_by_month(
     inclusive: how many, their base, their IVA and their total."""
     _money_report(actor)
     first, last = _range(first, last)
-    months = kpis.months_between(first, last)
+    months = kpis_common.months_between(first, last)
     starts = [first, *months[1:], last + timedelta(days=1)]
-    bounds = [kpis.utc_start(d) for d in starts]
+    bounds = [kpis_common.utc_start(d) for d in starts]
     inner = (
         select(
-            kpis.month_index(Invoice.paid_at, bounds).label("m"),
+            kpis_common.month_index(Invoice.paid_at, bounds).label("m"),
             Invoice.subtotal.label("base"),
             Invoice.tax_total.label("iva"),
             Invoice.total.label("total"),
@@ -162,7 +163,7 @@ def income_by_month(
     )
     with reading(session) as s:
         rows = {
-            int(m): (int(n), kpis.dec(b), kpis.dec(i), kpis.dec(t))
+            int(m): (int(n), kpis_common.dec(b), kpis_common.dec(i), kpis_common.dec(t))
             for m, n, b, i, t in s.execute(
                 select(
                     inner.c.m,
@@ -173,7 +174,7 @@ def income_by_month(
                 ).group_by(inner.c.m)
             ).all()
         }
-    zero = (0, kpis.ZERO, kpis.ZERO, kpis.ZERO)
+    zero = (0, ZERO, ZERO, ZERO)
     return pd.DataFrame(
         [(_label(m), *rows.get(i, zero)) for i, m in enumerate(months)],
         columns=list(INCOME_COLUMNS),
@@ -186,7 +187,7 @@ def mrr_trend(
     """MRR per month from ``first``'s month to ``last``'s (never past today)."""
     _money_report(actor)
     first, last = _range(first, last)
-    points = kpis.mrr_trend(actor, today, first=first, last=last, session=session)
+    points = kpis_money.mrr_trend(actor, today, first=first, last=last, session=session)
     return pd.DataFrame(
         [(_label(p.month), p.mrr, p.services) for p in points], columns=list(MRR_COLUMNS)
     )
@@ -231,7 +232,7 @@ def aging_detail(
                 issued,
                 due,
                 max(0, (today - due).days),
-                kpis.aging_bucket_of(due, today),
+                kpis_money.aging_bucket_of(due, today),
                 balance,
             )
             for number, client, issued, due, balance in rows
@@ -273,12 +274,12 @@ def services_by_product(
     for product, status, cycle, n, total in rows:
         key = (product, status)
         counts[key] = counts.get(key, 0) + int(n)
-        if status == "active" and cycle in kpis.RECURRING:
+        if status == "active" and cycle in kpis_common.RECURRING:
             amounts.setdefault(key, []).append((cycle, total))
     money = actor.can("billing")
     frame = pd.DataFrame(
         [
-            (product, status, n, kpis.normalised(amounts.get((product, status), [])))
+            (product, status, n, kpis_common.normalised(amounts.get((product, status), [])))
             for (product, status), n in sorted(counts.items())
         ],
         columns=list(SERVICES_COLUMNS),
@@ -292,7 +293,7 @@ def churn(
     """Cancellation requests, terminations, ended services and (billing) lost MRR by month."""
     _report(actor)
     first, last = _range(first, last)
-    months = kpis.churn(actor, today, first=first, last=last, session=session)
+    months = kpis_churn.churn(actor, today, first=first, last=last, session=session)
     frame = pd.DataFrame(
         [(_label(m.month), m.cancellations, m.terminations, m.ended, m.lost_mrr) for m in months],
         columns=list(CHURN_COLUMNS),
@@ -305,7 +306,7 @@ def churn_reasons(
 ) -> pd.DataFrame:
     _report(actor)
     first, last = _range(first, last)
-    reasons = kpis.churn_reasons(actor, first, last, session=session)
+    reasons = kpis_churn.churn_reasons(actor, first, last, session=session)
     return pd.DataFrame([(r.reason, r.count) for r in reasons], columns=list(REASON_COLUMNS))
 
 
@@ -325,8 +326,8 @@ def ticket_stats(
     return tickets_stats.stats_by(
         actor,
         group,
-        since=kpis.utc_start(first),
-        until=kpis.utc_start(last + timedelta(days=1)),
+        since=kpis_common.utc_start(first),
+        until=kpis_common.utc_start(last + timedelta(days=1)),
         at=at,
         session=session,
     )
@@ -340,7 +341,7 @@ def ticket_volume(
     first, last = _range(first, last)
     return tickets_stats.volume_by_day(
         actor,
-        since=kpis.utc_start(first),
-        until=kpis.utc_start(last + timedelta(days=1)),
+        since=kpis_common.utc_start(first),
+        until=kpis_common.utc_start(last + timedelta(days=1)),
         session=session,
     )

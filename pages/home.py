@@ -15,7 +15,8 @@ from core import catalog
 from core.access import Actor
 from core.clock import now, today
 from core.config import get_settings
-from core.kpis import AGING_BUCKETS, HomeFigures, home_figures
+from core.kpis import HomeFigures, home_figures
+from core.kpis_money import AGING_BUCKETS
 from core.overview import client_summary, desk_counts
 from ui.context import day, guard, money, tr
 from ui.tables import plain_table

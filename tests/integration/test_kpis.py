@@ -3,8 +3,9 @@
 
 The demo book is loaded for a fixed day, then given what it lacks for a fair test: unpaid
 invoices 45 and 120 days late, cancellation requests with reasons in two months, a payment
-last month. Every figure of ``core.kpis`` is then recomputed here with plain SQL text (its
-own date arithmetic per engine), never through the code under test.
+last month. Every figure of ``core.kpis`` and its parts (``kpis_money``, ``kpis_churn``) is
+then recomputed here with plain SQL text (its own date arithmetic per engine), never through
+the code under test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from core import db, demo, kpis, settings, users
+from core import db, demo, kpis, kpis_churn, kpis_money, settings, users
 from core.access import Actor
 from core.clock import now
 from core.db import read_session, unit_of_work
@@ -138,15 +139,15 @@ def test_mrr_is_active_recurring_services_brought_to_a_month(book):
         f"SELECT SUM(recurring_amount * {MONTHS_72}) FROM service "
         f"WHERE status = 'active' AND billing_cycle IN {RECURRING}"
     )
-    assert kpis.mrr(owner) == q2(money(expected) / 72)
-    assert kpis.mrr(owner) > 0
+    assert kpis_money.mrr(owner) == q2(money(expected) / 72)
+    assert kpis_money.mrr(owner) > 0
 
 
 def test_the_trend_rebuilds_each_month_end_from_service_dates(book):
     owner, _ = book
-    trend = kpis.mrr_trend(owner, TODAY)
+    trend = kpis_money.mrr_trend(owner, TODAY)
     assert len(trend) == 12 and trend[-1].at == TODAY and trend[0].month == date(2025, 12, 1)
-    assert trend[-1].mrr == kpis.mrr(owner)
+    assert trend[-1].mrr == kpis_money.mrr(owner)
     for point in trend[:-1]:
         expected = one(
             f"SELECT SUM(s.recurring_amount * {MONTHS_72}), COUNT(*) FROM service s "
@@ -162,7 +163,7 @@ def test_the_trend_rebuilds_each_month_end_from_service_dates(book):
 
 def test_cash_this_month_against_last_month(book):
     owner, _ = book
-    cash = kpis.cash_collected(owner, TODAY)
+    cash = kpis_money.cash_collected(owner, TODAY)
     this = one(
         "SELECT SUM(amount) FROM payment WHERE received_on BETWEEN :a AND :b",
         a=date(2026, 11, 1),
@@ -196,9 +197,9 @@ def test_aging_buckets_by_days_past_due(book):
         today=TODAY,
     )
     expected = {b: (n, money(total)) for b, n, total in rows}
-    got = {b.bucket: (b.invoices, b.amount) for b in kpis.aging(owner, TODAY)}
-    assert set(got) == set(kpis.AGING_BUCKETS)
-    for bucket in kpis.AGING_BUCKETS:
+    got = {b.bucket: (b.invoices, b.amount) for b in kpis_money.aging(owner, TODAY)}
+    assert set(got) == set(kpis_money.AGING_BUCKETS)
+    for bucket in kpis_money.AGING_BUCKETS:
         assert got[bucket] == expected.get(bucket, (0, Decimal("0.00"))), bucket
     assert got["d31_60"][0] >= 1 and got["d90_plus"][0] >= 1 and got["d0_30"][0] >= 1
     total = one("SELECT SUM(balance) FROM invoice WHERE status = 'unpaid'")
@@ -222,7 +223,7 @@ def test_expected_cash_in_over_the_next_30_days(book):
         a=TODAY,
         b=end,
     )[0]
-    cash_in = kpis.expected_cash_in(owner, TODAY)
+    cash_in = kpis_money.expected_cash_in(owner, TODAY)
     assert cash_in.invoices == money(invoices)
     assert cash_in.renewals_base == money(renewals[0])
     assert cash_in.renewal_count == renewals[1] and cash_in.renewal_count > 0
@@ -234,13 +235,13 @@ def test_expected_cash_in_over_the_next_30_days(book):
 def test_cash_in_adds_no_iva_when_prices_include_it(book):
     owner, _ = book
     settings.put(owner, "prices_include_tax", True)
-    cash_in = kpis.expected_cash_in(owner, TODAY)
+    cash_in = kpis_money.expected_cash_in(owner, TODAY)
     assert cash_in.renewals == cash_in.renewals_base and cash_in.iva_rate == 0
 
 
 def test_churn_per_month_with_reasons(book):
     owner, _ = book
-    months = kpis.churn(owner, TODAY)
+    months = kpis_churn.churn(owner, TODAY)
     assert [m.month for m in months][-3:] == [
         date(2026, 9, 1),
         date(2026, 10, 1),
@@ -270,7 +271,7 @@ def test_churn_per_month_with_reasons(book):
         assert month.terminations == terminations.get(key, 0), key
         assert (month.ended, month.lost_mrr) == lost.get(key, (0, Decimal("0.00"))), key
     assert by_month["2026-11"].cancellations == 2 and by_month["2026-11"].terminations >= 1
-    reasons = kpis.churn_reasons(owner, date(2025, 12, 1), TODAY)
+    reasons = kpis_churn.churn_reasons(owner, date(2025, 12, 1), TODAY)
     assert reasons[0].reason == "Precio muy alto" and reasons[0].count == 2
     assert {r.reason: r.count for r in reasons} == dict(
         sql("SELECT reason, COUNT(*) FROM cancellation_request GROUP BY reason")
@@ -296,11 +297,12 @@ def test_open_tickets_and_sla_breaches(book):
 def test_the_home_figures_are_the_same_numbers(book):
     owner, _ = book
     home = kpis.home_figures(owner, TODAY, AT)
-    assert home.mrr == kpis.mrr(owner) and home.mrr_trend == kpis.mrr_trend(owner, TODAY)
-    assert home.cash == kpis.cash_collected(owner, TODAY)
-    assert home.aging == kpis.aging(owner, TODAY)
-    assert home.cash_in == kpis.expected_cash_in(owner, TODAY)
-    assert home.churn == kpis.churn(owner, TODAY)
+    assert home.mrr == kpis_money.mrr(owner)
+    assert home.mrr_trend == kpis_money.mrr_trend(owner, TODAY)
+    assert home.cash == kpis_money.cash_collected(owner, TODAY)
+    assert home.aging == kpis_money.aging(owner, TODAY)
+    assert home.cash_in == kpis_money.expected_cash_in(owner, TODAY)
+    assert home.churn == kpis_churn.churn(owner, TODAY)
     assert home.tickets == kpis.ticket_figures(owner, AT)
 
 
@@ -308,12 +310,12 @@ def test_staff_without_billing_get_no_money_figures(book):
     _, staff = book
     assert not staff.can("billing")
     for figure in (
-        lambda: kpis.mrr(staff),
-        lambda: kpis.mrr_trend(staff, TODAY),
-        lambda: kpis.cash_collected(staff, TODAY),
-        lambda: kpis.aging(staff, TODAY),
-        lambda: kpis.expected_cash_in(staff, TODAY),
-        lambda: kpis.churn(staff, TODAY),  # neither billing nor reports
+        lambda: kpis_money.mrr(staff),
+        lambda: kpis_money.mrr_trend(staff, TODAY),
+        lambda: kpis_money.cash_collected(staff, TODAY),
+        lambda: kpis_money.aging(staff, TODAY),
+        lambda: kpis_money.expected_cash_in(staff, TODAY),
+        lambda: kpis_churn.churn(staff, TODAY),  # neither billing nor reports
     ):
         with pytest.raises(Forbidden):
             figure()
@@ -329,7 +331,7 @@ def test_staff_without_billing_get_no_money_figures(book):
         owner_actor, staff.user_id, permissions=["tickets", "reports"], active=True, at=now()
     )
     reporter = Actor(staff.user_id, "staff", permissions=frozenset({"tickets", "reports"}))
-    months = kpis.churn(reporter, TODAY)
+    months = kpis_churn.churn(reporter, TODAY)
     assert months and all(m.lost_mrr is None for m in months)
     assert kpis.home_figures(reporter, TODAY, AT).mrr is None
 
@@ -341,8 +343,8 @@ def test_clients_get_nothing(book):
     for figure in (
         lambda: kpis.home_figures(client, TODAY, AT),
         lambda: kpis.ticket_figures(client, AT),
-        lambda: kpis.churn(client, TODAY),
-        lambda: kpis.mrr(client),
+        lambda: kpis_churn.churn(client, TODAY),
+        lambda: kpis_money.mrr(client),
     ):
         with pytest.raises(Forbidden):
             figure()
