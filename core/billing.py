@@ -8,7 +8,8 @@ importable from ``core.billing``):
 * ``core.payments`` — payments: full, partial, several invoices at once, overpayment to credit;
 * ``core.credit`` — the credit ledger: staff add/remove with a reason, applying credit;
 * ``core.receipts`` — bank-transfer receipts: upload, approve (applies the payment), reject;
-* ``core.billing_views`` — the reads the billing page shows (lists in SQL pages, detail);
+* ``core.billing_views`` — the reads the billing page shows (lists in SQL pages, per role);
+* ``core.billing_views_invoice`` — one invoice's detail (lines, taxes, payments, receipts);
 * ``core.billing_ledger`` — the shared money primitives, locks and the paid hook registry.
 
 Tax (billing-rules §5.1, §5.4): the IVA rate is the one in force on the issue date
@@ -322,15 +323,14 @@ def refund_invoice(
 # The rest of the billing area, importable from here (see the module docstring).
 from core.billing_views import (  # noqa: E402
     ClientBillingView,
-    InvoiceDetail,
     InvoicePage,
     InvoiceRow,
     StaffBillingView,
     client_billing_view,
-    invoice_detail,
     list_invoices,
     staff_billing_view,
 )
+from core.billing_views_invoice import InvoiceDetail, invoice_detail  # noqa: E402
 from core.credit import add_credit, apply_credit, credit_history, remove_credit  # noqa: E402
 from core.payments import PaymentResult, record_payment, record_payment_by_numbers  # noqa: E402
 from core.receipts import (  # noqa: E402

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core import catalog, i18n, settings
 from core.access import Actor
-from core.billing_views import InvoiceDetail, invoice_detail
+from core.billing_views_invoice import InvoiceDetail, invoice_detail
 from core.db import reading
 
 BUSINESS_NAME = "business.name"

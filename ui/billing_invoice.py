@@ -14,7 +14,7 @@ import streamlit as st
 from core import billing
 from core.access import Actor
 from core.billing_ledger import METHODS
-from core.billing_views import InvoiceDetail
+from core.billing_views_invoice import InvoiceDetail
 from core.clock import today
 from core.config import get_settings
 from core.receipts import RECEIPT_EXTENSIONS, receipt_file

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.billing_ledger import parse_amount
-from core.billing_views import InvoiceDetail, LineView, TaxGroup
+from core.billing_views_invoice import InvoiceDetail, LineView, TaxGroup
 from core.errors import ValidationError
 from core.invoice_pdf import _rate, latin1, render, tax_id_label
 from core.money import allocate
