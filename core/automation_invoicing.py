@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from core import billing, cancellations, mail
+from core import billing, cancellations_invoices, mail
 from core.access import SYSTEM
 from core.automation_items import (
     DONE,
@@ -426,7 +426,7 @@ def apply_late_fee(
             tax_rate=_invoice_rate(invoice) if cfg.tax_late_fee else Decimal("0"),
         )
     )
-    cancellations.reprice(invoice)
+    cancellations_invoices.reprice(invoice)
     invoice.late_fee_applied = True
     record(s, run_id, item, fee=fee, total=invoice.total)
     mail.queue(

@@ -15,7 +15,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import cancellations, services_provisioning
+from core import cancellations, cancellations_invoices, services_provisioning
 from core.access import SYSTEM
 from core.automation_items import (
     AWAITING,
@@ -161,7 +161,9 @@ def terminate_service(service_id: int, today: date) -> None:
 
 def finish_termination(s: Session, service_id: int, today: date) -> None:
     """The database half: its open invoices are cancelled (§3.5) and the client is told."""
-    cancellations.release_service_invoices(s, SYSTEM, service_id, reason="terminated: overdue")
+    cancellations_invoices.release_service_invoices(
+        s, SYSTEM, service_id, reason="terminated: overdue"
+    )
     service_mail(s, service_id, "service_terminated", today, requested=False)
 
 
