@@ -2,7 +2,7 @@
 the ledger of runs and their actions, holds (no automatic suspension or termination until a
 date), approval of the terminations the run left waiting, and the settings form.
 
-Everything here is the owner's alone (``require_owner``); ``core.automation`` re-exports it.
+Everything here is the owner's alone (``require_owner``); the runner is ``core.automation``.
 """
 
 from __future__ import annotations

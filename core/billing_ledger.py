@@ -53,7 +53,7 @@ on_invoice_paid: list[PaidHook] = []
 # The modules that react to a paid invoice. They register their hooks when imported, so they
 # are imported before any hook runs: a payment recorded by any process (a page, the CLI, a
 # test) renews, reprices, applies plan changes and provisions orders alike.
-PAID_HOOK_MODULES = ("core.automation", "core.catalog", "core.orders", "core.plan_changes")
+PAID_HOOK_MODULES = ("core.automation_payment", "core.catalog", "core.orders", "core.plan_changes")
 
 
 def _load_paid_hooks() -> None:

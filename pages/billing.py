@@ -18,7 +18,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import automation, billing
+from core import automation_owner, billing
 from core.billing_views import FILTERS, InvoicePage
 from core.clock import today
 from core.config import get_settings
@@ -201,11 +201,11 @@ if actor.is_owner:
     # Only the open tab runs and reads (ui.tabs); ?auto=<tab> opens one from a link.
     auto_tabs = lazy_tabs(
         "auto_tab",
-        {name: tr(f"automation.tab_{name}") for name in automation.OWNER_TABS},
+        {name: tr(f"automation.tab_{name}") for name in automation_owner.OWNER_TABS},
         url_param="auto",
     )
     shown = open_tab(auto_tabs)
-    auto = automation.owner_view(
+    auto = automation_owner.owner_view(
         actor,
         today=business_day,
         preview_on=state.get("auto_preview_on"),

@@ -1,6 +1,6 @@
 """The owner's automation on the billing page: one tab each for the preview of a run, the
 ledger of past runs, approvals and holds, and the settings of the daily run. The page draws
-the tabs and makes the one read (``automation.owner_view``); these draw a tab's content.
+the tabs and makes the one read (``automation_owner.owner_view``); these draw a tab's content.
 
 User-supplied text (client names, domains) is shown with st.dataframe, never as markdown or
 HTML.
@@ -13,9 +13,9 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import automation
+from core import automation, automation_owner, automation_settings
 from core.access import Actor
-from core.automation import AutomationView
+from core.automation_owner import AutomationView
 from core.services import MAX_FOUND
 from ui.billing_flash import done
 from ui.context import day, errors_shown, money, tr
@@ -146,7 +146,7 @@ def hold_tab(actor: Actor, auto: AutomationView, business_day: date) -> None:
                     st.error(tr("billing.confirm_needed"))
                 else:
                     with errors_shown():
-                        automation.approve_termination(actor, picked, today=business_day)
+                        automation_owner.approve_termination(actor, picked, today=business_day)
                         done("automation.approved_done")
     st.subheader(tr("automation.hold_title"))
     if auto.held:
@@ -182,7 +182,7 @@ def hold_tab(actor: Actor, auto: AutomationView, business_day: date) -> None:
             st.caption(tr("automation.hold_help"))
             if st.form_submit_button(tr("automation.hold_submit")):
                 with errors_shown():
-                    automation.hold_service(actor, service_id, until, today=business_day)
+                    automation_owner.hold_service(actor, service_id, until, today=business_day)
                     done("automation.hold_done" if until else "automation.hold_lifted")
 
 
@@ -191,7 +191,7 @@ def settings_tab(actor: Actor, auto: AutomationView) -> None:
     with st.form("auto_settings"):
         cfg = auto.settings
         values: dict = {}
-        for group, names in automation.SETTINGS_FORM:
+        for group, names in automation_settings.SETTINGS_FORM:
             st.markdown(f"**{tr(f'automation.group.{group}')}**")
             for name in names:
                 label = tr(f"automation.setting.{name}")
@@ -214,7 +214,7 @@ def settings_tab(actor: Actor, auto: AutomationView) -> None:
                         label, value=current, step=1, key=f"auto_set_{name}"
                     )
         st.markdown(f"**{tr('automation.group.per_cycle')}**")
-        for cycle in automation.CYCLES:
+        for cycle in automation_settings.CYCLES:
             key = f"invoice_days_before.{cycle}"
             values[key] = st.number_input(
                 tr("automation.setting.per_cycle", cycle=tr(f"cycle.{cycle}")),
@@ -224,5 +224,5 @@ def settings_tab(actor: Actor, auto: AutomationView) -> None:
             )
         if st.form_submit_button(tr("automation.settings_submit")):
             with errors_shown():
-                automation.save_settings(actor, values)
+                automation_owner.save_settings(actor, values)
                 done("automation.settings_saved")

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import automation, plan_changes
+from core import automation_owner, plan_changes
 from core.db import read_session
 from core.i18n import day
 from core.models import Invoice, PlanChange, Service, Ticket, TicketMessage, TransferReceipt, Upload
@@ -331,7 +331,7 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
             assert step in rows
         assert "F-B-1" in rows and "cliente-b.ec" in rows and "F-A-1" not in rows
         shot(page, "automation-preview")
-        assert automation.runs(owner.actor) == []  # a preview writes nothing
+        assert automation_owner.runs(owner.actor) == []  # a preview writes nothing
         with read_session() as s:
             assert {x.status for x in s.scalars(select(Service))} == {"active"}
 

@@ -21,6 +21,9 @@ from sqlalchemy import func, select
 
 from core import (
     automation,
+    automation_owner,
+    automation_payment,
+    automation_settings,
     billing,
     cancellations,
     panel,
@@ -142,10 +145,12 @@ def test_month_end_anchor_never_drifts_and_credit_pays_the_renewal(fake, persona
 def test_a_renewal_paid_without_the_hook_is_caught_up_by_the_run(fake, personas, monkeypatch):
     from core import billing_ledger
 
-    others = [h for h in billing_ledger.on_invoice_paid if h is not automation.on_invoice_paid]
+    others = [
+        h for h in billing_ledger.on_invoice_paid if h is not automation_payment.on_invoice_paid
+    ]
     monkeypatch.setattr(billing_ledger, "on_invoice_paid", others)
     a = personas.client_a
-    pay(a.invoice_id, D("2026-11-27"))  # a process that never imported core.automation
+    pay(a.invoice_id, D("2026-11-27"))  # a process that never imported core.automation_payment
     assert svc(a.service_id).next_due_date == DUE
     automation.run(D("2026-11-28"))
     assert svc(a.service_id).next_due_date == D("2027-01-05")
@@ -257,7 +262,7 @@ def test_a_panel_failure_on_one_service_is_recorded_and_retried(fake, personas):
     assert first.counts["suspended"] == 1 and first.counts["failures"] == 1
     assert svc(a.service_id).status == "active" and svc(a.service_id).panel_error
     assert svc(b.service_id).status == "suspended"  # the other one went ahead
-    [failed] = automation.actions(personas.owner.actor, status="failed")
+    [failed] = automation_owner.actions(personas.owner.actor, status="failed")
     assert failed.key.startswith(f"suspend:{a.service_id}:2026-12-05#failed:")
     assert failed.detail["error"] == "error.panel_rejected"
     assert "Disk quota wedge" in failed.detail["params"]["reason"]
@@ -330,7 +335,7 @@ def test_a_crashed_runs_lease_expires(fake, personas, monkeypatch):
     monkeypatch.setattr(auto, "_seconds", lambda at: later)
     result = automation.run(D("2026-12-10"))
     assert not result.locked and result.counts["suspended"] == 2
-    statuses = [r.status for r in automation.runs(personas.owner.actor)]
+    statuses = [r.status for r in automation_owner.runs(personas.owner.actor)]
     assert statuses == ["done", "aborted"]
 
 
@@ -339,12 +344,12 @@ def test_a_service_on_hold_is_not_suspended_or_terminated_until_the_date(fake, p
     owner, a = personas.owner.actor, personas.client_a
     settings.put(owner, "terminate_enabled", True)
     with pytest.raises(ValidationError):
-        automation.hold_service(owner, a.service_id, D("2026-12-01"), today=D("2026-12-02"))
+        automation_owner.hold_service(owner, a.service_id, D("2026-12-01"), today=D("2026-12-02"))
     for who in (personas.staff.actor, a.actor):
         with pytest.raises(Forbidden):
-            automation.hold_service(who, a.service_id, D("2026-12-20"), today=D("2026-12-02"))
-    automation.hold_service(owner, a.service_id, D("2027-01-10"), today=D("2026-12-02"))
-    held = automation.held_services(owner, today=D("2026-12-02"))
+            automation_owner.hold_service(who, a.service_id, D("2026-12-20"), today=D("2026-12-02"))
+    automation_owner.hold_service(owner, a.service_id, D("2027-01-10"), today=D("2026-12-02"))
+    held = automation_owner.held_services(owner, today=D("2026-12-02"))
     assert [h.service_id for h in held] == [a.service_id]
     for day in days("2026-12-06", "2027-01-10"):
         automation.run(day)
@@ -361,28 +366,28 @@ def test_terminations_can_wait_for_the_owners_approval(fake, personas):
     result = automation.run(D("2027-01-04"))
     assert result.counts["terminated"] == 0 and result.awaiting == 2
     assert automation.run(D("2027-01-05")).awaiting == 0  # listed once, not again
-    waiting = automation.awaiting_terminations(owner)
+    waiting = automation_owner.awaiting_terminations(owner)
     assert {w.service_id for w in waiting} == {a.service_id, personas.client_b.service_id}
     assert svc(a.service_id).status == "suspended" and "clienta" in fake.accounts
     mine = next(w for w in waiting if w.service_id == a.service_id)
     with pytest.raises(Forbidden):
-        automation.approve_termination(personas.staff.actor, mine.id, today=D("2027-01-05"))
+        automation_owner.approve_termination(personas.staff.actor, mine.id, today=D("2027-01-05"))
     with pytest.raises(NotFound):
-        automation.approve_termination(owner, 999_999, today=D("2027-01-05"))
-    automation.approve_termination(owner, mine.id, today=D("2027-01-05"))
+        automation_owner.approve_termination(owner, 999_999, today=D("2027-01-05"))
+    automation_owner.approve_termination(owner, mine.id, today=D("2027-01-05"))
     assert svc(a.service_id).status == "terminated" and "clienta" not in fake.accounts
     assert inv(a.invoice_id).status == "cancelled"
     with pytest.raises(Conflict):
-        automation.approve_termination(owner, mine.id, today=D("2027-01-05"))
-    assert [w.service_id for w in automation.awaiting_terminations(owner)] == [
+        automation_owner.approve_termination(owner, mine.id, today=D("2027-01-05"))
+    assert [w.service_id for w in automation_owner.awaiting_terminations(owner)] == [
         personas.client_b.service_id
     ]
     # B pays before the owner gets to it: the waiting termination no longer stands.
     pay(personas.client_b.invoice_id, D("2027-01-06"))
-    assert automation.awaiting_terminations(owner) == []
+    assert automation_owner.awaiting_terminations(owner) == []
     theirs = next(w for w in waiting if w.service_id == personas.client_b.service_id)
     with pytest.raises(Conflict):
-        automation.approve_termination(owner, theirs.id, today=D("2027-01-06"))
+        automation_owner.approve_termination(owner, theirs.id, today=D("2027-01-06"))
     assert svc(personas.client_b.service_id).status == "active"
 
 
@@ -390,7 +395,7 @@ def test_terminations_can_wait_for_the_owners_approval(fake, personas):
 def test_the_preview_lists_what_a_run_would_do_and_writes_nothing(fake, personas):
     owner = personas.owner.actor
     before = sizes()
-    rows = automation.preview(owner, D("2026-12-10"))
+    rows = automation_owner.preview(owner, D("2026-12-10"))
     assert {(r.step, r.kind) for r in rows} == {
         ("reminder", "first"),
         ("late_fee", ""),
@@ -398,35 +403,35 @@ def test_the_preview_lists_what_a_run_would_do_and_writes_nothing(fake, personas
     }
     assert {r.target for r in rows if r.step == "suspend"} == {"cliente-a.ec", "cliente-b.ec"}
     assert [r.amount for r in rows if r.step == "late_fee"] == [Decimal("1.15")] * 2
-    assert {r.client_name for r in automation.preview(owner, D("2026-12-10"), search="b.ec")} == {
-        "Cliente B"
-    }
-    assert automation.preview(owner, D("2026-12-10"), search="nadie") == []
+    assert {
+        r.client_name for r in automation_owner.preview(owner, D("2026-12-10"), search="b.ec")
+    } == {"Cliente B"}
+    assert automation_owner.preview(owner, D("2026-12-10"), search="nadie") == []
     dry = automation.run(D("2026-12-10"), dry_run=True)
     assert dry.counts["suspended"] == 2 and dry.counts["late_fees_added"] == 2
     assert sizes() == before  # not even a ledger row
     for who in (personas.staff.actor, personas.client_a.actor):
         with pytest.raises(Forbidden):
-            automation.preview(who, D("2026-12-10"))
+            automation_owner.preview(who, D("2026-12-10"))
         with pytest.raises(Forbidden):
-            automation.runs(who)
+            automation_owner.runs(who)
         with pytest.raises(Forbidden):
-            automation.owner_view(who, today=D("2026-12-10"))
+            automation_owner.owner_view(who, today=D("2026-12-10"))
 
 
 def test_the_ledger_lists_runs_and_their_actions(fake, personas):
     owner = personas.owner.actor
     automation.run(D("2026-11-28"))
     automation.run(D("2026-12-10"))
-    runs = automation.runs(owner)
+    runs = automation_owner.runs(owner)
     assert [r.run_date for r in runs] == [D("2026-12-10"), D("2026-11-28")]
     assert runs[0].counts["suspended"] == 2 and runs[0].status == "done"
-    found = automation.actions(owner, run_id=runs[0].id)
+    found = automation_owner.actions(owner, run_id=runs[0].id)
     assert {a.step for a in found} == {"reminder", "late_fee", "suspend"}
     assert {a.domain for a in found if a.step == "suspend"} == {"cliente-a.ec", "cliente-b.ec"}
     assert {a.invoice_number for a in found if a.step == "late_fee"} == {"F-A-1", "F-B-1"}
-    assert {a.client_name for a in automation.actions(owner, search="F-B-1")} == {"Cliente B"}
-    view = automation.owner_view(owner, today=D("2026-12-10"), preview_on=D("2026-12-12"))
+    assert {a.client_name for a in automation_owner.actions(owner, search="F-B-1")} == {"Cliente B"}
+    view = automation_owner.owner_view(owner, today=D("2026-12-10"), preview_on=D("2026-12-12"))
     assert view.runs == runs and view.settings["suspend_days"] == 5
     assert {p.step for p in view.preview} == {"reminder"}
 
@@ -435,7 +440,7 @@ def test_the_ledger_lists_runs_and_their_actions(fake, personas):
 def test_settings_are_validated_and_saved_by_the_owner_only(fake, personas):
     owner = personas.owner.actor
     with pytest.raises(Forbidden):
-        automation.save_settings(personas.staff.actor, {"suspend_days": 3})
+        automation_owner.save_settings(personas.staff.actor, {"suspend_days": 3})
     bad = [
         {"suspend_days": 0},
         {"suspend_days": "tres"},
@@ -450,15 +455,15 @@ def test_settings_are_validated_and_saved_by_the_owner_only(fake, personas):
     ]
     for values in bad:
         with pytest.raises(ValidationError):
-            automation.save_settings(owner, values)
-    assert automation.current_settings(owner) == automation.automation_settings.DEFAULTS
-    saved = automation.save_settings(
+            automation_owner.save_settings(owner, values)
+    assert automation_owner.current_settings(owner) == automation_settings.DEFAULTS
+    saved = automation_owner.save_settings(
         owner,
         {"suspend_days": 3, "late_fee_amount": "2.50", "invoice_days_before.annually": 30},
     )
     assert saved.suspend_days == 3 and saved.late_fee_amount == Decimal("2.50")
     assert saved.days_before("annually") == 30 and saved.days_before("monthly") == 14
-    cleared = automation.save_settings(owner, {"invoice_days_before.annually": None})
+    cleared = automation_owner.save_settings(owner, {"invoice_days_before.annually": None})
     assert cleared.days_before("annually") == 14
 
 
@@ -598,10 +603,10 @@ def test_each_setting_changes_what_the_run_does(case: Case, database, whm):
 
 def test_every_automation_setting_has_a_case():
     tested = {c.setting for c in CASES} | {"late_fee_type"}
-    known = set(automation.automation_settings.FIELD_NAMES) | {"invoice_days_before.monthly"}
+    known = set(automation_settings.FIELD_NAMES) | {"invoice_days_before.monthly"}
     assert known <= tested, known - tested
-    on_the_form = {name for _group, names in automation.SETTINGS_FORM for name in names}
-    assert on_the_form == set(automation.automation_settings.FIELD_NAMES)
+    on_the_form = {name for _group, names in automation_settings.SETTINGS_FORM for name in names}
+    assert on_the_form == set(automation_settings.FIELD_NAMES)
 
 
 # ---------------------------------------------------------------------- the CLI

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import automation, billing, cancellations
+from core import automation, automation_owner, billing, cancellations
 from core.access import SYSTEM, Actor
 from core.db import read_session, unit_of_work
 from core.errors import Conflict, Forbidden, NotFound, ValidationError
@@ -277,6 +277,6 @@ def test_request_rules(fake, personas):
     with pytest.raises(Conflict):
         cancellations.request(a.actor, a.service_id, "immediate", REASON, today=today)
     # With the setting off, a request leaves the invoices as they are.
-    automation.save_settings(personas.owner.actor, {"cancel_invoice_on_cancellation": False})
+    automation_owner.save_settings(personas.owner.actor, {"cancel_invoice_on_cancellation": False})
     cancellations.request(b.actor, b.service_id, "end_of_billing_period", REASON, today=today)
     assert inv(b.invoice_id).status == "unpaid"

@@ -9,7 +9,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core import accounts, automation, settings, vault
+from core import accounts, automation, automation_owner, settings, vault
 from core.clock import now
 from core.db import read_session, unit_of_work
 from core.models import Service
@@ -42,7 +42,7 @@ def test_owner_previews_a_date_and_searches_it(page_fake, page_personas):
     assert "cliente-b.ec" in shown and "cliente-a.ec" not in shown
     with read_session() as s:  # the preview wrote nothing
         assert {x.status for x in s.scalars(select(Service))} == {"active"}
-    assert automation.runs(page_personas.owner.actor) == []
+    assert automation_owner.runs(page_personas.owner.actor) == []
 
 
 def test_owner_reads_the_ledger_of_runs(page_fake, page_personas):
@@ -101,7 +101,7 @@ def test_owner_changes_a_setting_and_a_bad_value_is_refused(page_fake, page_pers
     assert [s.value for s in at.success] == [
         "Configuración guardada. La próxima ejecución la usará."
     ]
-    current = automation.current_settings(owner.actor)
+    current = automation_owner.current_settings(owner.actor)
     assert current.suspend_days == 8 and current.terminate_enabled
     at.text_input(key="auto_set_late_fee_amount").set_value("2,5x")
     button(at, "Guardar la configuración").click().run()
@@ -109,7 +109,7 @@ def test_owner_changes_a_setting_and_a_bad_value_is_refused(page_fake, page_pers
         "Valor del recargo: porcentaje o dólares (0 = sin recargo): escriba un valor en "
         "dólares con hasta dos decimales, no negativo."
     ]
-    assert automation.current_settings(owner.actor).late_fee_amount == current.late_fee_amount
+    assert automation_owner.current_settings(owner.actor).late_fee_amount == current.late_fee_amount
 
 
 def test_staff_with_billing_rights_and_clients_see_none_of_it(page_fake, page_personas):
