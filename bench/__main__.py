@@ -155,7 +155,8 @@ def _print(result: dict) -> None:
             f"load p95 ms: {_mark(load['p95_ms'], TARGETS['load_p95_ms'])}"
             f"   errors: {load['errors']}"
             f"   (p50 {load.get('p50_ms')} ms over {load.get('renders')} renders; ten sign-ins"
-            f" at once: p50 {load.get('signin_p50_ms')} ms, max {load.get('signin_max_ms')} ms)"
+            f" at once: p50 {load.get('signin_p50_ms')} ms, max {load.get('signin_max_ms')} ms,"
+            f" clicks sent again {load.get('signin_reclicks')})"
         )
 
 

@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = 10
 DURATION_S = 60
 PAGES = ("Mis servicios", "Facturación", "Tickets de soporte")
+# Ten Chromium contexts loading the app's scripts at once on two cores take ~20 s, the
+# slowest more: a page load is given 2 minutes (playwright's 30-s default once counted a
+# slow load as a failed session). Loading is not what is measured; the renders are.
+LOADING_MS = 120_000
 
 
 def _free_port() -> int:
@@ -99,6 +103,7 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
 
     timings: list[float] = []
     sign_ins: list[float] = []
+    sign_in_reclicks: list[int] = []  # a sign-in click sent again after 15 s unanswered
     errors: list[str] = []
     signed_in: list[int] = []  # sessions done with signing in, well or not
     all_signed_in = asyncio.Event()
@@ -133,28 +138,36 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
         # nothing (streamlit-notes P6): then type again, as a person would. Ten browsers
         # loading the app at once on two cores take a while; that is not what is measured.
         await page.locator("iframe[title*='CookieManager']").wait_for(
-            state="attached", timeout=60_000
+            state="attached", timeout=LOADING_MS
         )
         await page.wait_for_timeout(500)
         await settled(page)
         email = page.get_by_role("textbox", name="Correo electrónico")
+        submit = page.get_by_role("button", name="Ingresar")
         for _attempt in range(3):
             await email.fill(address)
             await page.get_by_role("textbox", name="Contraseña").fill(PASSWORD)
-            await page.get_by_role("button", name="Ingresar").click()
-            deadline = time.monotonic() + 60
+            await submit.click()
+            clicked = time.monotonic()
+            deadline = clicked + 60
             while time.monotonic() < deadline:
                 if await page.get_by_test_id("stSidebarNav").count():
                     await cookie_stored(page)
                     return
                 await page.wait_for_timeout(250)
                 state = await page.get_by_test_id("stApp").get_attribute("data-test-script-state")
-                if (
-                    state == "notRunning"
-                    and await email.count()
-                    and await email.input_value() == ""
-                ):
+                if state != "notRunning" or not await email.count():
+                    continue
+                typed = await email.input_value()
+                if typed == "":
                     break  # the form came back empty: type again
+                if typed == address and time.monotonic() - clicked > 15:
+                    # Under load a click can go unanswered, the form still filled and
+                    # nothing running (one session in two runs); a person clicks again.
+                    # Counted, so a change that makes it common shows in the figures.
+                    sign_in_reclicks.append(1)
+                    await submit.click()
+                    clicked = time.monotonic()
         raise TimeoutError("could not sign in")
 
     async def session(browser, index: int) -> None:
@@ -164,7 +177,7 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
         waiting = True
         try:
             began = time.perf_counter()
-            await page.goto(base)
+            await page.goto(base, wait_until="commit", timeout=LOADING_MS)
             await sign_in(page, emails[index % len(emails)])
             sign_ins.append(time.perf_counter() - began)
             waiting = False
@@ -187,7 +200,9 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
                 if await page.locator("[data-testid='stException']").count():
                     errors.append(f"exception on {target}")
         except Exception as exc:  # noqa: BLE001 - every failure is a counted error
-            errors.append(f"{type(exc).__name__} on {target or 'sign-in'}")
+            # The first line of the message says which wait ran out (load, click, cookie).
+            said = (str(exc).splitlines() or [""])[0][:80]
+            errors.append(f"{type(exc).__name__} on {target or 'sign-in'}: {said}")
             if waiting:
                 waiting = False
                 arrived()  # a failed sign-in must not hold the others back
@@ -206,7 +221,7 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
         context = await browser.new_context()
         page = await context.new_page()
         try:
-            await page.goto(base)
+            await page.goto(base, wait_until="commit", timeout=LOADING_MS)
             await sign_in(page, emails[0])
             for target in PAGES:
                 nav = page.get_by_test_id("stSidebarNav")
@@ -231,6 +246,7 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
         "errors": len(errors),
         "signin_p50_ms": round(statistics.median(sign_ins) * 1000) if sign_ins else None,
         "signin_max_ms": round(max(sign_ins) * 1000) if sign_ins else None,
+        "signin_reclicks": len(sign_in_reclicks),
         "renders": len(timings),
         "sessions": SESSIONS,
         "error_kinds": sorted(set(errors)),
