@@ -1,8 +1,8 @@
 """``--load``: 10 browser sessions (one Chromium, separate contexts) for 60 seconds, each
 signing in as a client of its own (``book.load_sign_ins``) and moving between services,
-billing and tickets. Reports the
-95th percentile of the time from a click to the page having finished its run, and errors
-(a page that has not finished its run within 30 s, an exception shown, a failed sign-in).
+billing and tickets. Reports the 95th percentile of the time from a click to the page
+having finished its run, and errors (a page that has not finished its run within 30 s, an
+exception shown, a failed sign-in).
 One visit of each page comes first, so the server is warm as a running one is.
 
 The 60 seconds are the same 60 seconds for all ten: every session signs in, then all start

@@ -12,10 +12,9 @@
   after a crash, does nothing twice. A panel failure is recorded and retried next time.
 * **Renewal on payment** is ``core.automation_payment`` (the billing paid hook); the run
   first catches up any current period found paid without the hook, through the same hook.
-* Other areas' daily work is called when their module exists: paid orders' accounts and
-  paid plan changes before the steps (``order_fulfilment.provision_pending``,
-  ``plan_changes.apply_pending``), expired quotes, stale orders and the ticket auto-close
-  after them; then the mail outbox retry.
+* Other areas' daily work: paid orders' accounts and paid plan changes before the steps
+  (``order_fulfilment.provision_pending``, ``plan_changes.apply_pending``), expired quotes,
+  stale orders and the ticket auto-close after them; then the mail outbox retry.
 * The owner's side — the preview of any date (nothing written), the ledger of runs and
   actions, holds, approval of terminations — is ``core.automation_owner``; the settings are
   ``core.automation_settings``.
@@ -27,7 +26,6 @@ late fees), ``automation_services`` (suspension, termination, reactivation, canc
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 from collections.abc import Callable
@@ -38,7 +36,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from core import automation_settings, mail, settings
+# Other areas' parts of the run are imported, not looked up by name: a rename then fails at
+# import instead of quietly dropping a step (paid orders never provisioned).
+from core import automation_settings, mail, order_fulfilment, plan_changes, settings, tickets
 from core.access import SYSTEM
 from core.automation_payment import _catch_up_renewals
 from core.automation_renewals import GROUP
@@ -186,8 +186,8 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             cfg = automation_settings.load()
             # Payments that came in may have left panel work undone: accounts of paid orders
             # and paid plan changes first, so renewals are billed on the plan in force.
-            _area_step_run("core.order_fulfilment", "provision_pending", on, counts)
-            _area_step_run("core.plan_changes", "apply_pending", on, counts)
+            _area_step_run(order_fulfilment.provision_pending, on, counts)
+            _area_step_run(plan_changes.apply_pending, on, counts)
             _catch_up_renewals(counts)
             for step in STEPS:
                 with reading() as s:
@@ -204,11 +204,9 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
                             awaiting += 1
                         elif outcome == FAILED:
                             counts["failures"] += 1
-            counts["plan_changes_expired"] = _area_step_run(
-                "core.plan_changes", "expire_quotes", on, counts
-            )
-            _area_step_run("core.order_fulfilment", "cancel_stale", on, counts)
-            _area_step_run("core.tickets", "autoclose_waiting", at or now(), counts)
+            counts["plan_changes_expired"] = _area_step_run(plan_changes.expire_quotes, on, counts)
+            _area_step_run(order_fulfilment.cancel_stale, on, counts)
+            _area_step_run(tickets.autoclose_waiting, at or now(), counts)
             _mail(counts)
             status = "done"
     finally:
@@ -258,40 +256,14 @@ def _attempt(
         return FAILED
 
 
-# Other areas' parts of the daily run, named rather than imported: those modules import
-# billing, which this module sits on, so a plain import would be circular. Every name must
-# resolve (tests/unit/test_automation_steps.py): a rename must not quietly drop a step.
-AREA_STEPS: tuple[tuple[str, str], ...] = (
-    ("core.order_fulfilment", "provision_pending"),
-    ("core.plan_changes", "apply_pending"),
-    ("core.plan_changes", "expire_quotes"),
-    ("core.order_fulfilment", "cancel_stale"),
-    ("core.tickets", "autoclose_waiting"),
-)
-_resolved: dict[tuple[str, str], Callable[..., Any]] = {}
-
-
-def area_step(module: str, name: str) -> Callable[..., Any]:
-    """The function another area runs in the daily run; raises when it does not exist."""
-    if (module, name) not in AREA_STEPS:
-        raise LookupError(f"{module}.{name} is not a daily-run step")
-    if (module, name) not in _resolved:
-        fn = getattr(importlib.import_module(module), name)
-        if not callable(fn):
-            raise LookupError(f"{module}.{name} is not callable")
-        _resolved[(module, name)] = fn
-    return _resolved[(module, name)]
-
-
-def _area_step_run(module: str, name: str, at: date | datetime, counts: dict[str, int]) -> int:
+def _area_step_run(fn: Callable[..., Any], at: date | datetime, counts: dict[str, int]) -> int:
     """Run another area's part of the run (paid orders' accounts, plan-change quotes, stale
     orders, ticket auto-close); its failure counts as one failure and never stops the run."""
     try:
-        fn = area_step(module, name)
         params = list(inspect.signature(fn).parameters)
         done = fn(SYSTEM, at) if params and params[0] == "actor" else fn(at)
     except Exception:  # noqa: BLE001
-        log.exception("automation: %s.%s failed", module, name)
+        log.exception("automation: %s.%s failed", fn.__module__, fn.__name__)
         counts["failures"] += 1
         return 0
     if isinstance(done, bool):

@@ -1,20 +1,5 @@
-"""The daily run and the paid hook name other areas' code instead of importing it; every name must
-resolve, or a renamed function would quietly drop a step (accounts of paid orders never
-created, stale orders never cancelled)."""
-
-import pytest
-
-from core import automation
-
-
-@pytest.mark.parametrize(("module", "name"), automation.AREA_STEPS)
-def test_every_daily_run_step_of_another_area_exists(module, name):
-    assert callable(automation.area_step(module, name))
-
-
-def test_a_name_outside_the_list_is_refused_not_skipped():
-    with pytest.raises(LookupError):
-        automation.area_step("core.orders", "provision_pending")  # moved to order_fulfilment
+"""The paid hooks are registered by importing the modules billing_ledger names, not by a
+call: a hook moved to a module nobody imports would quietly stop running."""
 
 
 def test_every_reaction_to_a_paid_invoice_is_registered_once():
