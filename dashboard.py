@@ -11,12 +11,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from core import accounts, i18n, recovery
+from core import accounts
 from core.access import PAGES_BY_ROLE, pages_for
-from core.clock import now
-from core.config import ConfigError, get_settings
-from ui.context import lang, tr
-from ui.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
+from core.accounts import recovery
+from core.platform import i18n
+from core.platform.clock import now
+from core.platform.config import ConfigError, get_settings
+from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
+from ui.kit.context import lang, tr
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ALL_PAGES = sorted({stem for stems in PAGES_BY_ROLE.values() for stem in stems})

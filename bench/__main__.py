@@ -45,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("BCRYPT_ROUNDS", "10")
     os.environ.setdefault("MAIL_DELIVERY", "cron")
 
-    from core import config, db
-    from core.clock import today
-    from core.migrate import upgrade
+    from core.platform import config, db
+    from core.platform.clock import today
+    from core.platform.migrate import upgrade
 
     config.get_settings.cache_clear()
     settings = config.get_settings()

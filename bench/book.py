@@ -16,9 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import Engine, bindparam, insert, select
 
-from core import accounts, vault
-from core.cycles import CYCLE_MONTHS, advance
-from core.db import unit_of_work
+from core import accounts
 from core.models import (
     Client,
     Counter,
@@ -34,6 +32,9 @@ from core.models import (
     TicketMessage,
     User,
 )
+from core.platform import vault
+from core.platform.db import unit_of_work
+from core.rules.cycles import CYCLE_MONTHS, advance
 
 PASSWORD = "Bench-clave-2026"
 SCALES = {
@@ -431,6 +432,6 @@ def counts(engine: Engine) -> dict[str, int]:
 if __name__ == "__main__":
     import sys
 
-    from core.db import get_engine
+    from core.platform.db import get_engine
 
     generate(get_engine(), sys.argv[1], date.fromisoformat(sys.argv[2]))

@@ -122,7 +122,7 @@ async def _drive_async(base: str, emails: list[str]) -> dict:
 
     async def cookie_stored(page) -> None:
         """Signed in means the auth cookie is stored too: the component that stores it
-        reports back with one more rerun and is gone after it (ui.signin). A click sent
+        reports back with one more rerun and is gone after it (ui.auth.signin). A click sent
         before that rerun is overtaken by it, on the page it was sent from."""
         deadline = time.monotonic() + 60
         while await page.locator("iframe[title*='CookieManager']").count():

@@ -17,8 +17,8 @@ import pandas as pd
 from sqlalchemy import Engine, event, select
 
 from core.access import PAGES_BY_ROLE
-from core.clock import now
 from core.models import Invoice
+from core.platform.clock import now
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTRY = str(ROOT / "dashboard.py")
@@ -164,7 +164,7 @@ def _env() -> dict[str, str]:
 
 
 def exports(engine: Engine) -> dict[str, float]:
-    from core.reports import export_csv, export_xlsx
+    from core.insights.reports import export_csv, export_xlsx
 
     # Read in chunks: the same frame, without holding 480,000 rows of Python objects at once
     # (that transient list, not the app's exports, was most of the process's peak RSS).

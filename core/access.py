@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from core.errors import Forbidden, NotFound
+from core.platform.errors import Forbidden, NotFound
 
 ROLES = ("owner", "staff", "client")
 

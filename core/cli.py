@@ -20,13 +20,14 @@ import sys
 import time
 from pathlib import Path
 
-from core import accounts, demo
-from core.clock import now, today
-from core.config import ConfigError, get_settings
-from core.db import get_engine, read_session, unit_of_work
-from core.errors import DomainError
-from core.i18n import t
-from core.migrate import ROOT, upgrade
+from core import accounts
+from core.platform.clock import now, today
+from core.platform.config import ConfigError, get_settings
+from core.platform.db import get_engine, read_session, unit_of_work
+from core.platform.errors import DomainError
+from core.platform.i18n import t
+from core.platform.migrate import ROOT, upgrade
+from sandbox import demo
 
 
 def cmd_init_db(_args: argparse.Namespace) -> int:
@@ -96,7 +97,7 @@ def _start_sandbox(settings, port: int) -> subprocess.Popen | None:
     cmd = [
         sys.executable,
         "-m",
-        "tests.fakes.whm_server",
+        "sandbox.whm_server",
         "--port",
         str(port),
         "--state",
@@ -126,7 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         cmd_demo(argparse.Namespace(if_empty=True))
         if sandbox is not None:  # the demo's services live on the sandbox panel
-            from core import services_demo
+            from sandbox import demo_accounts as services_demo
 
             token_file = settings.data_dir / "sandbox-whm.token"
             token = token_file.read_text(encoding="utf-8").strip() if token_file.exists() else ""
@@ -164,7 +165,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_mail_send(_args: argparse.Namespace) -> int:
     """Deliver queued mail now (for MAIL_DELIVERY=cron, or after an SMTP outage)."""
-    from core import mail
+    from core.platform import mail
 
     mail.recover_stuck()
     counts = mail.deliver_due(limit=500)

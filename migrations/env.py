@@ -1,10 +1,10 @@
-"""Alembic environment: the URL comes from core.config, the target from core.models."""
+"""Alembic environment: the URL comes from core.platform.config, the target from core.models."""
 
 from alembic import context
 
-from core.config import get_settings
-from core.db import make_engine
 from core.models import Base
+from core.platform.config import get_settings
+from core.platform.db import make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -2,10 +2,12 @@
 
 import streamlit as st
 
-from core import accounts, i18n, profile, twofactor
-from core.clock import now
-from ui.context import errors_shown, guard, tr
-from ui.signin import NEEDS_2FA_SETUP, sign_out
+from core import accounts
+from core.accounts import profile, twofactor
+from core.platform import i18n
+from core.platform.clock import now
+from ui.auth.signin import NEEDS_2FA_SETUP, sign_out
+from ui.kit.context import errors_shown, guard, tr
 
 actor = guard("account")
 st.title(tr("account.title"))

@@ -3,13 +3,13 @@
 Thin on purpose: the role guard, the core reads (the owner's view adds the automation
 ledger), the rendering, and one core action per form. User-supplied text (names,
 descriptions, references, reasons, instructions) is shown with st.text / st.dataframe, or in
-a client's list as a table with every punctuation character escaped (ui.tables), never as
+a client's list as a table with every punctuation character escaped (ui.kit.tables), never as
 live markdown or HTML.
 
-This script keeps the guard, the notice after an action (ui.billing_flash), the routing and
+This script keeps the guard, the notice after an action (ui.billing.flash), the routing and
 the tabs' wiring; what is drawn inside lives in ui/, one module a part, so each stays
-readable: one invoice (ui.billing_invoice), the desk's receipts and tabs (ui.billing_desk),
-the owner's automation (ui.billing_automation). The invoice list and its pager stay here:
+readable: one invoice (ui.billing.invoice), the desk's receipts and tabs (ui.billing.desk),
+the owner's automation (ui.billing.automation). The invoice list and its pager stay here:
 the client and the staff views share them.
 """
 
@@ -18,23 +18,24 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import automation_owner, billing
-from core.billing_views import FILTERS, InvoicePage
-from core.clock import today
-from core.config import get_settings
-from ui.billing_automation import hold_tab, ledger_tab, preview_tab, settings_tab
-from ui.billing_desk import client_labels, credit_tab, new_invoice_tab, pay_tab, pending_receipts
-from ui.billing_flash import FLASH
-from ui.billing_invoice import (
+from core import billing
+from core.automation import oversight as automation_owner
+from core.billing.views import FILTERS, InvoicePage
+from core.platform.clock import today
+from core.platform.config import get_settings
+from ui.billing.automation import hold_tab, ledger_tab, preview_tab, settings_tab
+from ui.billing.desk import client_labels, credit_tab, new_invoice_tab, pay_tab, pending_receipts
+from ui.billing.flash import FLASH
+from ui.billing.invoice import (
     client_actions,
     close_invoice,
     open_invoice,
     show_detail,
     staff_actions,
 )
-from ui.context import day, errors_shown, guard, money, tr
-from ui.tables import plain_table
-from ui.tabs import lazy_tabs, open_tab
+from ui.kit.context import day, errors_shown, guard, money, tr
+from ui.kit.tables import plain_table
+from ui.kit.tabs import lazy_tabs, open_tab
 
 PAGE = "billing_page"
 
@@ -170,7 +171,7 @@ pager(view.invoices)
 
 pending_receipts(actor, view.pending_receipts)
 
-# Only the open tab runs (ui.tabs).
+# Only the open tab runs (ui.kit.tabs).
 tabs = lazy_tabs(
     "billing_tab",
     {
@@ -198,7 +199,7 @@ if actor.is_owner:
     st.header(tr("automation.title"))
     st.caption(tr("automation.help"))
     business_day = today(get_settings().tz)
-    # Only the open tab runs and reads (ui.tabs); ?auto=<tab> opens one from a link.
+    # Only the open tab runs and reads (ui.kit.tabs); ?auto=<tab> opens one from a link.
     auto_tabs = lazy_tabs(
         "auto_tab",
         {name: tr(f"automation.tab_{name}") for name in automation_owner.OWNER_TABS},

@@ -12,12 +12,15 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import clients, clients_detail, clients_records, i18n
-from core.clock import now, today
-from core.config import get_settings
-from core.profile import PROVINCES, TAX_ID_TYPES
-from ui.context import attempt, day, errors_shown, guard, lang, money, tr
-from ui.tabs import chosen_tab, lazy_tabs
+from core import clients
+from core.accounts.profile import PROVINCES, TAX_ID_TYPES
+from core.clients import detail as clients_detail
+from core.clients import records as clients_records
+from core.platform import i18n
+from core.platform.clock import now, today
+from core.platform.config import get_settings
+from ui.kit.context import attempt, day, errors_shown, guard, lang, money, tr
+from ui.kit.tabs import chosen_tab, lazy_tabs
 
 FLASH = "clients_flash"
 EYE = "clients_eye"
@@ -208,7 +211,7 @@ def eye_view(view: clients.ClientEyeView) -> None:
 selected = st.query_params.get("client")
 if selected:
     st.button(tr("clients.back"), key="clients_back", on_click=close_client)
-    # The tabs below run only the open one (ui.tabs), and the one read reads only its list.
+    # The tabs below run only the open one (ui.kit.tabs), and the one read reads only its list.
     names = ["contact", "services"]
     if money_ok:
         names += ["invoices", "credit"]

@@ -10,9 +10,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import mailboxes
-from core.i18n import number
-from ui.context import errors_shown, guard, lang, tr
+from core.platform.i18n import number
+from core.services import mailboxes
+from ui.kit.context import errors_shown, guard, lang, tr
 
 FLASH = "mail_flash"
 PICK = "mail_service"

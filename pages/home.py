@@ -13,13 +13,13 @@ import streamlit as st
 
 from core import catalog
 from core.access import Actor
-from core.clock import now, today
-from core.config import get_settings
-from core.kpis import HomeFigures, home_figures
-from core.kpis_money import AGING_BUCKETS
-from core.overview import client_summary, desk_counts
-from ui.context import day, guard, money, tr
-from ui.tables import plain_table
+from core.insights.kpis import HomeFigures, home_figures
+from core.insights.overview import client_summary, desk_counts
+from core.insights.revenue import AGING_BUCKETS
+from core.platform.clock import now, today
+from core.platform.config import get_settings
+from ui.kit.context import day, guard, money, tr
+from ui.kit.tables import plain_table
 
 actor = guard("home")
 business_today = today(get_settings().tz)

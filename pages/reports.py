@@ -1,6 +1,7 @@
 """Reports (owner, and staff with the reports right): income, MRR, aging, services, churn and
 tickets, each for a date range, with a chart where it reads better, a table, and CSV/XLSX
-exports (formula-safe, ``core.reports``). Money reports need the billing right too; the core
+exports (formula-safe, ``core.insights.reports``). Money reports need the billing right too; the
+core
 refuses them otherwise, so they are simply not offered here.
 
 Frames are cached for a minute keyed by the report's parameters and the reader's rights;
@@ -14,13 +15,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import reports
 from core.access import Actor
-from core.clock import now, today
-from core.config import get_settings
-from core.reports import export_csv, export_xlsx
-from ui.context import guard, lang, money, tr
-from ui.tabs import lazy_tabs
+from core.insights import reports
+from core.insights.reports import export_csv, export_xlsx
+from core.platform.clock import now, today
+from core.platform.config import get_settings
+from ui.kit.context import guard, lang, money, tr
+from ui.kit.tabs import lazy_tabs
 
 actor = guard("reports")
 st.title(tr("page.reports"))
@@ -154,7 +155,7 @@ money_ok = actor.can("billing")
 names = (["income", "mrr", "aging"] if money_ok else []) + ["services", "churn", "tickets"]
 if not money_ok:
     st.caption(tr("reports.no_money"))
-# Only the open tab runs (ui.tabs): its report alone is read, formatted and drawn. The URL
+# Only the open tab runs (ui.kit.tabs): its report alone is read, formatted and drawn. The URL
 # names it (?report=aging), so a link or a reload opens it again.
 tabs = lazy_tabs("reports_tab", {n: tr(f"reports.tab_{n}") for n in names}, url_param="report")
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import cancellations, orders, services, services_credentials, services_provisioning
+from core import orders, services
 from core.access import can_open_page
-from core.clock import today
-from core.config import get_settings
-from core.i18n import number
-from ui.context import day, errors_shown, guard, lang, money, tr
-from ui.tables import plain_table
+from core.platform.clock import today
+from core.platform.config import get_settings
+from core.platform.i18n import number
+from core.services import cancellations
+from core.services import credentials as services_credentials
+from core.services import provisioning as services_provisioning
+from ui.kit.context import day, errors_shown, guard, lang, money, tr
+from ui.kit.tables import plain_table
 
 FLASH = "services_flash"
 RESYNC = "services_resync_report"
@@ -289,7 +292,7 @@ def show_list() -> None:
 
 def add_service_form() -> None:
     """Staff add a service for a client; its first invoice is issued at once, and the account
-    is created on the panel when it is paid (core.order_fulfilment)."""
+    is created on the panel when it is paid (core.orders.fulfilment)."""
     with st.expander(tr("orders.add_title"), icon=":material/add:"):
         search = st.text_input(tr("orders.add_client_search"), key="services_add_search")
         form = None
@@ -345,7 +348,7 @@ def add_service_form() -> None:
 
 def cancel_section(d: services.ServiceDetail) -> None:
     """The client asks to cancel: immediately or at the end of the billing period, with a
-    reason; a cheaper plan is offered first, and a box confirms (core.cancellations)."""
+    reason; a cheaper plan is offered first, and a box confirms (core.services.cancellations)."""
     options = None
     with errors_shown():
         options = cancellations.cancel_options(actor, d.id, today=today(get_settings().tz))

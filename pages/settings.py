@@ -8,12 +8,12 @@ ui/settings_automation.py; this page guards, shows the notice a save left, and o
 
 import streamlit as st
 
-from ui.context import guard, tr
-from ui.settings_automation import automation_tab, templates_tab
-from ui.settings_catalog import business_tab, products_tab, servers_tab, taxes_tab
-from ui.settings_desk import canned_tab, channels_tab, departments_tab, sla_tab
-from ui.settings_team import audit_tab, mail_tab, security_tab, users_tab
-from ui.tabs import lazy_tabs, open_tab
+from ui.kit.context import guard, tr
+from ui.kit.tabs import lazy_tabs, open_tab
+from ui.settings.automation import automation_tab, templates_tab
+from ui.settings.catalog import business_tab, products_tab, servers_tab, taxes_tab
+from ui.settings.desk import canned_tab, channels_tab, departments_tab, sla_tab
+from ui.settings.team import audit_tab, mail_tab, security_tab, users_tab
 
 actor = guard("settings")
 st.title(tr("settings.title"))
@@ -23,7 +23,7 @@ if flash:
 
 
 # ============================================================================ the tabs
-# Only the open tab runs (ui.tabs): a hidden one reads nothing and draws no widget. The URL
+# Only the open tab runs (ui.kit.tabs): a hidden one reads nothing and draws no widget. The URL
 # names the open tab (?tab=audit), so a link or a reload opens it again.
 TABS = {
     "users": ("settings.users", users_tab),

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core import support_channels
-from core.clock import now
-from ui.context import guard, tr
+from core.platform.clock import now
+from core.support import channels as support_channels
+from ui.kit.context import guard, tr
 
 actor = guard("support")
 st.title(tr("page.support"))

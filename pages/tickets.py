@@ -3,13 +3,13 @@
 Thin on purpose: the role guard, one core read, the rendering, and one core action per form.
 Everything a person typed (subjects, messages, notes, file names, names) is shown with
 st.text / st.dataframe, or in a client's list as a table with every punctuation character
-escaped (ui.tables), never as live markdown or HTML, so ``<script>`` or ``[x](http://…)`` in
+escaped (ui.kit.tables), never as live markdown or HTML, so ``<script>`` or ``[x](http://…)`` in
 a ticket reads literally.
 
 This script keeps the guard, the notice after an action, the routing and the tabs' wiring;
 what is drawn inside lives in ui/, one module a part, so each stays readable: one ticket with
-its thread, actions and the client's context beside it (ui.tickets_thread), opening a ticket
-(ui.tickets_forms), and what they share (ui.tickets_common). The ticket list and its pager
+its thread, actions and the client's context beside it (ui.support.thread), opening a ticket
+(ui.support.forms), and what they share (ui.support.common). The ticket list and its pager
 stay here, since a client's tickets and the desk's triage queue share them, and so do the
 queue's filters and bulk actions.
 """
@@ -19,12 +19,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import tickets
-from core.clock import now
-from ui.context import errors_shown, guard, tr
-from ui.tables import plain_table
-from ui.tabs import lazy_tabs
-from ui.tickets_common import (
+from core.platform.clock import now
+from core.support import tickets
+from ui.kit.context import errors_shown, guard, tr
+from ui.kit.tables import plain_table
+from ui.kit.tabs import lazy_tabs
+from ui.support.common import (
     CLEAR,
     FLASH,
     REPLY,
@@ -35,8 +35,8 @@ from ui.tickets_common import (
     status_label,
     when,
 )
-from ui.tickets_forms import desk_new_ticket, new_ticket_form
-from ui.tickets_thread import client_actions, context, header, staff_actions, thread
+from ui.support.forms import desk_new_ticket, new_ticket_form
+from ui.support.thread import client_actions, context, header, staff_actions, thread
 
 PAGE = "tickets_page"
 PER_PAGE = 25
@@ -80,7 +80,7 @@ def tickets_table(page: tickets.TicketPage, *, desk: bool) -> None:
     if desk:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
-        plain_table(rows)  # a client's own tickets (ui.tables)
+        plain_table(rows)  # a client's own tickets (ui.kit.tables)
     labels = {r.id: f"{r.number} · {r.subject}" for r in page.rows}
     col1, col2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = col1.selectbox(
@@ -124,7 +124,7 @@ state = st.session_state
 if actor.is_client:
     view = tickets.client_tickets(actor, at=now(), page=state.get(PAGE, 1), per_page=PER_PAGE)
     # Only the open tab is drawn: the new-ticket form is seven widgets the browser would
-    # otherwise build, hidden, on every visit to the list (ui.tabs). ``?tab=new`` opens it.
+    # otherwise build, hidden, on every visit to the list (ui.kit.tabs). ``?tab=new`` opens it.
     tabs = lazy_tabs(
         "tickets_client_tab",
         {"list": tr("tickets.my_tickets"), "new": tr("tickets.new_title")},

@@ -14,7 +14,7 @@ import streamlit as st
 
 from core import orders, plan_changes
 from core.access import can_open_page
-from ui.context import day, errors_shown, guard, lang, money, tr
+from ui.kit.context import day, errors_shown, guard, lang, money, tr
 
 FLASH = "upgrades_flash"
 

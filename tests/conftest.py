@@ -30,9 +30,9 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import text  # noqa: E402
 
-from core import config, db  # noqa: E402
-from core.migrate import upgrade  # noqa: E402
 from core.models import Base  # noqa: E402
+from core.platform import config, db  # noqa: E402
+from core.platform.migrate import upgrade  # noqa: E402
 from tests.personas import Personas, build_personas  # noqa: E402
 
 _migrated: set[str] = set()
@@ -85,7 +85,8 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def use_database(url: str) -> str:
-    """Point the process (core.config, core.db) at ``url``, migrated and emptied."""
+    """Point the process (core.platform.config, core.platform.db) at ``url``, migrated and
+    emptied."""
     if url.startswith("postgres"):
         url = _private_postgres(url)
     settings = config.load({**os.environ, "DATABASE_URL": url})

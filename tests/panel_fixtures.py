@@ -13,10 +13,11 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from core import panel, vault
-from core.db import unit_of_work
+from core import panel
 from core.models import Server
-from tests.fakes.whm_server import FakeWhm
+from core.platform import vault
+from core.platform.db import unit_of_work
+from sandbox.whm_server import FakeWhm
 
 FAST = {"timeout": 2.0, "backoff": (0.01, 0.01, 0.01), "reconcile_wait": 1.0}
 

@@ -10,10 +10,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core import accounts, vault
+from core import accounts
 from core.access import Actor
-from core.clock import now
-from core.db import unit_of_work
 from core.models import (
     Department,
     Invoice,
@@ -25,6 +23,9 @@ from core.models import (
     Ticket,
     TicketMessage,
 )
+from core.platform import vault
+from core.platform.clock import now
+from core.platform.db import unit_of_work
 
 PASSWORD = "Clave-segura-2026"
 TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"  # staff and owner have 2FA, as required

@@ -20,16 +20,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import panel, payments
-from core.clock import today
-from core.config import get_settings
-from core.db import read_session, unit_of_work
+from core import panel
+from core.billing import payments
 from core.models import Product, ProductPrice, Service
+from core.platform.clock import today
+from core.platform.config import get_settings
+from core.platform.db import read_session, unit_of_work
+from sandbox.whm_server import FakeWhm
 from tests.e2e.conftest import ARTIFACTS, serve_app, wait_for_app
-from tests.fakes.whm_server import FakeWhm
 from tests.panel_fixtures import calls, ready
 from tests.personas import Personas
-from ui.signin import TWO_FA_COOKIE
+from ui.auth.signin import TWO_FA_COOKIE
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core import automation_owner, plan_changes
-from core.db import read_session
-from core.i18n import day
+from core import plan_changes
+from core.automation import oversight as automation_owner
 from core.models import Invoice, PlanChange, Service, Ticket, TicketMessage, TransferReceipt, Upload
+from core.platform.db import read_session
+from core.platform.i18n import day
+from sandbox.whm_server import _check as password_matches
 from tests.e2e.conftest import sign_in, wait_for_app
 from tests.e2e.journeys_conftest import (  # noqa: F401 - fixtures
     Journeys,
@@ -51,7 +53,6 @@ from tests.e2e.journeys_conftest import (  # noqa: F401 - fixtures
     upload,
     wait_for_auth_cookie,
 )
-from tests.fakes.whm_server import _check as password_matches
 from tests.personas import TOTP_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +112,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
 
         # Services: the list, then the one service opened with the list's own button.
         nav(page, "Mis servicios")
-        # A client's list is a plain table (ui.tables): its escaped cells read as typed.
+        # A client's list is a plain table (ui.kit.tables): its escaped cells read as typed.
         listing = page.get_by_test_id("stMain").get_by_role("table").first
         listing.wait_for()
         assert "cliente-a.ec" in listing.inner_text()

@@ -8,10 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core import billing, settings
+from core import billing
 from core.access import Actor
-from core.db import read_session, unit_of_work
 from core.models import AuditEntry, Client, CreditEntry, Invoice, Payment, TransferReceipt, Upload
+from core.platform import settings
+from core.platform.db import read_session, unit_of_work
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from core import accounts
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import ValidationError
 from core.models import AuditEntry, User
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 

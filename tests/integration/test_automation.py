@@ -19,21 +19,11 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from core import (
-    automation,
-    automation_owner,
-    automation_payment,
-    automation_settings,
-    billing,
-    cancellations,
-    panel,
-    services_demo,
-    services_provisioning,
-    settings,
-)
+from core import automation, billing, panel
 from core.access import SYSTEM
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.automation import on_payment as automation_payment
+from core.automation import oversight as automation_owner
+from core.automation import policy as automation_settings
 from core.models import (
     AutomationAction,
     AutomationRun,
@@ -42,6 +32,12 @@ from core.models import (
     MailOutbox,
     Service,
 )
+from core.platform import settings
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.services import cancellations
+from core.services import provisioning as services_provisioning
+from sandbox import demo_accounts as services_demo
 from tests.conftest import empty_tables
 from tests.panel_fixtures import calls, fake, ready, whm  # noqa: F401 - fixtures
 from tests.personas import build_personas
@@ -143,14 +139,14 @@ def test_month_end_anchor_never_drifts_and_credit_pays_the_renewal(fake, persona
 
 
 def test_a_renewal_paid_without_the_hook_is_caught_up_by_the_run(fake, personas, monkeypatch):
-    from core import billing_ledger
+    from core.billing import ledger as billing_ledger
 
     others = [
         h for h in billing_ledger.on_invoice_paid if h is not automation_payment.on_invoice_paid
     ]
     monkeypatch.setattr(billing_ledger, "on_invoice_paid", others)
     a = personas.client_a
-    pay(a.invoice_id, D("2026-11-27"))  # a process that never imported core.automation_payment
+    pay(a.invoice_id, D("2026-11-27"))  # a process that never imported core.automation.on_payment
     assert svc(a.service_id).next_due_date == DUE
     automation.run(D("2026-11-28"))
     assert svc(a.service_id).next_due_date == D("2027-01-05")
@@ -662,7 +658,8 @@ def test_cli_json_dry_run_and_a_concurrent_run(fake, personas):
 
 def test_demo_book_run_twice_reports_zero_the_second_time(fake, database, capsys):
     """Issue 6, acceptance 7, on the demo book (its services on the fake panel)."""
-    from core import cli, demo
+    from core import cli
+    from sandbox import demo
 
     empty_tables(database)
     today = D("2026-11-26")

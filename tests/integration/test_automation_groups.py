@@ -12,11 +12,11 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core import automation, automation_settings, tickets, tickets_mail
+from core import automation
 from core.access import SYSTEM
-from core.automation_invoicing import do_renewal, select_renewals
-from core.automation_renewals import renew_group
-from core.db import read_session, unit_of_work
+from core.automation import policy as automation_settings
+from core.automation.invoicing import do_renewal, select_renewals
+from core.automation.renewals import renew_group
 from core.models import (
     AuditEntry,
     AutomationAction,
@@ -28,6 +28,9 @@ from core.models import (
     Service,
     Ticket,
 )
+from core.platform.db import read_session, unit_of_work
+from core.support import notices as tickets_mail
+from core.support import tickets
 from tests.panel_fixtures import fake, whm  # noqa: F401 - fixtures
 
 D = date.fromisoformat

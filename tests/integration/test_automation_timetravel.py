@@ -26,9 +26,8 @@ from decimal import ROUND_HALF_UP, Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import automation, billing, cancellations, panel, settings
+from core import automation, billing, panel
 from core.access import SYSTEM, Actor
-from core.db import read_session, unit_of_work
 from core.models import (
     AutomationAction,
     AutomationRun,
@@ -42,6 +41,9 @@ from core.models import (
     Server,
     Service,
 )
+from core.platform import settings
+from core.platform.db import read_session, unit_of_work
+from core.services import cancellations
 from tests.panel_fixtures import FAST, point_server, whm  # noqa: F401 - fixtures
 
 # Plan changes are another area's (core.plan_changes); the book includes them when it exists.

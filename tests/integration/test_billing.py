@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import billing, settings
-from core.db import read_session
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core import billing
 from core.models import AuditEntry, InvoiceItem, Payment
+from core.platform import settings
+from core.platform.db import read_session
+from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
 from tests.integration.billing_helpers import (
     audit_actions,
     bill,

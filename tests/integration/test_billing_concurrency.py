@@ -18,10 +18,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core import billing, money, payments
-from core.db import read_session
-from core.errors import Conflict
+from core import billing
+from core.billing import payments
 from core.models import Payment
+from core.platform.db import read_session
+from core.platform.errors import Conflict
+from core.rules import money
 from tests.integration.billing_helpers import (
     PDF,
     bill,

@@ -7,11 +7,12 @@ from datetime import date
 
 import pytest
 
-from core import billing, settings
-from core.db import unit_of_work
-from core.errors import Forbidden, NotFound
-from core.invoice_pdf import invoice_pdf
+from core import billing
+from core.billing.pdf import invoice_pdf
 from core.models import Client
+from core.platform import settings
+from core.platform.db import unit_of_work
+from core.platform.errors import Forbidden, NotFound
 from tests.integration.billing_helpers import bill, invoice, pdf_text
 
 

@@ -7,11 +7,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, settings
-from core.db import read_session
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core import billing
+from core.billing.receipts import MB
 from core.models import Payment, TransferReceipt, Upload
-from core.receipts import MB
+from core.platform import settings
+from core.platform.db import read_session
+from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
 from tests.integration.billing_helpers import (
     JPEG,
     PDF,

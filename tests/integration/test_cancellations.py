@@ -11,10 +11,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import automation, automation_owner, billing, cancellations
+from core import automation, billing
 from core.access import SYSTEM, Actor
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.automation import oversight as automation_owner
 from core.models import (
     AuditEntry,
     AutomationAction,
@@ -28,6 +27,9 @@ from core.models import (
     ProductPrice,
     Service,
 )
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.services import cancellations
 from tests.panel_fixtures import calls, fake, whm  # noqa: F401 - fixtures
 
 D = date.fromisoformat

@@ -12,14 +12,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, catalog, mail, settings
-from core.billing_views import client_billing_view
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden, NotFound, ValidationError
-from core.invoice_pdf import invoice_pdf
+from core import billing, catalog
+from core.accounts.recovery import request_reset
+from core.billing.pdf import invoice_pdf
+from core.billing.views import client_billing_view
 from core.models import AuditEntry, InvoiceItem, MailOutbox, Product, ProductPrice, Service
-from core.recovery import request_reset
+from core.platform import mail, settings
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden, NotFound, ValidationError
 from tests.integration.billing_helpers import PNG as FAKE_PNG
 from tests.integration.billing_helpers import invoice, pdf_text
 

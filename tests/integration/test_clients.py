@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import clients, clients_detail, clients_records, users
+from core import clients
 from core.access import Actor
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden, NotFound, ValidationError
+from core.accounts import team as users
+from core.clients import detail as clients_detail
+from core.clients import records as clients_records
 from core.models import (
     AuditEntry,
     Client,
@@ -23,6 +23,9 @@ from core.models import (
     Ticket,
     User,
 )
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden, NotFound, ValidationError
 
 RUC = "1719141770001"
 TODAY = date(2026, 11, 26)

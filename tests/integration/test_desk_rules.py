@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import tickets, tickets_admin
 from core.access import SYSTEM
-from core.db import read_session
-from core.errors import Forbidden, ValidationError
-from core.i18n import error_text
 from core.models import AuditEntry, Setting, Ticket
+from core.platform.db import read_session
+from core.platform.errors import Forbidden, ValidationError
+from core.platform.i18n import error_text
+from core.support import desk_admin as tickets_admin
+from core.support import tickets
 
 AT = datetime(2026, 11, 25, 15, 0)  # naive UTC
 KEYS = ("tickets.autoclose_days", "tickets.attachment_types", "tickets.attachment_max_mb")

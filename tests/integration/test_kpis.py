@@ -3,7 +3,7 @@
 
 The demo book is loaded for a fixed day, then given what it lacks for a fair test: unpaid
 invoices 45 and 120 days late, cancellation requests with reasons in two months, a payment
-last month. Every figure of ``core.kpis`` and its parts (``kpis_money``, ``kpis_churn``) is
+last month. Every figure of ``core.insights.kpis`` and its parts (``kpis_money``, ``kpis_churn``) is
 then recomputed here with plain SQL text (its own date arithmetic per engine), never through
 the code under test.
 """
@@ -16,11 +16,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
-from core import db, demo, kpis, kpis_churn, kpis_money, settings, users
 from core.access import Actor
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden
+from core.accounts import team as users
+from core.insights import churn as kpis_churn
+from core.insights import kpis
+from core.insights import revenue as kpis_money
 from core.models import (
     CancellationRequest,
     Client,
@@ -29,7 +29,12 @@ from core.models import (
     Service,
     User,
 )
-from core.money import q2
+from core.platform import db, settings
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden
+from core.rules.money import q2
+from sandbox import demo
 
 TODAY = date(2026, 11, 26)
 AT = datetime(2026, 11, 26, 17, 0)  # naive UTC, like the columns

@@ -1,4 +1,4 @@
-"""core.mailboxes against the faithful fake WHM and a real database on each engine: scoping
+"""core.services.mailboxes against the faithful fake WHM and a real database on each engine: scoping
 by the actor, validation before the panel, the panel's refusals as clear messages, secrets."""
 
 from __future__ import annotations
@@ -10,12 +10,13 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from core import mailboxes, panel
+from core import panel
 from core.access import Actor
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.models import AuditEntry, Product, Service
-from tests.fakes.whm_server import FakeWhm, _check
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.services import mailboxes
+from sandbox.whm_server import FakeWhm, _check
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 PASSWORD = "Correo-Seguro-2026!"

@@ -4,8 +4,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from core import db
 from core.models import Base
+from core.platform import db
 
 
 def test_migrations_build_every_model_table(database):

@@ -1,4 +1,4 @@
-"""core.orders and core.order_fulfilment against a real database on each engine, the faithful
+"""core.orders and core.orders.fulfilment against a real database on each engine, the faithful
 fake WHM and a real SMTP server: order → invoice → payment → account once → welcome mail without
 a password."""
 
@@ -11,14 +11,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, mail, order_fulfilment, orders, panel, services_provisioning, settings
+from core import billing, orders, panel
 from core.access import Actor
-from core.billing_ledger import on_invoice_paid
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.billing.ledger import on_invoice_paid
 from core.models import Invoice, MailOutbox, Product, ProductPrice, Server, Service
-from core.order_fulfilment import cancel_stale, provision_pending
-from tests.fakes.whm_server import FakeWhm
+from core.orders import fulfilment as order_fulfilment
+from core.orders.fulfilment import cancel_stale, provision_pending
+from core.platform import mail, settings
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.services import provisioning as services_provisioning
+from sandbox.whm_server import FakeWhm
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 AT = date(2026, 11, 26)

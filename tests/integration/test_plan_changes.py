@@ -14,11 +14,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, panel, plan_changes, settings
+from core import billing, panel, plan_changes
 from core.access import Actor
-from core.billing_ledger import on_invoice_paid
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.billing.ledger import on_invoice_paid
 from core.models import (
     AuditEntry,
     Client,
@@ -32,8 +30,11 @@ from core.models import (
     Service,
     User,
 )
-from core.proration import quote_change
-from tests.fakes.whm_server import FakeWhm
+from core.platform import settings
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
+from core.rules.proration import quote_change
+from sandbox.whm_server import FakeWhm
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 DUE = date(2026, 12, 5)

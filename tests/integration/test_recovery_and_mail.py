@@ -7,12 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core import accounts, mail, recovery, settings
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden, ValidationError
+from core import accounts
+from core.accounts import recovery
+from core.accounts.profile import change_email
 from core.models import AuditEntry, MailOutbox, Token, User
-from core.profile import change_email
+from core.platform import mail, settings
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden, ValidationError
 
 LINK = re.compile(r"\?(reset|verify)=([A-Za-z0-9_\-]+)")
 
@@ -103,7 +105,7 @@ def test_smtp_down_keeps_the_message_queued_and_it_goes_out_once_when_back(perso
 
 def test_background_delivery_sends_right_after_commit(personas, smtp, monkeypatch):
     monkeypatch.setenv("MAIL_DELIVERY", "background")
-    from core import config
+    from core.platform import config
 
     config.get_settings.cache_clear()
     recovery.request_reset("a@test.ec", now())

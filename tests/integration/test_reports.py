@@ -11,13 +11,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import select, text
 
-from core import billing, reports, users
+from core import billing
 from core.access import Actor
-from core.clock import now
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden
+from core.accounts import team as users
+from core.insights import reports
+from core.insights.reports import _SECRET_COLUMN, export_csv, export_xlsx
 from core.models import CancellationRequest, Client, Invoice
-from core.reports import _SECRET_COLUMN, export_csv, export_xlsx
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden
 
 TODAY = date(2026, 11, 26)
 AT = datetime(2026, 11, 26, 17)

@@ -20,20 +20,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import (
-    demo,
-    panel,
-    services,
-    services_credentials,
-    services_demo,
-    services_provisioning,
-    vault,
-)
+from core import panel, services
 from core.access import Actor
-from core.db import read_session, unit_of_work
-from core.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from core.models import AuditEntry, MailOutbox, Product, Server, Service
-from tests.fakes.whm_server import FakeWhm, _check
+from core.platform import vault
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
+from core.services import credentials as services_credentials
+from core.services import provisioning as services_provisioning
+from sandbox import demo
+from sandbox import demo_accounts as services_demo
+from sandbox.whm_server import FakeWhm, _check
 from tests.panel_fixtures import FAST, calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import support_channels
-from core.db import read_session
-from core.errors import Forbidden, NotFound, ValidationError
 from core.models import AuditEntry, SupportChannel
+from core.platform.db import read_session
+from core.platform.errors import Forbidden, NotFound, ValidationError
+from core.support import channels as support_channels
 
 GYE = ZoneInfo("America/Guayaquil")
 

@@ -11,14 +11,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from core import clients, mail, settings, sla, tickets
+from core import clients
 from core.access import SYSTEM, Actor
-from core.db import read_session, unit_of_work
-from core.errors import Forbidden, NotFound, ValidationError
+from core.insights.reports import export_csv
 from core.models import Department, Service, Ticket, TicketMessage, Upload
-from core.reports import export_csv
-from core.tickets_stats import STATS_COLUMNS
-from core.uploads import MB
+from core.platform import mail, settings
+from core.platform.db import read_session, unit_of_work
+from core.platform.errors import Forbidden, NotFound, ValidationError
+from core.platform.uploads import MB
+from core.support import sla, tickets
+from core.support.stats import STATS_COLUMNS
 from tests.panel_fixtures import dead_port, fake, point_server, whm  # noqa: F401 - fixtures
 
 GYE = ZoneInfo("America/Guayaquil")
@@ -270,7 +272,7 @@ def test_a_file_over_the_limit_or_of_a_bad_type_stores_nothing(personas):
         with pytest.raises(ValidationError):
             tickets.reply(a.actor, a.ticket_id, "adjunto", files=files, at=AT)
     assert counts() == before
-    from core.i18n import error_text
+    from core.platform.i18n import error_text
 
     with pytest.raises(ValidationError) as err:
         open_as(a, files=[("ok.pdf", PDF), ("grande.pdf", big)])
@@ -548,7 +550,7 @@ def test_departments_and_canned_replies_are_the_owners(personas):
         tickets.save_department(staff, name="X")
     with pytest.raises(ValidationError):
         tickets.save_department(owner, name="Y", staff_ids=[personas.client_a.actor.user_id])
-    from core.errors import Conflict
+    from core.platform.errors import Conflict
 
     with pytest.raises(Conflict):
         tickets.save_department(owner, name="soporte")

@@ -1,4 +1,4 @@
-"""core.cpanel.WhmClient against the faithful fake WHM server (cpanel-api.md §5–§6).
+"""core.panel.whm.WhmClient against the faithful fake WHM server (cpanel-api.md §5–§6).
 
 A real HTTP server on loopback, no mocks: what the client sends is read back from the server's
 request log, and faults are injected on the server side. Timeouts and backoff are shrunk so
@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from core.cpanel import (
+from core.panel.errors import classify_response, clean_reason, size_mb, to_int
+from core.panel.whm import (
     InvalidUsername,
     PanelAuthError,
     PanelBlocked,
@@ -30,8 +31,7 @@ from core.cpanel import (
     suggest_username,
     validate_username,
 )
-from core.cpanel_errors import classify_response, clean_reason, size_mb, to_int
-from tests.fakes.whm_server import FakeWhm, _token_from_file, password_strength
+from sandbox.whm_server import FakeWhm, _token_from_file, password_strength
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Kx7#pQ2!vR9zLm4w"  # strong enough for the fake's meter (rating 100)
@@ -546,7 +546,7 @@ def test_sandbox_main_creates_a_private_token_and_never_prints_it(tmp_path):
     token = _token_from_file(token_file)
     assert len(token) == 32 and oct(token_file.stat().st_mode & 0o777) == "0o600"
     assert _token_from_file(token_file) == token
-    cmd = [sys.executable, "-m", "tests.fakes.whm_server", "--port", "0"]
+    cmd = [sys.executable, "-m", "sandbox.whm_server", "--port", "0"]
     cmd += ["--state", str(tmp_path / "s.json"), "--token-file", str(token_file)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
     try:

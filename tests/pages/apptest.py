@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core.clock import now
+from core.platform.clock import now
 from tests.personas import Persona
 
 ENTRY = str(Path(__file__).resolve().parents[2] / "dashboard.py")
@@ -31,7 +31,7 @@ def app_as(persona: Persona | None, page: str | None = None, **query: str) -> Ap
 
 
 def as_read(markdown: str) -> str:
-    """Markdown as the reader sees its text: backslash escapes (ui.tables) removed, so
+    """Markdown as the reader sees its text: backslash escapes (ui.kit.tables) removed, so
     "shows none of it" assertions look at what is shown, not at its escaped source."""
     return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
 
@@ -91,7 +91,7 @@ def page_alone(persona: Persona, page: str) -> AppTest:
     """Run one page file by itself with ``persona`` in session state, as if reached by a link
     that bypassed the navigation: what its own role guard shows is all there is."""
     from core.accounts import actor_from_user, user_by_email
-    from core.db import read_session
+    from core.platform.db import read_session
 
     at = AppTest.from_file(str(Path(ENTRY).parent / "pages" / f"{page}.py"), default_timeout=30)
     with read_session() as session:
@@ -101,7 +101,7 @@ def page_alone(persona: Persona, page: str) -> AppTest:
 
 def open_tab(at: AppTest, key: str, label: str) -> AppTest:
     """Open the tab ``label`` of the tracked ``st.tabs(..., key=key)`` and run, as a click on
-    it does in a browser (pages draw only the open tab, ui.tabs). AppTest has no tab click;
+    it does in a browser (pages draw only the open tab, ui.kit.tabs). AppTest has no tab click;
     the tabs' value in session state is the open tab's label."""
     labels = [t.label for t in at.tabs]
     assert label in labels, f"no tab {label!r}; have {labels}"

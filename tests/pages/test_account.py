@@ -4,10 +4,10 @@ import pyotp
 import pytest
 from sqlalchemy import select
 
-from core import vault
 from core.accounts import user_by_email, verify_password
-from core.db import read_session
 from core.models import Client, MailOutbox, User
+from core.platform import vault
+from core.platform.db import read_session
 from tests.pages.apptest import app_as, click, signed_in, texts
 
 
@@ -106,8 +106,8 @@ def test_email_change_needs_the_password_and_asks_for_verification_again(page_pe
 
 
 def test_staff_sets_up_two_factor_with_a_code_from_the_app(page_personas):
-    from core.clock import now
-    from core.twofactor import reset_for
+    from core.accounts.twofactor import reset_for
+    from core.platform.clock import now
 
     reset_for(page_personas.owner.actor, page_personas.staff.actor.user_id, now())
     at = app_as(page_personas.staff, "account")

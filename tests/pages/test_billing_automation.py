@@ -1,6 +1,6 @@
 """The owner's automation section of the billing page (AppTest on SQLite, fake panel):
 preview of a chosen date, the ledger, holds, approvals and settings. Staff with billing
-rights and clients see none of it. Only the open tab is drawn (ui.tabs): each test opens
+rights and clients see none of it. Only the open tab is drawn (ui.kit.tabs): each test opens
 the tab its form is on."""
 
 from __future__ import annotations
@@ -9,10 +9,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from core import accounts, automation, automation_owner, settings, vault
-from core.clock import now
-from core.db import read_session, unit_of_work
+from core import accounts, automation
+from core.automation import oversight as automation_owner
 from core.models import Service
+from core.platform import settings, vault
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
 from tests.pages.apptest import app_as, open_tab, texts
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 from tests.personas import TOTP_SECRET, Persona

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import billing, settings
-from core.db import read_session
+from core import billing
 from core.models import Invoice
+from core.platform import settings
+from core.platform.db import read_session
 from tests.pages.apptest import app_as, open_tab, texts
-from ui.context import ACTOR_KEY
+from ui.kit.context import ACTOR_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "billing.py")
 

@@ -1,12 +1,12 @@
 """Clients page: search, the detail, create, the set-password link and "view as client".
-The detail draws (and reads) only its open tab (ui.tabs)."""
+The detail draws (and reads) only its open tab (ui.kit.tabs)."""
 
 from sqlalchemy import select
 
-from core import users
-from core.clock import now
-from core.db import read_session, unit_of_work
+from core.accounts import team as users
 from core.models import AuditEntry, Client, MailOutbox
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
 from tests.pages.apptest import app_as, click, open_tab, page_alone, texts
 
 RUC = "1719141770001"

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 from core import panel
-from core.db import read_session
 from core.models import AuditEntry
-from tests.fakes.whm_server import FakeWhm, _check
+from core.platform.db import read_session
+from sandbox.whm_server import FakeWhm, _check
 from tests.pages.apptest import app_as, texts
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
-from ui.context import ACTOR_KEY
+from ui.kit.context import ACTOR_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
 

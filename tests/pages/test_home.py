@@ -37,9 +37,10 @@ def test_staff_without_billing_right_sees_no_money(page_personas):
 
 # ---------------------------------------------------------------- the owner's figures
 def test_owner_home_shows_mrr_cash_aging_cash_in_churn_and_tickets(page_personas):
-    from core import i18n, kpis
-    from core.clock import now, today
-    from core.config import get_settings
+    from core.insights import kpis
+    from core.platform import i18n
+    from core.platform.clock import now, today
+    from core.platform.config import get_settings
 
     at = app_as(page_personas.owner, "home")
     assert not at.exception

@@ -1,10 +1,11 @@
 """Reports page: the owner's reports with exports; staff need the reports right, and see no
-money without the billing right. Only the open tab's report is drawn (ui.tabs)."""
+money without the billing right. Only the open tab's report is drawn (ui.kit.tabs)."""
 
 from datetime import date
 
-from core import billing, users
-from core.clock import now
+from core import billing
+from core.accounts import team as users
+from core.platform.clock import now
 from tests.pages.apptest import app_as, open_tab, page_alone, texts
 
 MONEY_TABS = ("Ingresos", "MRR", "Antigüedad de saldos")

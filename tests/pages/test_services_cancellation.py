@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import cancellations
-from core.clock import today
-from core.config import get_settings
-from core.db import read_session, unit_of_work
 from core.models import CancellationRequest, Invoice, Product, ProductPrice, Service
+from core.platform.clock import today
+from core.platform.config import get_settings
+from core.platform.db import read_session, unit_of_work
+from core.services import cancellations
 from tests.pages.apptest import app_as, texts
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 

@@ -7,11 +7,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from core import accounts, panel, vault
-from core.clock import now
-from core.db import read_session, unit_of_work
+from core import accounts, panel
 from core.models import AuditEntry, MailOutbox, Service
-from tests.fakes.whm_server import FakeWhm, _check
+from core.platform import vault
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
+from sandbox.whm_server import FakeWhm, _check
 from tests.pages.apptest import app_as, texts
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from tests.personas import Persona

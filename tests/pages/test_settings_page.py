@@ -1,13 +1,13 @@
 """Settings (owner only): users and roles, security switches, audit log, outgoing mail.
 
-The page draws only the open tab (ui.tabs): each test opens the tab its form is on."""
+The page draws only the open tab (ui.kit.tabs): each test opens the tab its form is on."""
 
 from sqlalchemy import select
 
-from core import settings
 from core.accounts import user_by_email
-from core.db import read_session
 from core.models import MailOutbox
+from core.platform import settings
+from core.platform.db import read_session
 from tests.pages.apptest import app_as, open_tab, page_alone, texts
 from tests.panel_fixtures import whm  # noqa: F401 - the fake panel fixture
 
@@ -73,8 +73,8 @@ def test_security_switches_are_saved(page_personas):
 
 
 def test_queued_mail_is_readable_by_the_owner(page_personas):
-    from core.clock import now
-    from core.recovery import request_reset
+    from core.accounts.recovery import request_reset
+    from core.platform.clock import now
 
     request_reset("a@test.ec", now())
     at = settings_tab(page_personas.owner, "Correos salientes")
@@ -173,9 +173,9 @@ def test_a_price_change_from_the_form_waits_for_the_next_renewal(page_personas):
 
 
 def test_servers_are_listed_without_their_token(page_personas):
-    from core import vault
-    from core.db import unit_of_work
     from core.models import Server
+    from core.platform import vault
+    from core.platform.db import unit_of_work
 
     with unit_of_work() as s:
         for server in s.scalars(select(Server)):
@@ -191,7 +191,7 @@ def test_servers_are_listed_without_their_token(page_personas):
 
 
 def test_a_mail_template_is_previewed_and_saved(page_personas):
-    from core import settings as stored
+    from core.platform import settings as stored
 
     at = settings_tab(page_personas.owner, "Plantillas de correo")
     at.selectbox(key="template_name").set_value("welcome").run()
@@ -209,8 +209,9 @@ def test_a_mail_template_is_previewed_and_saved(page_personas):
 
 
 def test_sla_targets_and_a_support_channel_are_saved(page_personas):
-    from core import sla, support_channels
-    from core.clock import now
+    from core.platform.clock import now
+    from core.support import channels as support_channels
+    from core.support import sla
 
     at = settings_tab(page_personas.owner, "SLA")
     at.number_input(key="sla_first_urgent").set_value(2)
@@ -230,7 +231,8 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
 
 
 def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
-    from core import tickets, tickets_admin
+    from core.support import desk_admin as tickets_admin
+    from core.support import tickets
 
     at = settings_tab(page_personas.owner, "SLA")
     assert at.number_input(key="desk_autoclose_days").value == 5
@@ -253,7 +255,7 @@ def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
 
 
 def test_a_department_and_a_canned_reply_are_saved(page_personas):
-    from core import tickets_admin
+    from core.support import desk_admin as tickets_admin
 
     at = settings_tab(page_personas.owner, "Departamentos")
     _by_label(at.text_input, "Departamento").input("Ventas")
@@ -279,8 +281,8 @@ def test_automation_is_linked_not_duplicated(page_personas):
 
 def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F811
     from core import panel
-    from core.db import read_session as reading
     from core.models import Server
+    from core.platform.db import read_session as reading
     from tests.panel_fixtures import ready
 
     fake = ready(whm)
@@ -302,8 +304,8 @@ def test_switching_the_language_keeps_the_open_tab(page_personas):
     from dataclasses import replace
 
     from core import accounts
-    from core.clock import now
-    from ui.context import ACTOR_KEY
+    from core.platform.clock import now
+    from ui.kit.context import ACTOR_KEY
 
     owner = page_personas.owner
     at = settings_tab(owner, "Registro de auditoría")

@@ -8,9 +8,9 @@ from sqlalchemy import update
 
 from core.access import PAGES_BY_ROLE
 from core.accounts import user_by_email
-from core.clock import now
-from core.db import read_session, unit_of_work
 from core.models import User
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
 from tests.pages.apptest import app_as, page_alone, run_entry, signed_in, texts
 
 PAGES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
@@ -126,7 +126,7 @@ def test_client_navigation_has_no_owner_pages():
 
 def test_the_sign_in_form_reads_only_the_address_typed(page_personas):
     """No signed-out rerun holds the book's password hashes: one address, when asked."""
-    from ui.signin import _UsersOnDemand
+    from ui.auth.signin import _UsersOnDemand
 
     users = _UsersOnDemand(now())
     assert dict(users) == {}

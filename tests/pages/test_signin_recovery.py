@@ -5,11 +5,10 @@ import pyotp
 import pytest
 from sqlalchemy import select, update
 
-from core import tokens, twofactor
-from core.accounts import user_by_email, verify_password
-from core.clock import now
-from core.db import read_session, unit_of_work
+from core.accounts import tokens, twofactor, user_by_email, verify_password
 from core.models import MailOutbox, User
+from core.platform.clock import now
+from core.platform.db import read_session, unit_of_work
 from tests.pages.apptest import app_as, click, run_entry, texts
 from tests.personas import TOTP_SECRET
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from core import support_channels
+from core.support import channels as support_channels
 from tests.pages.apptest import app_as, texts
 
 

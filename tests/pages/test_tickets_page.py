@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core import tickets
-from core.clock import now
-from core.db import read_session
 from core.models import Ticket, TicketMessage
+from core.platform.clock import now
+from core.platform.db import read_session
+from core.support import tickets
 from tests.pages.apptest import app_as, click, open_tab, texts
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 
@@ -76,7 +76,7 @@ def test_user_text_shows_literally_never_as_markdown_or_html(page_personas):
         assert XSS_SUBJECT in literal and XSS_BODY in literal
         for value in _markdown_values(at):
             assert "<script>" not in value and "[link](http://x)" not in value
-    # In the client's own list the subject is an escaped cell of a plain table (ui.tables):
+    # In the client's own list the subject is an escaped cell of a plain table (ui.kit.tables):
     # shown as the text it is, with nothing in the Markdown left to make a tag or a link.
     at = app_as(a, "tickets")
     assert XSS_SUBJECT in texts(at)

@@ -10,12 +10,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import billing, i18n, panel, plan_changes
-from core.clock import today
-from core.config import get_settings
-from core.db import read_session, unit_of_work
+from core import billing, panel, plan_changes
 from core.models import Invoice, PlanChange, Product, ProductPrice, Service
-from tests.fakes.whm_server import FakeWhm
+from core.platform import i18n
+from core.platform.clock import today
+from core.platform.config import get_settings
+from core.platform.db import read_session, unit_of_work
+from sandbox.whm_server import FakeWhm
 from tests.pages.apptest import app_as, page_alone, texts
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.cycles import CYCLE_MONTHS, RECURRING_CYCLES, advance
-from core.money import ZERO, q2
-from core.proration import quote_change
+from core.rules.cycles import CYCLE_MONTHS, RECURRING_CYCLES, advance
+from core.rules.money import ZERO, q2
+from core.rules.proration import quote_change
 
 FAST = settings(max_examples=200, deadline=None)
 

@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.billing_ledger import parse_amount
-from core.billing_views_invoice import InvoiceDetail, LineView, TaxGroup
-from core.errors import ValidationError
-from core.invoice_pdf import _rate, latin1, render, tax_id_label
-from core.money import allocate
-from core.receipts import sniff_receipt_type
+from core.billing.invoice_view import InvoiceDetail, LineView, TaxGroup
+from core.billing.ledger import parse_amount
+from core.billing.pdf import _rate, latin1, render, tax_id_label
+from core.billing.receipts import sniff_receipt_type
+from core.platform.errors import ValidationError
+from core.rules.money import allocate
 from tests.integration.billing_helpers import JPEG, PDF, PNG, pdf_text
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.config import ConfigError, load
+from core.platform.config import ConfigError, load
 
 
 def test_defaults_for_a_fresh_install(tmp_path):

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.cycles import (
+from core.rules.cycles import (
     CYCLE_MONTHS,
     RECURRING_CYCLES,
     advance,

@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import pytest
 
-from core.reports import export_csv, export_xlsx, neutralise
+from core.insights.reports import export_csv, export_xlsx, neutralise
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+5", "-2", "@SUM(A1)", "\tx", "\rx"])

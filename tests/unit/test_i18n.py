@@ -5,7 +5,7 @@ import string
 from decimal import Decimal
 from pathlib import Path
 
-from core import i18n
+from core.platform import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
 # tr("key") in pages/ui, t("key", ...) in core, and keys held in *_key/"key." literals.

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 import pytest
 
-from core.money import (
+from core.rules.money import (
     IVA_RATES,
     ZERO,
     D,
@@ -24,7 +24,7 @@ from core.money import (
     split_inclusive,
     sri_iva_code,
 )
-from core.proration import quote_change
+from core.rules.proration import quote_change
 
 # --- Decimal construction and the single rounding rule ----------------------------------------
 

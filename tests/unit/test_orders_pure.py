@@ -1,4 +1,4 @@
-"""The pure parts of an order (core.order_pricing): domain names and the first invoice
+"""The pure parts of an order (core.orders.pricing): domain names and the first invoice
 (billing-rules §2.4)."""
 
 from datetime import date
@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import ValidationError
-from core.order_pricing import FirstLine, first_invoice, normalise_domain
+from core.orders.pricing import FirstLine, first_invoice, normalise_domain
+from core.platform.errors import ValidationError
 
 
 @pytest.mark.parametrize(

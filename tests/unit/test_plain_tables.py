@@ -1,4 +1,4 @@
-"""The client area's plain tables (ui.tables): what a customer typed stays literal text."""
+"""The client area's plain tables (ui.kit.tables): what a customer typed stays literal text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.pages.apptest import as_read
-from ui.tables import cell, markdown_table
+from ui.kit.tables import cell, markdown_table
 
 HOSTILE = "<script>alert('x')</script> [pago](http://phish.example) ![i](x.png) `code` $x$"
 

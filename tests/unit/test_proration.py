@@ -9,8 +9,8 @@ from decimal import Decimal
 
 import pytest
 
-from core.money import ZERO, q2
-from core.proration import ChangeQuote, quote_change, quote_prorata
+from core.rules.money import ZERO, q2
+from core.rules.proration import ChangeQuote, quote_change, quote_prorata
 
 # --- same cycle (§2.1) ------------------------------------------------------------------------
 

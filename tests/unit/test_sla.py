@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.errors import ValidationError
-from core.sla import (
+from core.platform.errors import ValidationError
+from core.support.sla import (
     DEFAULT_TARGETS,
     OfficeHours,
     Policy,

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.errors import ValidationError
 from core.models import SupportChannel
-from core.sla import parse_hours
-from core.support_channels import channel_link, clean_target, describe_hours, is_open
+from core.platform.errors import ValidationError
+from core.support.channels import channel_link, clean_target, describe_hours, is_open
+from core.support.sla import parse_hours
 
 GYE = ZoneInfo("America/Guayaquil")
 

@@ -1,0 +1,346 @@
+"""Users and the sign-in bridge to streamlit-authenticator.
+
+The library keeps credentials in a dict and its cookie is a stateless JWT. We keep users in
+the database and add what the library lacks (streamlit-notes §1.8, P3, P8):
+- the credentials dict is built from the database on each run, holding only the users that
+  run can need;
+- failed attempts are written back; 5 failures lock the account for 15 minutes, after which
+  it unlocks by itself (the library's own lockout is permanent);
+- ``sessions_valid_after``: sign-out and a password change move it forward, and a cookie or a
+  session that signed in before it is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import bcrypt
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.access import AREAS, ROLES, Actor
+from core.models import Client, User
+from core.platform import audit
+from core.platform.config import get_settings
+from core.platform.db import transaction
+from core.platform.errors import NotFound, ValidationError
+from core.platform.i18n import LANGUAGES
+
+LOCK_AFTER = 5
+LOCK_FOR = timedelta(minutes=15)
+MIN_PASSWORD = 10
+MAX_PASSWORD_BYTES = 72  # bcrypt's limit; longer passwords are refused, not truncated
+
+
+def normalise_email(email: str) -> str:
+    """The username form of an address: trimmed, lower-cased, syntactically valid."""
+    value = (email or "").strip().lower()
+    try:
+        validate_email(value, check_deliverability=False)
+    except EmailNotValidError:
+        raise ValidationError("error.email_invalid") from None
+    return value
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise ValidationError("error.password_short", n=MIN_PASSWORD)
+    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
+        raise ValidationError("error.password_long", n=MAX_PASSWORD_BYTES)
+    if password != password.strip():
+        # The library strips passwords at sign-in; a padded password could never be typed.
+        raise ValidationError("error.password_spaces")
+    if password.isalpha() or password.isdigit():
+        raise ValidationError("error.password_weak")
+
+
+def hash_password(password: str) -> str:
+    rounds = get_settings().bcrypt_rounds
+    return bcrypt.hashpw(password.encode("utf-8"), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    if not hashed:
+        return False
+    try:
+        return bcrypt.checkpw(password.strip().encode("utf-8"), hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def actor_from_user(user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=user.role,
+        client_id=user.client_id,
+        email=user.email,
+        language=user.language,
+        permissions=frozenset(user.permissions or ()),
+    )
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalars(select(User).where(User.email == email.strip().lower())).first()
+
+
+def create_user(
+    session: Session,
+    *,
+    role: str,
+    email: str,
+    name: str,
+    password: str | None,
+    language: str = "es",
+    permissions: list[str] | None = None,
+    client: Client | None = None,
+    by: Actor | None = None,
+    at: datetime,
+) -> User:
+    """A new user. A client user gets a client record (or the one given)."""
+    if role not in ROLES:
+        raise ValidationError("error.role_invalid")
+    if language not in LANGUAGES:
+        raise ValidationError("error.language_invalid")
+    email = normalise_email(email)
+    name = (name or "").strip() or email.split("@", 1)[0]
+    if user_by_email(session, email) is not None:
+        raise ValidationError("error.email_taken")
+    if password is not None:
+        check_password_strength(password)
+    perms = sorted(set(permissions or ()))
+    if any(p not in AREAS for p in perms):
+        raise ValidationError("error.permission_invalid")
+    if role == "client" and client is None:
+        client = Client(name=name, email=email, language=language)
+        session.add(client)
+        session.flush()
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password) if password is not None else None,
+        client_id=client.id if role == "client" and client else None,
+        language=language,
+        permissions=perms if role == "staff" else [],
+        sessions_valid_after=at,
+        created_at=at,
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session,
+        by,
+        "user.created",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+        role=role,
+        email=email,
+    )
+    return user
+
+
+# --- the sign-in bridge -------------------------------------------------------------------
+
+
+def is_locked(user: User, at: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > at
+
+
+def _entry(user: User, at: datetime) -> dict:
+    # A locked user is handed to the library already at the limit, so it refuses even the
+    # right password; once the lock has passed the counter starts again from zero.
+    locked = is_locked(user, at)
+    expired_lock = user.locked_until is not None and not locked
+    return {
+        "email": user.email,
+        "first_name": user.name,
+        "last_name": "",
+        "password": user.password_hash,
+        "roles": [user.role],
+        "failed_login_attempts": LOCK_AFTER
+        if locked
+        else (0 if expired_lock else user.failed_attempts),
+        "logged_in": False,
+    }
+
+
+def sign_in_entry(session: Session, email: str, at: datetime) -> dict | None:
+    """The library's credentials entry for one address, or None when no active user with a
+    password has it. Read one address at a time: the sign-in form never needs the whole
+    book's password hashes in memory (ui/signin.py asks for the address typed)."""
+    stmt = select(User).where(
+        User.active.is_(True),
+        User.password_hash.is_not(None),
+        User.email == email.strip().lower(),
+    )
+    user = session.scalars(stmt).first()
+    return None if user is None else _entry(user, at)
+
+
+def record_sign_in_attempt(
+    session: Session, email: str, *, success: bool, attempts_seen: int, at: datetime
+) -> User | None:
+    """Write back what the library decided. ``attempts_seen`` is the library's counter after
+    the attempt. Returns the user (None for an unknown address)."""
+    user = user_by_email(session, email)
+    if user is None:
+        audit.record(
+            session, None, "signin.failed", at=at, actor_label="anonymous", reason="unknown_user"
+        )
+        return None
+    actor = actor_from_user(user)
+    if success:
+        user.failed_attempts = 0
+        user.locked_until = None
+        user.last_login_at = at
+        audit.record(
+            session,
+            actor,
+            "signin.succeeded",
+            target_type="user",
+            target_id=user.id,
+            client_id=user.client_id,
+            at=at,
+        )
+        return user
+    if is_locked(user, at):
+        audit.record(
+            session,
+            actor,
+            "signin.refused_locked",
+            target_type="user",
+            target_id=user.id,
+            client_id=user.client_id,
+            at=at,
+        )
+        return user
+    if user.locked_until is not None:  # an old lock has run out: start counting afresh
+        user.locked_until = None
+    user.failed_attempts = max(attempts_seen, 1)
+    if user.failed_attempts >= LOCK_AFTER:
+        user.locked_until = at + LOCK_FOR
+        user.failed_attempts = 0
+    audit.record(
+        session,
+        actor,
+        "signin.failed",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+        attempts=attempts_seen,
+        locked=user.locked_until is not None,
+    )
+    return user
+
+
+def cookie_issued_at(exp_date: float, expiry_days: float) -> datetime:
+    """The library's cookie carries only its expiry; it was issued ``expiry_days`` before."""
+    issued = datetime.fromtimestamp(exp_date, UTC).replace(tzinfo=None)
+    return issued - timedelta(days=expiry_days)
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    actor: Actor | None
+    reason: str | None = None  # why the session is not valid
+    totp_enabled: bool = False
+    verified: bool = False
+
+
+def check_session(session: Session, email: str, signed_in_at: datetime) -> SessionCheck:
+    """Is a session (or cookie) of ``email`` that began at ``signed_in_at`` still good?"""
+    user = user_by_email(session, email)
+    if user is None or not user.active:
+        return SessionCheck(None, "inactive")
+    if signed_in_at < user.sessions_valid_after:
+        return SessionCheck(None, "revoked")
+    return SessionCheck(
+        actor_from_user(user),
+        totp_enabled=user.totp_enabled_at is not None,
+        verified=user.verified_at is not None,
+    )
+
+
+def sign_out(actor: Actor, at: datetime, *, session: Session | None = None) -> None:
+    """End every session of this user: cookies issued before now stop working."""
+    with transaction(session) as s:
+        _sign_out(s, actor, at)
+
+
+def _sign_out(session: Session, actor: Actor, at: datetime) -> None:
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound()
+    user.sessions_valid_after = at
+    audit.record(
+        session,
+        actor,
+        "signout",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+    )
+
+
+def change_password(
+    actor: Actor, current: str, new: str, at: datetime, *, session: Session | None = None
+) -> None:
+    """Change one's own password; every other session and copied cookie ends with it."""
+    with transaction(session) as s:
+        _change_password(s, actor, current, new, at)
+
+
+def _change_password(session: Session, actor: Actor, current: str, new: str, at: datetime) -> None:
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound()
+    if not verify_password(current, user.password_hash):
+        raise ValidationError("error.password_current_wrong")
+    check_password_strength(new)
+    user.password_hash = hash_password(new)
+    user.sessions_valid_after = at  # other sessions and copied cookies end here
+    audit.record(
+        session,
+        actor,
+        "password.changed",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+    )
+
+
+def set_language(
+    actor: Actor, language: str, at: datetime, *, session: Session | None = None
+) -> None:
+    with transaction(session) as s:
+        _set_language(s, actor, language, at)
+
+
+def _set_language(session: Session, actor: Actor, language: str, at: datetime) -> None:
+    if language not in LANGUAGES:
+        raise ValidationError("error.language_invalid")
+    user = session.get(User, actor.user_id)
+    if user is None:
+        raise NotFound()
+    user.language = language
+    if user.client_id is not None:
+        client = session.get(Client, user.client_id)
+        if client is not None:
+            client.language = language  # mails to the client follow the same choice
+    audit.record(
+        session,
+        actor,
+        "language.changed",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+        language=language,
+    )

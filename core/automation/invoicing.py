@@ -1,0 +1,453 @@
+"""The invoicing steps of the daily run (billing-rules §3.1, §3.3, §3.4): renewal invoices N
+days before the due date, payment reminders, and the one late fee of an invoice.
+
+Each step has a *selection* (what is due on the run date, already-done items left out) and an
+*execution* (one item, in its own transaction, recorded under its unique key).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from core import billing
+from core.access import SYSTEM
+from core.automation.items import (
+    DONE,
+    LIVE,
+    SKIPPED,
+    Item,
+    Outcome,
+    fresh,
+    grouped,
+    invoice_of_cancelled_service,
+    key_missing,
+    link,
+    pending_request,
+    record,
+)
+from core.automation.policy import AutomationSettings
+from core.billing.ledger import lock_client, lock_invoice
+from core.models import Client, Invoice, InvoiceItem, Service
+from core.platform import mail
+from core.platform.db import unit_of_work
+from core.platform.errors import Conflict
+from core.platform.i18n import day, money, t
+from core.rules.cycles import RECURRING_CYCLES, advance
+from core.rules.money import iva_rate, late_fee
+from core.services import leaving_invoices as cancellations_invoices
+
+
+# ------------------------------------------------------------------- 1. renewals
+def _renewal_amount(s: Session, svc: Service, start: date) -> Decimal:
+    """The amount of a renewal period: the catalogue's repriced amount for periods after a
+    price change (``core.catalog.renewal_amount``), else the service's recurring amount."""
+    try:
+        from core.catalog import renewal_amount
+    except ImportError:  # pragma: no cover - the catalogue is optional
+        return svc.recurring_amount
+    return renewal_amount(s, svc, start)
+
+
+def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
+    """Services whose next renewal invoice is due to be generated (§3.1): N days before
+    the due date (per-cycle overrides), not yet billed, no cancellation request."""
+    window = or_(
+        *(
+            and_(
+                Service.billing_cycle == cycle,
+                Service.next_due_date <= today + timedelta(days=cfg.days_before(cycle)),
+            )
+            for cycle in RECURRING_CYCLES
+        )
+    )
+    statuses = LIVE if cfg.continuous_invoicing else ("active",)
+    stmt = (
+        select(
+            Service.id,
+            Service.client_id,
+            Client.name,
+            Service.domain,
+            Service.next_due_date,
+            Service.billing_cycle,
+            Service.anchor_day,
+            Service.recurring_amount,
+        )
+        .join(Client, Client.id == Service.client_id)
+        .where(
+            Service.status.in_(statuses),
+            Service.next_due_date.is_not(None),
+            window,
+            ~pending_request(Service.id),
+        )
+        .order_by(Service.id)
+    )
+    if not cfg.continuous_invoicing:
+        billed = exists(
+            select(InvoiceItem.id).where(
+                InvoiceItem.service_id == Service.id,
+                InvoiceItem.kind == "renewal",
+                InvoiceItem.period_start == Service.next_due_date,
+            )
+        )
+        stmt = stmt.where(~billed)
+    rows = s.execute(stmt).all()
+    periods: dict[int, set[date]] = {}
+    if cfg.continuous_invoicing and rows:
+        for sid, start in s.execute(
+            select(InvoiceItem.service_id, InvoiceItem.period_start).where(
+                InvoiceItem.kind == "renewal",
+                InvoiceItem.service_id.in_([r[0] for r in rows]),
+            )
+        ):
+            periods.setdefault(sid, set()).add(start)
+    items = []
+    for sid, client_id, name, domain, due, cycle, anchor, amount in rows:
+        start: date | None = due
+        if cfg.continuous_invoicing:  # the oldest period not billed yet, one per run
+            start, billed_periods = None, periods.get(sid, set())
+            candidate = due
+            for _ in range(120):
+                if candidate - timedelta(days=cfg.days_before(cycle)) > today:
+                    break
+                if candidate not in billed_periods:
+                    start = candidate
+                    break
+                candidate = advance(candidate, cycle, anchor)
+            if start is None:
+                continue
+        items.append(
+            Item(
+                step="renewal",
+                key=f"renewal:{sid}:{start.isoformat()}",
+                client_id=client_id,
+                client_name=name,
+                target=domain,
+                service_id=sid,
+                due=max(start, today),
+                amount=amount,
+                period_start=start,
+            )
+        )
+    return fresh(s, items)
+
+
+def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+    assert item.period_start is not None and item.service_id is not None
+    with unit_of_work() as s:
+        svc = s.get(
+            Service,
+            item.service_id,
+            options=[joinedload(Service.client), joinedload(Service.product)],
+        )
+        statuses = LIVE if cfg.continuous_invoicing else ("active",)
+        if svc is None or svc.status not in statuses or svc.next_due_date is None:
+            return Outcome(SKIPPED)
+        if svc.next_due_date > item.period_start:  # paid meanwhile: nothing to bill
+            return Outcome(SKIPPED)
+        client = svc.client
+        lang = client.language
+        start = item.period_start
+        description, end = renewal_line(
+            lang, svc.product.name, svc.domain, start, svc.billing_cycle, svc.anchor_day
+        )
+        line = billing.LineInput(
+            description=description,
+            amount=_renewal_amount(s, svc, start),
+            kind="renewal",
+            service_id=svc.id,
+            period_start=start,
+            period_end=end,
+        )
+        try:
+            invoice_id = billing.create_invoice(
+                SYSTEM,
+                client.id,
+                [line],
+                issued_on=today,
+                due_on=max(start, today),
+                session=s,
+            )
+        except Conflict:  # this period is already on an invoice (made by hand, say)
+            return Outcome(SKIPPED)
+        invoice = s.get(Invoice, invoice_id)
+        record(s, run_id, item, invoice_id=invoice_id, number=invoice.number, total=invoice.total)
+        mail.queue(
+            s,
+            **renewal_notice(
+                client.email,
+                lang,
+                client.name,
+                svc.domain,
+                invoice.id,
+                invoice.number or "",
+                invoice.total,
+                invoice.balance,
+                invoice.due_on,
+                paid=invoice.status == "paid",
+            ),
+        )
+    return Outcome(DONE)
+
+
+def renewal_line(
+    lang: str, plan: str, domain: str, start: date, cycle: str, anchor: int | None
+) -> tuple[str, date]:
+    """The renewal line's description and the period's last day (both renewal paths)."""
+    end = advance(start, cycle, anchor) - timedelta(days=1)
+    text = t(
+        "automation.renewal_line",
+        lang,
+        plan=plan,
+        domain=domain,
+        start=day(start, lang),
+        end=day(end, lang),
+    )
+    return text, end
+
+
+def renewal_notice(
+    to_addr: str,
+    lang: str,
+    name: str,
+    domain: str,
+    invoice_id: int,
+    number: str,
+    total: Decimal,
+    balance: Decimal,
+    due: date,
+    *,
+    paid: bool,
+) -> dict[str, Any]:
+    """The client's "renewal invoice" mail, as ``mail.queue`` / ``mail.outbox_values`` take
+    it (both renewal paths)."""
+    return {
+        "to_addr": to_addr,
+        "template": "renewal_invoice",
+        "language": lang,
+        "name": name,
+        "number": number,
+        "domain": domain,
+        "total": money(total, lang),
+        "balance": money(balance, lang),
+        "due": day(due, lang),
+        "paid": paid,
+        "link": link(invoice_id),
+    }
+
+
+# ------------------------------------------------------------------ 2. reminders
+def _invoice_rows(s: Session, *conds: Any) -> list[Any]:
+    return s.execute(
+        select(
+            Invoice.id,
+            Invoice.client_id,
+            Client.name,
+            Invoice.number,
+            Invoice.due_on,
+            Invoice.issued_on,
+            Invoice.balance,
+            Invoice.total,
+        )
+        .join(Client, Client.id == Invoice.client_id)
+        .where(
+            Invoice.status == "unpaid",
+            Invoice.balance > 0,
+            ~invoice_of_cancelled_service(),
+            *conds,
+        )
+        .order_by(Invoice.id)
+    ).all()
+
+
+def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
+    """Payment reminders (§3.3): one "unpaid" reminder N days before the due date (for
+    invoices issued by then), then the 1st/2nd/3rd overdue reminders N days after it. A run
+    that missed days sends only the latest reminder due, never a burst."""
+    items: list[Item] = []
+
+    def add(kind: str, rows: list[Any]) -> None:
+        for inv_id, client_id, name, number, due, _issued, balance, _total in rows:
+            items.append(
+                Item(
+                    step="reminder",
+                    key=f"reminder:{kind}:{inv_id}",
+                    client_id=client_id,
+                    client_name=name,
+                    target=number or f"#{inv_id}",
+                    invoice_id=inv_id,
+                    due=due,
+                    amount=balance,
+                    kind=kind,
+                )
+            )
+
+    before = cfg.unpaid_reminder_days
+    if before > 0:
+        rows = _invoice_rows(
+            s,
+            Invoice.due_on > today,
+            Invoice.due_on <= today + timedelta(days=before),
+            key_missing("reminder:unpaid:", Invoice.id),
+        )
+        add("unpaid", [r for r in rows if r[5] <= r[4] - timedelta(days=before)])
+    offsets = cfg.overdue_offsets()
+    for n, (kind, days) in enumerate(offsets):
+        conds = [Invoice.due_on <= today - timedelta(days=days)]
+        if n + 1 < len(offsets):
+            conds.append(Invoice.due_on > today - timedelta(days=offsets[n + 1][1]))
+        add(kind, _invoice_rows(s, *conds, key_missing(f"reminder:{kind}:", Invoice.id)))
+    return items
+
+
+def apply_reminder(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    invoice = s.get(Invoice, item.invoice_id)
+    if invoice is None or invoice.status != "unpaid" or invoice.balance <= 0:
+        return Outcome(SKIPPED)
+    client = invoice.client
+    lang = client.language
+    record(s, run_id, item, reminder=item.kind, balance=invoice.balance)
+    mail.queue(
+        s,
+        to_addr=client.email,
+        template="payment_reminder",
+        language=lang,
+        name=client.name,
+        kind=item.kind,
+        number=invoice.number,
+        balance=money(invoice.balance, lang),
+        due=day(invoice.due_on, lang),
+        days=abs((today - invoice.due_on).days),
+        link=link(invoice.id),
+    )
+    return Outcome(DONE)
+
+
+def preload_invoices(s: Session, items: list[Item]) -> list[Invoice]:
+    """The group's invoices with their clients and lines, in one read (the identity map then
+    answers each item's ``get`` while the caller holds the returned list)."""
+    ids = [item.invoice_id for item in items if item.invoice_id is not None]
+    return (
+        s.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(ids))
+            .options(joinedload(Invoice.client), selectinload(Invoice.items))
+        )
+        .unique()
+        .all()
+    )
+
+
+def do_reminder(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+    with unit_of_work() as s:
+        return apply_reminder(s, run_id, item, today, cfg)
+
+
+group_reminders = grouped(apply_reminder, preload_invoices)
+
+
+# ------------------------------------------------------------------- 3. late fees
+def select_late_fees(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
+    """One late fee per invoice (§3.4), ``late_fee_days`` after its due date. Not on a plan
+    change's invoice (its quote simply expires) nor on a new order's (the order is cancelled
+    when left unpaid): a late fee is for services already delivered."""
+    if cfg.late_fee_amount <= 0:
+        return []
+    not_yet_delivered = exists(
+        select(InvoiceItem.id)
+        .outerjoin(Service, Service.id == InvoiceItem.service_id)
+        .where(
+            InvoiceItem.invoice_id == Invoice.id,
+            or_(InvoiceItem.kind == "upgrade", Service.status == "pending"),
+        )
+    )
+    rows = _invoice_rows(
+        s,
+        Invoice.late_fee_applied.is_(False),
+        Invoice.due_on <= today - timedelta(days=cfg.late_fee_days),
+        ~not_yet_delivered,
+    )
+    items = [
+        Item(
+            step="late_fee",
+            key=f"late_fee:{inv_id}",
+            client_id=client_id,
+            client_name=name,
+            target=number or f"#{inv_id}",
+            invoice_id=inv_id,
+            due=due,
+            amount=late_fee(
+                total,
+                fee_type=cfg.late_fee_type,
+                amount=cfg.late_fee_amount,
+                minimum=cfg.late_fee_minimum,
+            ),
+        )
+        for inv_id, client_id, name, number, due, _issued, _balance, total in rows
+    ]
+    return fresh(s, items)
+
+
+def _invoice_rate(invoice: Invoice) -> Decimal:
+    """The IVA rate the invoice was issued with (its lines carry it), for its late fee."""
+    rates = [item.tax_rate for item in invoice.items if item.tax_rate > 0]
+    return max(rates) if rates else iva_rate(invoice.issued_on)
+
+
+def apply_late_fee(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    found = s.get(Invoice, item.invoice_id)
+    if found is None:
+        return Outcome(SKIPPED)
+    client = lock_client(s, found.client_id)
+    invoice = lock_invoice(s, found.id)
+    if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
+        return Outcome(SKIPPED)
+    fee = late_fee(
+        invoice.total,
+        fee_type=cfg.late_fee_type,
+        amount=cfg.late_fee_amount,
+        minimum=cfg.late_fee_minimum,
+    )
+    if fee <= 0:
+        return Outcome(SKIPPED)
+    lang = client.language
+    # Appended to the loaded lines (not re-read): the invoice is locked, its lines are these.
+    invoice.items.append(
+        InvoiceItem(
+            kind="late_fee",
+            description=t("automation.late_fee_line", lang, number=invoice.number or ""),
+            amount=fee,
+            tax_rate=_invoice_rate(invoice) if cfg.tax_late_fee else Decimal("0"),
+        )
+    )
+    cancellations_invoices.reprice(invoice)
+    invoice.late_fee_applied = True
+    record(s, run_id, item, fee=fee, total=invoice.total)
+    mail.queue(
+        s,
+        to_addr=client.email,
+        template="late_fee_added",
+        language=lang,
+        name=client.name,
+        number=invoice.number,
+        fee=money(fee, lang),
+        balance=money(invoice.balance, lang),
+        link=link(invoice.id),
+    )
+    return Outcome(DONE)
+
+
+def do_late_fee(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+    with unit_of_work() as s:
+        return apply_late_fee(s, run_id, item, today, cfg)
+
+
+group_late_fees = grouped(apply_late_fee, preload_invoices)

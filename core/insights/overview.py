@@ -1,0 +1,158 @@
+"""The home page's figures: a client's own summary, and the desk's counts for staff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.access import Actor, scoped
+from core.models import Client, Invoice, InvoiceItem, Product, Service, Ticket
+from core.platform.db import reading
+from core.platform.errors import Forbidden
+
+OPEN_TICKET_STATUSES = ("open", "customer_reply", "in_progress", "on_hold", "answered")
+OWED_STATUSES = ("unpaid",)
+
+
+@dataclass(frozen=True)
+class ServiceLine:
+    id: int
+    domain: str
+    product: str
+    status: str
+    cycle: str
+    next_due_date: date | None
+    recurring_amount: Decimal
+    balance_due: Decimal
+
+
+@dataclass(frozen=True)
+class ClientSummary:
+    services: list[ServiceLine]
+    amount_owed: Decimal
+    overdue: Decimal
+    unpaid_invoices: int
+    credit: Decimal
+    open_tickets: int
+
+
+@dataclass(frozen=True)
+class DeskCounts:
+    clients: int
+    services_by_status: dict[str, int]
+    unpaid_invoices: int
+    receivables: Decimal
+    overdue_invoices: int
+    open_tickets: int
+    unassigned_tickets: int
+
+
+def client_summary(actor: Actor, today: date, *, session: Session | None = None) -> ClientSummary:
+    """What a client sees first: each service with what it owes, and the totals."""
+    if not actor.is_client:
+        raise Forbidden()
+    with reading(session) as s:
+        return _client_summary(s, actor, today)
+
+
+def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummary:
+    owed_by_service = _owed_by_service(session, actor.client_id)
+    rows = session.execute(
+        scoped(actor, Service)
+        .with_only_columns(
+            Service.id,
+            Service.domain,
+            Product.name,
+            Service.status,
+            Service.billing_cycle,
+            Service.next_due_date,
+            Service.recurring_amount,
+        )
+        .join(Product, Product.id == Service.product_id)
+        .order_by(Service.status, Service.next_due_date)
+    ).all()
+    services = [
+        ServiceLine(*row, balance_due=owed_by_service.get(row[0], Decimal("0.00"))) for row in rows
+    ]
+    inv = scoped(actor, Invoice).where(Invoice.status.in_(OWED_STATUSES))
+    owed, count = session.execute(
+        inv.with_only_columns(func.coalesce(func.sum(Invoice.balance), 0), func.count())
+    ).one()
+    overdue = session.execute(
+        inv.where(Invoice.due_on < today).with_only_columns(
+            func.coalesce(func.sum(Invoice.balance), 0)
+        )
+    ).scalar_one()
+    credit = session.execute(
+        select(Client.credit_balance).where(Client.id == actor.client_id)
+    ).scalar_one()
+    tickets = session.execute(
+        scoped(actor, Ticket).where(Ticket.status != "closed").with_only_columns(func.count())
+    ).scalar_one()
+    return ClientSummary(
+        services=services,
+        amount_owed=Decimal(owed).quantize(Decimal("0.01")),
+        overdue=Decimal(overdue).quantize(Decimal("0.01")),
+        unpaid_invoices=count,
+        credit=credit,
+        open_tickets=tickets,
+    )
+
+
+def _owed_by_service(session: Session, client_id: int | None) -> dict[int, Decimal]:
+    """Unpaid amounts per service, from the invoice lines of unpaid invoices."""
+    rows = session.execute(
+        select(InvoiceItem.service_id, func.sum(InvoiceItem.amount + InvoiceItem.tax_amount))
+        .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
+        .where(
+            Invoice.client_id == client_id,
+            Invoice.status.in_(OWED_STATUSES),
+            InvoiceItem.service_id.is_not(None),
+        )
+        .group_by(InvoiceItem.service_id)
+    ).all()
+    return {sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows}
+
+
+def desk_counts(actor: Actor, today: date, *, session: Session | None = None) -> DeskCounts:
+    """Counts for staff and the owner; billing figures only for those with billing rights."""
+    if not actor.is_staff_or_owner:
+        raise Forbidden()
+    with reading(session) as s:
+        return _desk_counts(s, actor, today)
+
+
+def _desk_counts(session: Session, actor: Actor, today: date) -> DeskCounts:
+    by_status = dict(
+        session.execute(select(Service.status, func.count()).group_by(Service.status)).all()
+    )
+    clients = session.execute(select(func.count()).select_from(Client)).scalar_one()
+    unpaid = receivables = overdue = 0
+    if actor.can("billing"):
+        unpaid, receivables = session.execute(
+            select(func.count(), func.coalesce(func.sum(Invoice.balance), 0)).where(
+                Invoice.status == "unpaid"
+            )
+        ).one()
+        overdue = session.execute(
+            select(func.count()).where(Invoice.status == "unpaid", Invoice.due_on < today)
+        ).scalar_one()
+    open_tickets, assigned = session.execute(
+        select(func.count(), func.count(Ticket.assignee_id)).where(
+            Ticket.status.in_(OPEN_TICKET_STATUSES)
+        )
+    ).one()
+    unassigned = open_tickets - assigned
+    return DeskCounts(
+        clients=clients,
+        services_by_status={k: int(v) for k, v in by_status.items()},
+        unpaid_invoices=int(unpaid),
+        receivables=Decimal(receivables).quantize(Decimal("0.01")),
+        overdue_invoices=int(overdue),
+        open_tickets=int(open_tickets),
+        unassigned_tickets=int(unassigned),
+    )

@@ -1,0 +1,350 @@
+"""Report frames and safe exports.
+
+Exports are opened in spreadsheets, where a cell beginning with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return is executed as a formula (CSV injection). Every text cell that
+starts so is prefixed with an apostrophe, which spreadsheets show as plain text. Columns that
+look like secrets never leave the database.
+
+Report frames (pandas) for the owner's reports page, each for a date range and aggregated in
+SQL (the rules are ``core.insights.revenue``'s and ``core.insights.churn``'s): income by month (paid
+invoices, base and IVA apart), MRR trend, aging detail, services by product and status, churn
+and its reasons, and ticket statistics (``core.support.stats``). Column names are stable
+identifiers the page translates (``reports.col.<name>``); money columns hold Decimals. Every
+report needs the ``reports`` right; money needs ``billing`` too: income, MRR and aging are
+refused without it, and the services and churn reports drop their money column.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, timedelta
+
+import pandas as pd
+import xlsxwriter
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.access import Actor, require
+from core.insights import churn as kpis_churn
+from core.insights import common as kpis_common
+from core.insights import revenue as kpis_money
+from core.models import Client, Invoice, Product, Service
+from core.platform.db import reading
+from core.rules.money import ZERO
+from core.support import stats as tickets_stats
+
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+_SECRET_COLUMN = re.compile(r"password|hash|token|secret|totp|recovery|cookie", re.IGNORECASE)
+
+
+def neutralise(value: object) -> object:
+    """One cell made safe: text that a spreadsheet would run as a formula becomes text."""
+    if isinstance(value, str) and value.startswith(DANGEROUS_START):
+        return "'" + value
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy without secret-looking columns and with every text cell neutralised."""
+    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
+    clean = frame[keep].copy()
+    clean.columns = [neutralise(str(c)) for c in clean.columns]
+    for column in clean.columns:
+        if clean[column].dtype == object or pd.api.types.is_string_dtype(clean[column]):
+            clean[column] = clean[column].map(neutralise)
+    return clean
+
+
+def export_csv(frame: pd.DataFrame) -> bytes:
+    """UTF-8 with a BOM, so Excel opens accents correctly."""
+    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
+
+
+def export_xlsx(frame: pd.DataFrame) -> bytes:
+    """One sheet, the header in bold, then the rows as they are: numbers stay numbers, dates
+    stay dates, missing values are empty cells, and text is always written as text (never
+    read back as a formula or a link).
+
+    Written with XlsxWriter row by row in its constant-memory mode, which streams each row
+    to the file instead of keeping a styled cell object for every value: the export of a
+    whole book (hundreds of thousands of invoices) takes seconds and little memory."""
+    clean = safe_frame(frame)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+            "remove_timezone": True,
+        },
+    )
+    sheet = book.add_worksheet("Sheet1")
+    bold = book.add_format({"bold": True, "align": "center", "valign": "top"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
+    for c, name in enumerate(clean.columns):
+        sheet.write_string(0, c, str(name), bold)
+    columns = [
+        clean.iloc[:, i].astype(object).where(clean.iloc[:, i].notna(), None)
+        for i in range(clean.shape[1])
+    ]
+    text, when, anything = sheet.write_string, sheet.write_datetime, sheet.write
+    for r, row in enumerate(zip(*columns, strict=True), start=1):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                text(r, c, value)
+            elif isinstance(value, datetime):
+                when(r, c, value, stamp)
+            elif isinstance(value, date):
+                when(r, c, value, day)
+            else:
+                try:
+                    anything(r, c, value)
+                except TypeError:  # a type a sheet has no cell for: its text
+                    text(r, c, str(value))
+    book.close()
+    return buffer.getvalue()
+
+
+# --------------------------------------------------------------------- report frames
+INCOME_COLUMNS = ("month", "invoices", "base", "iva", "total")
+MRR_COLUMNS = ("month", "mrr", "services")
+AGING_COLUMNS = ("number", "client", "issued_on", "due_on", "days_past_due", "bucket", "balance")
+SERVICES_COLUMNS = ("product", "status", "services", "mrr")
+CHURN_COLUMNS = ("month", "cancellations", "terminations", "ended", "lost_mrr")
+REASON_COLUMNS = ("reason", "count")
+AGING_LIMIT = 5000
+MAX_MONTHS = 120
+
+
+def _report(actor: Actor) -> None:
+    require(actor, "reports")
+
+
+def _money_report(actor: Actor) -> None:
+    require(actor, "reports")
+    require(actor, "billing")
+
+
+def _range(first: date, last: date) -> tuple[date, date]:
+    if last < first:
+        first, last = last, first
+    if (last - first).days > MAX_MONTHS * 31:
+        first = kpis_common.add_months(last, -MAX_MONTHS)
+    return first, last
+
+
+def _label(month: date) -> str:
+    return month.strftime("%Y-%m")
+
+
+def income_by_month(
+    actor: Actor, first: date, last: date, *, session: Session | None = None
+) -> pd.DataFrame:
+    """Paid invoices by the month they were paid (business time zone), ``first``..``last``
+    inclusive: how many, their base, their IVA and their total."""
+    _money_report(actor)
+    first, last = _range(first, last)
+    months = kpis_common.months_between(first, last)
+    starts = [first, *months[1:], last + timedelta(days=1)]
+    bounds = [kpis_common.utc_start(d) for d in starts]
+    inner = (
+        select(
+            kpis_common.month_index(Invoice.paid_at, bounds).label("m"),
+            Invoice.subtotal.label("base"),
+            Invoice.tax_total.label("iva"),
+            Invoice.total.label("total"),
+        )
+        .where(Invoice.status == "paid", Invoice.paid_at >= bounds[0], Invoice.paid_at < bounds[-1])
+        .subquery("paid")
+    )
+    with reading(session) as s:
+        rows = {
+            int(m): (int(n), kpis_common.dec(b), kpis_common.dec(i), kpis_common.dec(t))
+            for m, n, b, i, t in s.execute(
+                select(
+                    inner.c.m,
+                    func.count(),
+                    func.sum(inner.c.base),
+                    func.sum(inner.c.iva),
+                    func.sum(inner.c.total),
+                ).group_by(inner.c.m)
+            ).all()
+        }
+    zero = (0, ZERO, ZERO, ZERO)
+    return pd.DataFrame(
+        [(_label(m), *rows.get(i, zero)) for i, m in enumerate(months)],
+        columns=list(INCOME_COLUMNS),
+    )
+
+
+def mrr_trend(
+    actor: Actor, first: date, last: date, today: date, *, session: Session | None = None
+) -> pd.DataFrame:
+    """MRR per month from ``first``'s month to ``last``'s (never past today)."""
+    _money_report(actor)
+    first, last = _range(first, last)
+    points = kpis_money.mrr_trend(actor, today, first=first, last=last, session=session)
+    return pd.DataFrame(
+        [(_label(p.month), p.mrr, p.services) for p in points], columns=list(MRR_COLUMNS)
+    )
+
+
+def aging_detail(
+    actor: Actor,
+    today: date,
+    *,
+    issued_from: date | None = None,
+    issued_to: date | None = None,
+    limit: int = AGING_LIMIT,
+    session: Session | None = None,
+) -> pd.DataFrame:
+    """Every unpaid invoice (issued in the range, when given) with its days past due and
+    aging bucket on ``today``, the oldest due first; at most ``limit`` rows."""
+    _money_report(actor)
+    conds = [Invoice.status == "unpaid"]
+    if issued_from is not None:
+        conds.append(Invoice.issued_on >= issued_from)
+    if issued_to is not None:
+        conds.append(Invoice.issued_on <= issued_to)
+    with reading(session) as s:
+        rows = s.execute(
+            select(
+                Invoice.number,
+                func.coalesce(Client.company, Client.name),
+                Invoice.issued_on,
+                Invoice.due_on,
+                Invoice.balance,
+            )
+            .join(Client, Client.id == Invoice.client_id)
+            .where(*conds)
+            .order_by(Invoice.due_on, Invoice.id)
+            .limit(max(1, min(int(limit), AGING_LIMIT)))
+        ).all()
+    return pd.DataFrame(
+        [
+            (
+                number or "",
+                client,
+                issued,
+                due,
+                max(0, (today - due).days),
+                kpis_money.aging_bucket_of(due, today),
+                balance,
+            )
+            for number, client, issued, due, balance in rows
+        ],
+        columns=list(AGING_COLUMNS),
+    )
+
+
+def services_by_product(
+    actor: Actor,
+    first: date | None = None,
+    last: date | None = None,
+    *,
+    session: Session | None = None,
+) -> pd.DataFrame:
+    """Services per product and status (registered from ``first`` to ``last`` when given),
+    with the MRR of the active ones for those with the billing right."""
+    _report(actor)
+    conds = []
+    if first is not None:
+        conds.append(Service.registration_date >= first)
+    if last is not None:
+        conds.append(Service.registration_date <= last)
+    with reading(session) as s:
+        rows = s.execute(
+            select(
+                Product.name,
+                Service.status,
+                Service.billing_cycle,
+                func.count(),
+                func.sum(Service.recurring_amount),
+            )
+            .join(Product, Product.id == Service.product_id)
+            .where(*conds)
+            .group_by(Product.name, Service.status, Service.billing_cycle)
+        ).all()
+    counts: dict[tuple[str, str], int] = {}
+    amounts: dict[tuple[str, str], list[tuple[str, object]]] = {}
+    for product, status, cycle, n, total in rows:
+        key = (product, status)
+        counts[key] = counts.get(key, 0) + int(n)
+        if status == "active" and cycle in kpis_common.RECURRING:
+            amounts.setdefault(key, []).append((cycle, total))
+    money = actor.can("billing")
+    frame = pd.DataFrame(
+        [
+            (product, status, n, kpis_common.normalised(amounts.get((product, status), [])))
+            for (product, status), n in sorted(counts.items())
+        ],
+        columns=list(SERVICES_COLUMNS),
+    )
+    return frame if money else frame.drop(columns=["mrr"])
+
+
+def churn(
+    actor: Actor, first: date, last: date, today: date, *, session: Session | None = None
+) -> pd.DataFrame:
+    """Cancellation requests, terminations, ended services and (billing) lost MRR by month."""
+    _report(actor)
+    first, last = _range(first, last)
+    months = kpis_churn.churn(actor, today, first=first, last=last, session=session)
+    frame = pd.DataFrame(
+        [(_label(m.month), m.cancellations, m.terminations, m.ended, m.lost_mrr) for m in months],
+        columns=list(CHURN_COLUMNS),
+    )
+    return frame if actor.can("billing") else frame.drop(columns=["lost_mrr"])
+
+
+def churn_reasons(
+    actor: Actor, first: date, last: date, *, session: Session | None = None
+) -> pd.DataFrame:
+    _report(actor)
+    first, last = _range(first, last)
+    reasons = kpis_churn.churn_reasons(actor, first, last, session=session)
+    return pd.DataFrame([(r.reason, r.count) for r in reasons], columns=list(REASON_COLUMNS))
+
+
+def ticket_stats(
+    actor: Actor,
+    first: date,
+    last: date,
+    at: datetime,
+    group: str = "department",
+    *,
+    session: Session | None = None,
+) -> pd.DataFrame:
+    """Tickets opened from ``first`` to ``last`` by department, staff member or priority:
+    volume, response and resolution hours, SLA breaches (``core.support.stats``)."""
+    _report(actor)
+    first, last = _range(first, last)
+    return tickets_stats.stats_by(
+        actor,
+        group,
+        since=kpis_common.utc_start(first),
+        until=kpis_common.utc_start(last + timedelta(days=1)),
+        at=at,
+        session=session,
+    )
+
+
+def ticket_volume(
+    actor: Actor, first: date, last: date, *, session: Session | None = None
+) -> pd.DataFrame:
+    """Tickets opened and closed per day from ``first`` to ``last``."""
+    _report(actor)
+    first, last = _range(first, last)
+    return tickets_stats.volume_by_day(
+        actor,
+        since=kpis_common.utc_start(first),
+        until=kpis_common.utc_start(last + timedelta(days=1)),
+        session=session,
+    )

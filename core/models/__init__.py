@@ -1,0 +1,48 @@
+"""SQLAlchemy tables, one module per business area: persistence only, no behaviour.
+
+Every table is importable from ``core.models``; Alembic reads ``Base.metadata`` here.
+"""
+
+from core.models.accounts import RecoveryCode, Token, User
+from core.models.automation import AutomationAction, AutomationRun
+from core.models.base import Base, Money, Rate
+from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, TransferReceipt
+from core.models.catalog import Product, ProductPrice
+from core.models.clients import Client
+from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
+from core.models.services import CancellationRequest, PlanChange, Server, Service
+from core.models.support import CannedReply, Department, SupportChannel, Ticket, TicketMessage
+
+__all__ = [
+    "Base",
+    "Money",
+    "Rate",
+    "Client",
+    "User",
+    "RecoveryCode",
+    "Token",
+    "Product",
+    "ProductPrice",
+    "Server",
+    "Service",
+    "PlanChange",
+    "CancellationRequest",
+    "Invoice",
+    "InvoiceItem",
+    "Payment",
+    "TransferReceipt",
+    "CreditEntry",
+    "Department",
+    "Ticket",
+    "TicketMessage",
+    "CannedReply",
+    "SupportChannel",
+    "AutomationRun",
+    "AutomationAction",
+    "Upload",
+    "AuditEntry",
+    "MailOutbox",
+    "RateEvent",
+    "Counter",
+    "Setting",
+]

@@ -1,0 +1,443 @@
+"""From a confirmed quote to the new plan, exactly once (billing-rules §2).
+
+The writing side of plan changes: freezing a quote into a ``PlanChange`` with its invoice,
+the paid-invoice hook, applying a paid change (panel first, then billing), the owner's retry
+and the daily run's catch-up, quote expiry and renewal terms. Kept apart from the pages'
+reads so the exactly-once rules sit in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core import services
+from core.access import SYSTEM, Actor, get_scoped, require_owner
+from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
+from core.billing.ledger import lock_client, move_credit, register_paid_hook
+from core.models import Invoice, InvoiceItem, PlanChange, Service
+from core.plan_changes.common import OPEN, Confirmed, _day, _iso, _lock_change, _lock_service
+from core.plan_changes.pricing import _blocker, _build, _pick
+from core.platform import audit, mail
+from core.platform.clock import now
+from core.platform.config import get_settings
+from core.platform.db import after_commit, reading, transaction
+from core.platform.errors import Conflict, DomainError, NotFound
+from core.platform.i18n import day as fmt_day
+from core.platform.i18n import money as fmt_money
+from core.platform.i18n import t
+from core.rules.money import D, q2
+from core.services import provisioning as services_provisioning
+
+log = logging.getLogger("anfitrion.plan_changes")
+
+
+# ------------------------------------------------------------------------ confirm
+def _confirm(
+    s: Session, actor: Actor, service_id: Any, to_product_id: Any, to_cycle: str, day: date
+) -> Confirmed:
+    found = get_scoped(s, actor, Service, service_id, "services")
+    lock_client(s, found.client_id)  # one change at a time per client, as billing locks
+    svc = _lock_service(s, found.id)
+    again = _repeat(s, svc.id, to_product_id, to_cycle, day)
+    if again is not None:
+        return Confirmed(again.id, again.invoice_id, again.status, repeated=True)
+    blocked = _blocker(s, svc, day)
+    if blocked is not None:
+        raise Conflict(blocked[0], **blocked[1])
+    product, price = _pick(s, svc, to_product_id, to_cycle)
+    q = _build(s, svc, product, price, day)
+    taken = s.scalars(
+        select(InvoiceItem.id).where(
+            InvoiceItem.service_id == svc.id,
+            InvoiceItem.kind == "upgrade",
+            InvoiceItem.period_start == day,
+        )
+    ).first()
+    if taken is not None and not q.at_renewal:
+        raise Conflict("error.upgrade_again_tomorrow")
+    change = PlanChange(
+        service_id=svc.id,
+        from_product_id=svc.product_id,
+        to_product_id=product.id,
+        from_cycle=svc.billing_cycle,
+        to_cycle=price.cycle,
+        quote=q.frozen(),
+        status="scheduled" if q.at_renewal else "pending",
+        requested_at=now(),
+    )
+    s.add(change)
+    s.flush()
+    audit.record(
+        s,
+        actor,
+        "plan_change.requested",
+        target_type="service",
+        target_id=svc.id,
+        client_id=svc.client_id,
+        plan_change=change.id,
+        from_product=q.from_product,
+        to_product=q.to_product,
+        to_cycle=q.to_cycle,
+        net=q.net,
+        total=q.total,
+        at_renewal=q.at_renewal,
+    )
+    if q.at_renewal:
+        return Confirmed(change.id, None, change.status, repeated=False)
+    lang = svc.client.language
+    line = LineInput(
+        description=t(
+            "upgrades.invoice_line",
+            lang,
+            domain=svc.domain,
+            from_plan=q.from_product,
+            to_plan=q.to_product,
+            cycle=t(f"cycle.{q.to_cycle}", lang),
+        ),
+        amount=q.payable,
+        kind="upgrade",
+        service_id=svc.id,
+        period_start=day,
+        period_end=q.next_due - timedelta(days=1) if q.next_due else None,
+    )
+    invoice_id = create_invoice(
+        SYSTEM,
+        svc.client_id,
+        [line],
+        issued_on=day,
+        due_on=q.valid_until,
+        draft=True,
+        session=s,
+    )
+    change.invoice_id = invoice_id
+    s.flush()
+    # Issuing applies the client's credit and settles a zero total: the paid hook then
+    # finds this change by its invoice and applies it after commit.
+    issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=q.valid_until, session=s)
+    return Confirmed(change.id, invoice_id, change.status, repeated=False)
+
+
+def _repeat(
+    s: Session, service_id: int, to_product_id: Any, to_cycle: str, day: date
+) -> PlanChange | None:
+    """The same change asked for today, open or already applied (a double click)."""
+    try:
+        product_id = int(to_product_id)
+    except (TypeError, ValueError):
+        return None
+    rows = s.scalars(
+        select(PlanChange).where(
+            PlanChange.service_id == service_id,
+            PlanChange.to_product_id == product_id,
+            PlanChange.to_cycle == to_cycle,
+            PlanChange.status.in_((*OPEN, "applied")),
+        )
+    ).all()
+    for row in rows:
+        if (row.quote or {}).get("change_date") == day.isoformat():
+            return row
+    return None
+
+
+# ------------------------------------------------------------------------ paid → applied
+# Registered when this module is imported, i.e. once, by ``import core.plan_changes``
+# (listed in ``billing_ledger.PAID_HOOK_MODULES``).
+@register_paid_hook
+def _on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
+    """Inside the paying transaction: database only. The change becomes "paid" and is applied
+    on the panel right after commit (retried by :func:`apply_pending` if that fails)."""
+    changes = session.scalars(
+        select(PlanChange).where(
+            PlanChange.invoice_id == invoice.id, PlanChange.status == "pending"
+        )
+    ).all()
+    for change in changes:
+        _mark_paid(session, change, actor)
+
+
+def _mark_paid(session: Session, change: PlanChange, actor: Actor) -> None:
+    change.status = "paid"
+    audit.record(
+        session,
+        actor,
+        "plan_change.paid",
+        target_type="service",
+        target_id=change.service_id,
+        plan_change=change.id,
+        invoice=change.invoice_id,
+    )
+    after_commit(session, partial(_apply_after_commit, change.id))
+
+
+def _apply_after_commit(change_id: int) -> None:
+    try:
+        _apply_one(change_id, business_today(), None)
+    except Exception:  # noqa: BLE001 - the payment is committed; the daily run retries
+        log.exception("plan change %s could not be applied now; it stays pending", change_id)
+
+
+def _due(change: PlanChange, day: date) -> bool:
+    if change.status == "paid":
+        return True
+    if change.status == "scheduled":
+        apply_on = _iso((change.quote or {}).get("apply_on"))
+        return apply_on is not None and apply_on <= day
+    return False
+
+
+def _apply_one(
+    change_id: int, day: date, session: Session | None, *, raise_errors: bool = False
+) -> bool:
+    """Apply one paid (or due scheduled) change: panel first, then billing, exactly once."""
+    with reading(session) as s:
+        change = s.get(PlanChange, change_id)
+        if change is None or not _due(change, day):
+            return False
+        svc = s.get(Service, change.service_id)
+        needs_panel = svc is not None and svc.product_id != change.to_product_id
+        service_id, to_product = change.service_id, change.to_product_id
+    if needs_panel:
+        try:
+            # Panel first; the service's product moves only when the panel agreed, so it is
+            # the marker that this part is done (a retry skips it).
+            services_provisioning.change_plan(SYSTEM, service_id, to_product, session=session)
+        except DomainError as exc:
+            log.warning("plan change %s: panel step failed (%s); retried later", change_id, exc.key)
+            if raise_errors:
+                raise
+            return False
+    with transaction(session) as s:
+        change = _lock_change(s, change_id)
+        if change is None or not _due(change, day):
+            return False  # applied meanwhile by another runner
+        svc = _lock_service(s, change.service_id)
+        if svc.product_id != change.to_product_id:
+            return False
+        q = change.quote or {}
+        old_amount, old_cycle = svc.recurring_amount, svc.billing_cycle
+        svc.recurring_amount = q2(D(str(q["to_amount"])))
+        svc.billing_cycle = change.to_cycle
+        if q.get("moves_due_date") and q.get("next_due"):
+            svc.next_due_date = date.fromisoformat(q["next_due"])
+            svc.anchor_day = int(q["anchor_day"])
+        credited = q2(D(str(q.get("balance_credit") or "0")))
+        client = lock_client(s, svc.client_id)
+        if credited > 0:
+            move_credit(
+                s,
+                SYSTEM,
+                client,
+                credited,
+                kind="downgrade",
+                reason=f"{q.get('from_product', '')} → {q.get('to_product', '')}",
+                invoice_id=change.invoice_id,
+            )
+        change.status = "applied"
+        change.applied_at = now()
+        audit.record(
+            s,
+            SYSTEM,
+            "plan_change.applied",
+            target_type="service",
+            target_id=svc.id,
+            client_id=svc.client_id,
+            plan_change=change.id,
+            from_amount=old_amount,
+            to_amount=svc.recurring_amount,
+            from_cycle=old_cycle,
+            to_cycle=svc.billing_cycle,
+            credited=credited,
+        )
+        lang = client.language
+        mail.queue(
+            s,
+            to_addr=client.email,
+            template="plan_change_applied",
+            language=lang,
+            name=client.name,
+            domain=svc.domain,
+            from_plan=str(q.get("from_product", "")),
+            to_plan=str(q.get("to_product", "")),
+            cycle=t(f"cycle.{svc.billing_cycle}", lang),
+            amount=fmt_money(svc.recurring_amount, lang),
+            next_due=fmt_day(svc.next_due_date, lang),
+            credited=fmt_money(credited, lang) if credited > 0 else "",
+            link=f"{get_settings().public_url}/services?service={svc.id}",
+        )
+    return True
+
+
+def retry(actor: Actor, plan_change_id: Any, *, session: Session | None = None) -> None:
+    """The owner applies a paid change now instead of waiting for the daily run; a panel
+    failure is reported as the panel's message."""
+    require_owner(actor)
+    try:
+        key = int(plan_change_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    with reading(session) as s:
+        change = s.get(PlanChange, key)
+        if change is None:
+            raise NotFound()
+        if change.status != "paid":
+            raise Conflict("error.upgrade_not_paid")
+    if not _apply_one(key, business_today(), session, raise_errors=True):
+        raise Conflict("error.upgrade_not_applied")
+
+
+def _each(ids: list[int], session: Session | None, work: Any) -> int:
+    """Run ``work(session, id)`` per item, each in its own transaction (or the caller's)."""
+    done = 0
+    for item in ids:
+        try:
+            with transaction(session) as s:
+                if work(s, item):
+                    done += 1
+        except DomainError as exc:
+            log.warning("plan change %s skipped: %s", item, exc.key)
+    return done
+
+
+def apply_pending(at: date | datetime, session: Session | None = None) -> int:
+    """Apply every paid change still waiting (the panel failed, or the process stopped before
+    the after-commit step) and every downgrade scheduled for a renewal that has come.
+    Changes whose invoice was paid without the hook running are marked paid first.
+    Returns how many were applied now; a re-run applies nothing twice."""
+    day = _day(at)
+    with reading(session) as s:
+        missed = list(
+            s.scalars(
+                select(PlanChange.id)
+                .join(Invoice, Invoice.id == PlanChange.invoice_id)
+                .where(PlanChange.status == "pending", Invoice.status == "paid")
+                .order_by(PlanChange.id)
+            )
+        )
+
+    def mark(s: Session, change_id: int) -> bool:
+        change = _lock_change(s, change_id)
+        if change is None or change.status != "pending":
+            return False
+        invoice = s.get(Invoice, change.invoice_id)
+        if invoice is None or invoice.status != "paid":
+            return False
+        change.status = "paid"
+        audit.record(
+            s,
+            SYSTEM,
+            "plan_change.paid",
+            target_type="service",
+            target_id=change.service_id,
+            plan_change=change.id,
+            invoice=change.invoice_id,
+        )
+        return True
+
+    _each(missed, session, mark)
+    with reading(session) as s:
+        ready = list(
+            s.scalars(
+                select(PlanChange.id)
+                .where(PlanChange.status.in_(("paid", "scheduled")))
+                .order_by(PlanChange.id)
+            )
+        )
+    applied = 0
+    for change_id in ready:
+        try:
+            if _apply_one(change_id, day, session):
+                applied += 1
+        except DomainError as exc:
+            log.warning("plan change %s not applied: %s", change_id, exc.key)
+    return applied
+
+
+def expire_quotes(at: date | datetime, session: Session | None = None) -> int:
+    """Cancel unpaid changes whose quote has run out (and their invoices), those whose
+    invoice was cancelled meanwhile, and downgrades scheduled for the renewal of a service that
+    ended before it. Returns how many were ended; a re-run ends none."""
+    day = _day(at)
+    with reading(session) as s:
+        ids = list(
+            s.scalars(
+                select(PlanChange.id)
+                .where(PlanChange.status.in_(("pending", "scheduled")))
+                .order_by(PlanChange.id)
+            )
+        )
+
+    def end(s: Session, change_id: int) -> bool:
+        change = s.get(PlanChange, change_id)
+        if change is None or change.status not in ("pending", "scheduled"):
+            return False
+        if change.status == "scheduled":
+            svc = s.get(Service, change.service_id)
+            if svc is None or svc.status in services.LIVE:
+                return False
+            change.status = "cancelled"
+            audit.record(
+                s,
+                SYSTEM,
+                "plan_change.cancelled",
+                target_type="service",
+                target_id=change.service_id,
+                client_id=svc.client_id if svc else None,
+                plan_change=change.id,
+                service_status=svc.status if svc else None,
+            )
+            return True
+        invoice = s.get(Invoice, change.invoice_id) if change.invoice_id else None
+        if invoice is not None and invoice.status == "paid":
+            return False  # paid, even late: apply_pending applies it
+        valid_until = _iso((change.quote or {}).get("valid_until"))
+        gone = invoice is not None and invoice.status in ("cancelled", "refunded")
+        expired = valid_until is not None and day > valid_until
+        if not (gone or expired):
+            return False
+        if invoice is not None and invoice.status in ("draft", "unpaid"):
+            try:
+                cancel_invoice(SYSTEM, invoice.id, reason="plan change quote expired", session=s)
+            except Conflict:
+                return False  # paid a moment ago: apply_pending takes it
+        change = _lock_change(s, change_id)
+        if change is None or change.status != "pending":
+            return False
+        change.status = "expired" if expired else "cancelled"
+        svc = s.get(Service, change.service_id)
+        audit.record(
+            s,
+            SYSTEM,
+            f"plan_change.{change.status}",
+            target_type="service",
+            target_id=change.service_id,
+            client_id=svc.client_id if svc else None,
+            plan_change=change.id,
+        )
+        return True
+
+    return _each(ids, session, end)
+
+
+def scheduled_terms(
+    service_id: int, period_start: date, *, session: Session | None = None
+) -> tuple[Decimal, str, int] | None:
+    """For renewal invoicing: a downgrade scheduled to take effect on ``period_start`` bills
+    that period at its new price. Returns ``(amount, cycle, product_id)`` or None."""
+    with reading(session) as s:
+        rows = s.scalars(
+            select(PlanChange).where(
+                PlanChange.service_id == service_id, PlanChange.status == "scheduled"
+            )
+        ).all()
+        for change in rows:
+            q = change.quote or {}
+            if _iso(q.get("apply_on")) == period_start:
+                return q2(D(str(q["to_amount"]))), change.to_cycle, change.to_product_id
+    return None

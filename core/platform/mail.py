@@ -1,0 +1,239 @@
+"""Outgoing mail: an outbox in the database, delivered over SMTP after commit.
+
+``queue`` writes the message in the same transaction as the action that caused it, so a
+rolled-back action sends nothing and a committed one is never lost. ``deliver_due`` sends
+what is due, one message per short transaction: it claims a row (queued → sending), sends,
+then marks it sent. A failure puts it back with an exponential backoff. Without SMTP settings
+(the ``make run`` default) messages simply stay queued, readable by the owner in the app.
+
+Templates are Jinja2 text files ``core/platform/mail_templates/<lang>/<name>.txt``: the first line
+is
+the subject, the rest the body, rendered in the recipient's language.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+import ssl
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2.sandbox import SandboxedEnvironment
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.access import Actor, require_owner
+from core.models import MailOutbox
+from core.platform.clock import now
+from core.platform.config import Settings, get_settings
+from core.platform.db import after_commit, reading, unit_of_work
+from core.platform.i18n import normalise
+
+TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
+MAX_ATTEMPTS = 8
+_env = Environment(
+    loader=FileSystemLoader(str(TEMPLATES)),
+    undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in a mail
+    autoescape=select_autoescape(enabled_extensions=(), default=False),
+    keep_trailing_newline=False,
+)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    body: str
+
+
+# The owner's wording of a template (settings, edited in core.catalog) wins over the file.
+OVERRIDE_KEY = "mail.template.{lang}.{name}"
+_owner_env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+
+
+def _render_override(
+    template: str, lang: str, session: Session | None, context: dict[str, Any]
+) -> str | None:
+    from core.platform import (
+        settings as stored,  # core.platform.settings → audit; imported late on purpose
+    )
+
+    source = stored.get_text(OVERRIDE_KEY.format(lang=lang, name=template), "", session=session)
+    if not source.strip():
+        return None
+    try:
+        return _owner_env.from_string(source).render(**context)
+    except TemplateError:  # checked when saved; never let a bad override stop a mail
+        logging.getLogger(__name__).exception("mail template override %s/%s", lang, template)
+        return None
+
+
+def render(
+    template: str, language: str, *, session: Session | None = None, **context: Any
+) -> Rendered:
+    lang = normalise(language)
+    settings = get_settings()
+    context = {"public_url": settings.public_url, **context}
+    text = _render_override(template, lang, session, context)
+    if text is None:
+        text = _env.get_template(f"{lang}/{template}.txt").render(**context)
+    subject, _, body = text.partition("\n")
+    return Rendered(subject.strip(), body.strip() + "\n")
+
+
+def outbox_values(
+    session: Session | None, *, to_addr: str, template: str, language: str, **context: Any
+) -> dict[str, Any]:
+    """The rendered outbox row of one message, as column values (not yet written)."""
+    message = render(template, language, session=session, **context)
+    return {
+        "to_addr": to_addr,
+        "subject": message.subject,
+        "body_text": message.body,
+        "template": template,
+        "language": normalise(language),
+        "status": "queued",
+        "next_attempt_at": now(),
+    }
+
+
+def queue(
+    session: Session, *, to_addr: str, template: str, language: str, **context: Any
+) -> MailOutbox:
+    """Queue one message inside the caller's transaction."""
+    values = outbox_values(
+        session, to_addr=to_addr, template=template, language=language, **context
+    )
+    row = MailOutbox(**values)
+    session.add(row)
+    after_commit(session, kick)
+    return row
+
+
+def kick() -> None:
+    """Deliver in the background right after commit, so the user's action never waits on
+    (or fails because of) the mail server. Whatever fails stays queued for the next try."""
+    settings = get_settings()
+    if not settings.smtp_host or settings.mail_delivery != "background":
+        return
+    threading.Thread(target=_deliver_quietly, name="mail-kick", daemon=True).start()
+
+
+def _deliver_quietly() -> None:
+    try:
+        deliver_due()
+    except Exception:  # noqa: BLE001 - a background sender must never crash the app
+        logging.getLogger(__name__).exception("mail delivery failed; messages stay queued")
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4 … minutes, capped at 6 hours."""
+    return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
+
+
+def _send(settings: Settings, row: MailOutbox) -> None:
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = row.to_addr
+    msg["Subject"] = row.subject
+    # A stable Message-ID lets a receiving server drop a duplicate after a crash mid-send.
+    msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="anfitrion")
+    msg.set_content(row.body_text)
+    host, port = settings.smtp_host or "", settings.smtp_port
+    if settings.smtp_security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port, timeout=20, context=ssl.create_default_context()
+        )
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=20)
+    with smtp:
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+        if settings.smtp_user:
+            smtp.login(settings.smtp_user, settings.smtp_password or "")
+        smtp.send_message(msg)
+
+
+def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
+    """Send the queued messages that are due. Returns counts of sent and failed."""
+    settings = get_settings()
+    counts = {"sent": 0, "failed": 0}
+    if not settings.smtp_host:
+        return counts
+    at = at or now()
+    with unit_of_work() as s:
+        ids = s.scalars(
+            select(MailOutbox.id)
+            .where(MailOutbox.status == "queued", MailOutbox.next_attempt_at <= at)
+            .order_by(MailOutbox.id)
+            .limit(limit)
+        ).all()
+    for mail_id in ids:
+        with unit_of_work() as s:
+            # Claim it: only one sender moves a row from queued to sending.
+            claimed = s.execute(
+                update(MailOutbox)
+                .where(MailOutbox.id == mail_id, MailOutbox.status == "queued")
+                .values(status="sending", attempts=MailOutbox.attempts + 1)
+            ).rowcount
+            row = s.get(MailOutbox, mail_id) if claimed else None
+        if row is None:
+            continue
+        try:
+            _send(settings, row)
+        except (OSError, smtplib.SMTPException) as exc:
+            with unit_of_work() as s:
+                fresh = s.get(MailOutbox, mail_id)
+                fresh.last_error = type(exc).__name__  # never the server's text: may echo data
+                fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "queued"
+                fresh.next_attempt_at = now() + backoff(fresh.attempts)
+            counts["failed"] += 1
+            continue
+        with unit_of_work() as s:
+            fresh = s.get(MailOutbox, mail_id)
+            fresh.status = "sent"
+            fresh.sent_at = now()
+            fresh.last_error = None
+        counts["sent"] += 1
+    return counts
+
+
+def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:
+    """Messages left in 'sending' by a crash go back to the queue (the daily run calls this).
+
+    A crash between SMTP acceptance and the 'sent' mark may deliver one twice; the stable
+    Message-ID above lets receiving servers discard that duplicate.
+    """
+    with unit_of_work() as s:
+        return s.execute(
+            update(MailOutbox)
+            .where(MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than)
+            .values(status="queued")
+        ).rowcount
+
+
+_LINK_TOKEN = re.compile(r"([?&](?:reset|verify)=)[A-Za-z0-9_\-]+")
+
+
+def outbox(actor: Actor, status: str | None = None, limit: int = 100) -> list[MailOutbox]:
+    """The owner's view of outgoing mail, newest first.
+
+    Without SMTP (the ``make run`` default) this is how messages reach anyone, so queued
+    ones are shown whole; in delivered ones the single-use link tokens are masked."""
+    require_owner(actor)
+    with reading() as s:
+        stmt = select(MailOutbox).order_by(MailOutbox.id.desc()).limit(limit)
+        if status:
+            stmt = stmt.where(MailOutbox.status == status)
+        rows = list(s.scalars(stmt).all())
+    for row in rows:
+        if row.status == "sent":
+            row.body_text = _LINK_TOKEN.sub(r"\1…", row.body_text)
+    return rows

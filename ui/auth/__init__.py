@@ -1,0 +1,1 @@
+"""The sign-in gate and the public forms (reset, verify, register)."""

@@ -1,0 +1,1 @@
+"""The tickets page's parts: the thread, the forms and what they share."""
