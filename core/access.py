@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, select, true
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from core.models import (
     AuditEntry,
@@ -140,10 +140,10 @@ def require_owner(actor: Actor) -> None:
 T = TypeVar("T")
 
 # Who a row belongs to: one client id, or a SELECT of client ids (a desk search by name).
-ClientRef = int | Select[tuple[int]]
+ClientRef = int | Select[Any]
 
 
-def _is(column: ColumnElement[Any], client: ClientRef) -> ColumnElement[bool]:
+def _is(column: QueryableAttribute[Any], client: ClientRef) -> ColumnElement[bool]:
     if isinstance(client, Select):
         return column.in_(client)
     return column == client

@@ -330,7 +330,7 @@ def find_services(
     term = (search or "").strip().lower().replace("%", "").replace("_", "")[:100]
     if term:
         like = f"%{term}%"
-        found_by = [
+        found_by: list[ColumnElement[bool]] = [
             func.lower(Service.domain).like(like),
             func.lower(Service.panel_username).like(like),
         ]
