@@ -7,12 +7,29 @@ gives ``NotFound``, exactly like an id that does not exist, so nothing leaks by 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy.orm import QueryableAttribute, Session
 
+from core.models import (
+    AuditEntry,
+    CancellationRequest,
+    Client,
+    CreditEntry,
+    Invoice,
+    InvoiceItem,
+    Payment,
+    PlanChange,
+    Service,
+    Ticket,
+    TicketMessage,
+    TransferReceipt,
+    Upload,
+    User,
+)
 from core.platform.errors import Forbidden, NotFound
 
 ROLES = ("owner", "staff", "client")
@@ -122,19 +139,110 @@ def require_owner(actor: Actor) -> None:
 
 T = TypeVar("T")
 
+# Who a row belongs to: one client id, or a SELECT of client ids (a desk search by name).
+ClientRef = int | Select[Any]
+
+
+def _is(column: QueryableAttribute[Any], client: ClientRef) -> ColumnElement[bool]:
+    if isinstance(client, Select):
+        return column.in_(client)
+    return column == client
+
+
+# One scoping function per model that holds customer data: the condition "this row belongs to
+# ``client``". The rule for each model, chosen once:
+# - a table with its own ``client_id`` column is scoped by it. That holds for Payment,
+#   TransferReceipt and CreditEntry too: each is written with its invoice's client (and a
+#   payment's or credit entry's invoice may be null), so the own column is the owner;
+# - a table without one goes through its parent, as a subquery rather than a join so the
+#   caller's own joins never clash: InvoiceItem through its invoice, PlanChange and
+#   CancellationRequest through their service (mailboxes live on the panel and are reached
+#   through their service, Service's rule), TicketMessage through its ticket;
+# - Client is its own row; User and Upload may have no client (staff), which never matches.
+# AuditEntry's client_id is the client the action concerned; a client never reads the log,
+# but the desk's "this client's activity" filters by it here.
+def _client(client: ClientRef) -> ColumnElement[bool]:
+    return _is(Client.id, client)
+
+
+def _own(model: Any) -> Callable[[ClientRef], ColumnElement[bool]]:
+    def scope(client: ClientRef) -> ColumnElement[bool]:
+        return _is(model.client_id, client)
+
+    scope.__name__ = f"_{model.__name__.lower()}"
+    return scope
+
+
+def _invoice_item(client: ClientRef) -> ColumnElement[bool]:
+    return InvoiceItem.invoice_id.in_(select(Invoice.id).where(_is(Invoice.client_id, client)))
+
+
+def _plan_change(client: ClientRef) -> ColumnElement[bool]:
+    return PlanChange.service_id.in_(select(Service.id).where(_is(Service.client_id, client)))
+
+
+def _cancellation(client: ClientRef) -> ColumnElement[bool]:
+    return CancellationRequest.service_id.in_(
+        select(Service.id).where(_is(Service.client_id, client))
+    )
+
+
+def _ticket_message(client: ClientRef) -> ColumnElement[bool]:
+    return TicketMessage.ticket_id.in_(select(Ticket.id).where(_is(Ticket.client_id, client)))
+
+
+SCOPES: dict[type, Callable[[ClientRef], ColumnElement[bool]]] = {
+    Client: _client,
+    Service: _own(Service),
+    Invoice: _own(Invoice),
+    InvoiceItem: _invoice_item,
+    Payment: _own(Payment),
+    TransferReceipt: _own(TransferReceipt),
+    CreditEntry: _own(CreditEntry),
+    PlanChange: _plan_change,
+    CancellationRequest: _cancellation,
+    Ticket: _own(Ticket),
+    TicketMessage: _ticket_message,
+    Upload: _own(Upload),
+    User: _own(User),
+    AuditEntry: _own(AuditEntry),
+}
+
+
+def of_client(model: type, client: ClientRef) -> ColumnElement[bool]:
+    """The condition "a ``model`` row of ``client``" (one id, or a SELECT of ids).
+
+    For the desk's views that filter by a client the user picked, for system runs that work
+    one client at a time, and to match a row to a record already scoped. It grants nothing:
+    the caller has already checked who is asking.
+    """
+    scope = SCOPES.get(model)
+    if scope is None:
+        raise TypeError(f"{model.__name__} has no scoping function in access.SCOPES")
+    return scope(client)
+
+
+def visible(actor: Actor, model: type, area: str | None = None) -> ColumnElement[bool]:
+    """The condition "a ``model`` row ``actor`` may see", for statements that are not a plain
+    ``SELECT model`` (chosen columns, aggregates). Same rule as :func:`scoped`."""
+    if actor.is_client:
+        assert actor.client_id is not None  # __post_init__ guarantees it
+        return of_client(model, actor.client_id)
+    if area is not None:
+        require(actor, area)
+    return true()
+
 
 def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[tuple[T]]:
     """``SELECT model`` narrowed to what ``actor`` may see.
 
-    Clients see rows whose ``client_id`` is theirs. Staff need ``area`` (when given) and then
-    see every client's rows; the owner sees everything.
+    Clients see their own rows, by the model's function in ``SCOPES``. Staff need ``area``
+    (when given) and then see every client's rows; the owner sees everything.
     """
     stmt = select(model)
     if actor.is_client:
-        column = getattr(model, "client_id", None)
-        if column is None:
-            raise TypeError(f"{model.__name__} has no client_id to scope by")
-        return stmt.where(column == actor.client_id)
+        assert actor.client_id is not None  # __post_init__ guarantees it
+        return stmt.where(of_client(model, actor.client_id))
     if area is not None:
         require(actor, area)
     return stmt

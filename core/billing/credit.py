@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, get_scoped, require, scoped
+from core.access import Actor, get_scoped, of_client, require, scoped
 from core.billing.ledger import (
     PAYABLE,
     apply_credit_to,
@@ -122,7 +122,7 @@ def apply_credit(
             ids = list(
                 s.scalars(
                     select(Invoice.id)
-                    .where(Invoice.client_id == client_id, Invoice.status.in_(PAYABLE))
+                    .where(of_client(Invoice, client_id), Invoice.status.in_(PAYABLE))
                     .order_by(Invoice.due_on, Invoice.id)
                 )
             )
@@ -150,7 +150,7 @@ def credit_history(
         if not actor.is_client:
             if client_id is None:
                 raise ValidationError("error.billing_no_target")
-            stmt = stmt.where(CreditEntry.client_id == client_id)
+            stmt = stmt.where(of_client(CreditEntry, client_id))
         rows = s.scalars(
             stmt.order_by(CreditEntry.created_at.desc(), CreditEntry.id.desc()).limit(
                 max(1, min(limit, 500))

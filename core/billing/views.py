@@ -13,7 +13,7 @@ from math import ceil
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require, scoped
+from core.access import Actor, of_client, require, scoped, visible
 from core.billing.ledger import (
     DEFAULT_RECEIPT_MAX_MB,
     PAYABLE,
@@ -110,7 +110,7 @@ def _filters(
     if actor.is_client:
         conds.append(Invoice.status != "draft")
     elif client_id is not None:
-        conds.append(Invoice.client_id == client_id)
+        conds.append(of_client(Invoice, client_id))
     if status:
         if status not in FILTERS:
             raise ValidationError("error.billing_status_invalid")
@@ -249,12 +249,12 @@ def client_billing_view(
             today=day,
         )
         owed_sum = select(func.coalesce(func.sum(Invoice.balance), 0)).where(
-            Invoice.client_id == actor.client_id, Invoice.status.in_(PAYABLE)
+            visible(actor, Invoice), Invoice.status.in_(PAYABLE)
         )
         owed = s.execute(owed_sum).scalar_one()
         overdue = s.execute(owed_sum.where(Invoice.due_on < day)).scalar_one()
         credit = s.execute(
-            select(Client.credit_balance).where(Client.id == actor.client_id)
+            scoped(actor, Client).with_only_columns(Client.credit_balance)
         ).scalar_one()
         return ClientBillingView(
             invoices=invoices,

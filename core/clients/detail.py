@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require, scoped
+from core.access import Actor, of_client, require, scoped
 from core.billing.credit import credit_history
 from core.billing.views import client_billing_view
 from core.clients import (
@@ -61,7 +61,7 @@ def _services(s: Session, client_id: int, money: bool) -> list[ServiceLine]:
             Service.recurring_amount,
         )
         .join(Product, Product.id == Service.product_id)
-        .where(Service.client_id == client_id)
+        .where(of_client(Service, client_id))
         .order_by(Service.status, Service.domain, Service.id)
     ).all()
     return [ServiceLine(*r[:6], recurring_amount=r[6] if money else None) for r in rows]
@@ -78,7 +78,7 @@ def _tickets(s: Session, actor: Actor, client_id: int) -> list[TicketLine]:
             Ticket.priority,
             Ticket.last_reply_at,
         )
-        .where(Ticket.client_id == client_id)
+        .where(of_client(Ticket, client_id))
         .order_by(Ticket.last_reply_at.desc(), Ticket.id.desc())
         .limit(DETAIL_ROWS)
     ).all()
@@ -86,7 +86,7 @@ def _tickets(s: Session, actor: Actor, client_id: int) -> list[TicketLine]:
 
 
 def _audit_lines(s: Session, client_id: int, money: bool) -> list[AuditLine]:
-    stmt = select(AuditEntry).where(AuditEntry.client_id == client_id)
+    stmt = select(AuditEntry).where(of_client(AuditEntry, client_id))
     if not money:
         for prefix in MONEY_ACTIONS:
             stmt = stmt.where(~AuditEntry.action.startswith(prefix))
@@ -118,7 +118,7 @@ def client_detail(
     with reading(session) as s:
         client = _client(s, client_id)
         users = (
-            s.scalars(select(User).where(User.client_id == client.id).order_by(User.id)).all()
+            s.scalars(select(User).where(of_client(User, client.id)).order_by(User.id)).all()
             if "users" in wanted
             else []
         )
@@ -165,7 +165,7 @@ def client_detail(
                     Invoice.total,
                     Invoice.balance,
                 )
-                .where(Invoice.client_id == client.id)
+                .where(of_client(Invoice, client.id))
                 .order_by(Invoice.issued_on.desc(), Invoice.id.desc())
                 .limit(DETAIL_ROWS)
             ).all()
@@ -174,7 +174,7 @@ def client_detail(
         )
         owed = s.execute(
             select(func.coalesce(func.sum(Invoice.balance), 0)).where(
-                Invoice.client_id == client.id, Invoice.status == "unpaid"
+                of_client(Invoice, client.id), Invoice.status == "unpaid"
             )
         ).scalar_one()
         credit_lines = (

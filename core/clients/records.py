@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require
+from core.access import Actor, of_client, require
 from core.accounts import normalise_email
 from core.accounts.profile import TAX_ID_TYPES, clean_phone, clean_tax_id
 from core.accounts.recovery import create_client_account, send_set_passwordlink
@@ -173,7 +173,7 @@ def send_password_link(
     with transaction(session) as s:
         client = _client(s, client_id)
         user = s.scalars(
-            select(User).where(User.client_id == client.id, User.active.is_(True)).order_by(User.id)
+            select(User).where(of_client(User, client.id), User.active.is_(True)).order_by(User.id)
         ).first()
         if user is None:
             raise NotFound("clients.error_no_user")

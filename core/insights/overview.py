@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, scoped
+from core.access import Actor, scoped, visible
 from core.models import Client, Invoice, InvoiceItem, Product, Service, Ticket
 from core.platform.db import reading
 from core.platform.errors import Forbidden
@@ -60,7 +60,7 @@ def client_summary(actor: Actor, today: date, *, session: Session | None = None)
 
 
 def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummary:
-    owed_by_service = _owed_by_service(session, actor.client_id)
+    owed_by_service = _owed_by_service(session, actor)
     rows = session.execute(
         scoped(actor, Service)
         .with_only_columns(
@@ -88,7 +88,7 @@ def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummar
         )
     ).scalar_one()
     credit = session.execute(
-        select(Client.credit_balance).where(Client.id == actor.client_id)
+        scoped(actor, Client).with_only_columns(Client.credit_balance)
     ).scalar_one()
     tickets = session.execute(
         scoped(actor, Ticket).where(Ticket.status != "closed").with_only_columns(func.count())
@@ -103,13 +103,13 @@ def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummar
     )
 
 
-def _owed_by_service(session: Session, client_id: int | None) -> dict[int, Decimal]:
+def _owed_by_service(session: Session, actor: Actor) -> dict[int, Decimal]:
     """Unpaid amounts per service, from the invoice lines of unpaid invoices."""
     rows = session.execute(
         select(InvoiceItem.service_id, func.sum(InvoiceItem.amount + InvoiceItem.tax_amount))
         .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
         .where(
-            Invoice.client_id == client_id,
+            visible(actor, Invoice),
             Invoice.status.in_(OWED_STATUSES),
             InvoiceItem.service_id.is_not(None),
         )

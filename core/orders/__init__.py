@@ -35,7 +35,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import SYSTEM, Actor, require
+from core.access import SYSTEM, Actor, of_client, require, visible
 from core.accounts.recovery import require_verified
 from core.billing import LineInput, create_invoice, issue_invoice
 from core.billing.ledger import lock_client
@@ -183,7 +183,7 @@ def order_form(
 def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRow]:
     """Orders not set up yet (pending services with their first invoice): a client's own;
     every client's for staff with the services permission and the owner."""
-    mine = [Service.client_id == actor.client_id] if actor.is_client else []
+    mine = [visible(actor, Service)] if actor.is_client else []
     first = order_invoices(*mine)
     stmt = (
         select(
@@ -208,7 +208,7 @@ def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRo
         .limit(200)
     )
     if actor.is_client:
-        stmt = stmt.where(Service.client_id == actor.client_id)
+        stmt = stmt.where(visible(actor, Service))
     elif not actor.can("services"):
         return []
     with reading(session) as s:
@@ -286,7 +286,7 @@ def _same_order(
     """The identical order placed today and not paid yet (a double click)."""
     return s.scalars(
         select(Service).where(
-            Service.client_id == client_id,
+            of_client(Service, client_id),
             func.lower(Service.domain) == name,
             Service.product_id == product_id,
             Service.billing_cycle == cycle,

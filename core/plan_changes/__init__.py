@@ -49,7 +49,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import orders, services
-from core.access import SYSTEM, Actor, get_scoped
+from core.access import SYSTEM, Actor, get_scoped, visible
 from core.accounts.recovery import require_verified
 from core.billing import cancel_invoice
 from core.billing.ledger import lock_client
@@ -192,7 +192,7 @@ def _choices(s: Session, actor: Actor, search: str | None) -> list[ServiceChoice
     # plan and client names are joined in.
     picked: Any = select(Service.id).order_by(Service.domain, Service.id).limit(MAX_CHOICES)
     if actor.is_client:
-        picked = picked.where(Service.client_id == actor.client_id, Service.status == "active")
+        picked = picked.where(visible(actor, Service), Service.status == "active")
     else:
         if not actor.can("services"):
             return []
@@ -264,6 +264,7 @@ def _changes_stmt(actor: Actor) -> Any:
         .join(Service, Service.id == PlanChange.service_id)
         .join(Client, Client.id == Service.client_id)
         .outerjoin(Invoice, Invoice.id == PlanChange.invoice_id)
+        .where(visible(actor, PlanChange))
         .order_by(PlanChange.id.desc())
     )
 
@@ -279,9 +280,7 @@ def list_changes(
     """Plan changes the actor may see, newest first: a client's own; every client's for staff
     with the services permission and the owner (with why a paid one is not applied yet)."""
     stmt = _changes_stmt(actor).limit(max(1, min(int(limit), 500)))
-    if actor.is_client:
-        stmt = stmt.where(Service.client_id == actor.client_id)
-    elif not actor.can("services"):
+    if not actor.is_client and not actor.can("services"):
         return []
     if statuses:
         stmt = stmt.where(PlanChange.status.in_(statuses))
@@ -348,7 +347,7 @@ def upgrades_view(
                     except DomainError:
                         continue
         if actor.is_client:
-            stmt = _changes_stmt(actor).where(Service.client_id == actor.client_id).limit(20)
+            stmt = _changes_stmt(actor).limit(20)
         else:
             stmt = _changes_stmt(actor).where(PlanChange.status.in_(OPEN)).limit(200)
         changes = _rows(s, actor, stmt) if (actor.is_client or actor.can("services")) else []

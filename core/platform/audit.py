@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_owner
+from core.access import Actor, of_client, require_owner
 from core.models import AuditEntry
 from core.platform.clock import now
 from core.platform.db import reading
@@ -83,7 +83,7 @@ def search(
     if actor_email:
         stmt = stmt.where(AuditEntry.actor_label.ilike(f"%{actor_email.strip()}%"))
     if client_id is not None:
-        stmt = stmt.where(AuditEntry.client_id == client_id)
+        stmt = stmt.where(of_client(AuditEntry, client_id))
     if action:
         stmt = stmt.where(AuditEntry.action.startswith(action.strip()))
     if since is not None:

@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import Actor, get_scoped, scoped
+from core.access import Actor, get_scoped, of_client, scoped
 from core.insights.overview import OWED_STATUSES
 from core.models import Client, Invoice, InvoiceItem, Product, Service
 from core.panel import (  # noqa: F401 - servers in settings live in core.panel
@@ -330,7 +330,7 @@ def find_services(
     term = (search or "").strip().lower().replace("%", "").replace("_", "")[:100]
     if term:
         like = f"%{term}%"
-        found_by = [
+        found_by: list[ColumnElement[bool]] = [
             func.lower(Service.domain).like(like),
             func.lower(Service.panel_username).like(like),
         ]
@@ -338,7 +338,7 @@ def find_services(
             named = select(Client.id).where(
                 or_(func.lower(Client.name).like(like), func.lower(Client.email).like(like))
             )
-            found_by.append(Service.client_id.in_(named))
+            found_by.append(of_client(Service, named))
         conds.append(or_(*found_by))
     columns = (Service.id, Service.domain, Client.name, Service.status)
     base = scoped(actor, Service, "services").join(Client, Client.id == Service.client_id)

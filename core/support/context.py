@@ -20,7 +20,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import Actor, require
+from core.access import Actor, of_client, require
 from core.billing.ledger import PAYABLE
 from core.models import Invoice, InvoiceItem, Product, Service
 from core.panel.whm import WhmClient
@@ -91,7 +91,7 @@ def _client_context(s: Session, client_id: int, at: datetime) -> ClientContext:
         s.execute(
             select(InvoiceItem.service_id, func.sum(InvoiceItem.amount + InvoiceItem.tax_amount))
             .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
-            .where(Invoice.client_id == client_id, Invoice.status.in_(PAYABLE))
+            .where(of_client(Invoice, client_id), Invoice.status.in_(PAYABLE))
             .group_by(InvoiceItem.service_id)
         ).all()
     )
@@ -108,7 +108,7 @@ def _client_context(s: Session, client_id: int, at: datetime) -> ClientContext:
         for svc, plan in s.execute(
             select(Service, Product.name)
             .join(Product, Product.id == Service.product_id)
-            .where(Service.client_id == client_id)
+            .where(of_client(Service, client_id))
             .order_by(Service.domain, Service.id)
         )
     ]
@@ -117,7 +117,7 @@ def _client_context(s: Session, client_id: int, at: datetime) -> ClientContext:
         InvoiceLine(inv.id, inv.number, inv.due_on, inv.balance, inv.due_on < today)
         for inv in s.scalars(
             select(Invoice)
-            .where(Invoice.client_id == client_id, Invoice.status.in_(PAYABLE))
+            .where(of_client(Invoice, client_id), Invoice.status.in_(PAYABLE))
             .order_by(Invoice.due_on, Invoice.id)
         )
     ]
@@ -166,7 +166,7 @@ def panel_states(
         found = s.scalars(
             select(Service)
             .where(
-                Service.client_id == ticket.client_id,
+                of_client(Service, ticket.client_id),
                 Service.status.in_(LIVE),
                 Service.panel_username.is_not(None),
                 Service.server_id.is_not(None),

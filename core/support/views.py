@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.access import Actor, require
+from core.access import Actor, of_client, require, visible
 from core.models import (
     Client,
     Department,
@@ -237,7 +237,7 @@ def client_tickets(
     if not actor.is_client:
         raise Forbidden()
     with reading(session) as s:
-        conds = [Ticket.client_id == actor.client_id]
+        conds = [visible(actor, Ticket)]
         order = [
             case((Ticket.status == "closed", 1), else_=0),
             Ticket.last_reply_at.desc(),
@@ -257,7 +257,7 @@ def _services_of(s: Session, client_id: Any) -> list[Option]:
         Option(sid, domain)
         for sid, domain in s.execute(
             select(Service.id, Service.domain)
-            .where(Service.client_id == client_id)
+            .where(of_client(Service, client_id))
             .order_by(Service.domain, Service.id)
         )
     ]
@@ -373,7 +373,7 @@ def messages_of(s: Session, actor: Actor, ticket: Ticket) -> list[MessageView]:
     if ids:
         for row in s.execute(
             select(Upload.id, Upload.filename, Upload.size, Upload.content_type).where(
-                Upload.id.in_(ids), Upload.client_id == ticket.client_id
+                Upload.id.in_(ids), of_client(Upload, ticket.client_id)
             )
         ):
             files[row[0]] = Attachment(*row)

@@ -323,6 +323,9 @@ def test_client_b_cannot_quote_confirm_or_cancel_on_client_a_service(fake, perso
         with pytest.raises(NotFound):
             action()
     assert plan_changes.list_changes(b.actor) == []
+    assert plan_changes.list_changes(b.actor, service_id=a.service_id) == []
+    assert plan_changes.upgrades_view(b.actor, at=AT).changes == []
+    assert [c.id for c in plan_changes.list_changes(a.actor)] == [made.plan_change_id]
     assert [c.domain for c in plan_changes.upgrades_view(b.actor).services] == ["cliente-b.ec"]
     tickets_only = Actor(user_id=999, role="staff", permissions=frozenset({"tickets"}))
     with pytest.raises(Forbidden):
