@@ -123,7 +123,7 @@ def require_owner(actor: Actor) -> None:
 T = TypeVar("T")
 
 
-def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[tuple[T]]:
+def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[T]:
     """``SELECT model`` narrowed to what ``actor`` may see.
 
     Clients see rows whose ``client_id`` is theirs. Staff need ``area`` (when given) and then
