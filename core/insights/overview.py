@@ -115,9 +115,7 @@ def _owed_by_service(session: Session, client_id: int | None) -> dict[int, Decim
         )
         .group_by(InvoiceItem.service_id)
     ).all()
-    return {
-        sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows if sid is not None
-    }
+    return {sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows if sid is not None}
 
 
 def desk_counts(actor: Actor, today: date, *, session: Session | None = None) -> DeskCounts:
