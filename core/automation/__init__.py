@@ -282,7 +282,7 @@ def _area_step_run(fn: Callable[..., Any], at: date | datetime, counts: dict[str
     if isinstance(done, int):
         return done
     try:
-        return len(done)  # type: ignore[arg-type]
+        return len(done)
     except TypeError:
         return 0
 
