@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
 
-.PHONY: run test lint fmt test-unit test-integration test-pages test-e2e bench clean-data
+.PHONY: run test lint typecheck fmt test-unit test-integration test-pages test-e2e bench clean-data
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(VENV)/.runtime
 	$(PY) -m core.cli serve --port $(PORT)
 
-test: $(VENV)/.dev lint
+test: $(VENV)/.dev lint typecheck
 	$(PY) -m pytest -q
 
 test-unit test-integration test-pages test-e2e: $(VENV)/.dev
@@ -31,6 +31,10 @@ test-unit test-integration test-pages test-e2e: $(VENV)/.dev
 lint: $(VENV)/.dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# ARCHITECTURE §2 rule 12: core/ is type-checked (settings in pyproject.toml).
+typecheck: $(VENV)/.dev
+	$(PY) -m mypy core
 
 fmt: $(VENV)/.dev
 	$(PY) -m ruff check --fix .

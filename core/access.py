@@ -233,7 +233,7 @@ def visible(actor: Actor, model: type, area: str | None = None) -> ColumnElement
     return true()
 
 
-def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[tuple[T]]:
+def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[T]:
     """``SELECT model`` narrowed to what ``actor`` may see.
 
     Clients see their own rows, by the model's function in ``SCOPES``. Staff need ``area``

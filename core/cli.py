@@ -22,7 +22,7 @@ from pathlib import Path
 
 from core import accounts
 from core.platform.clock import now, today
-from core.platform.config import ConfigError, get_settings
+from core.platform.config import ConfigError, Settings, get_settings
 from core.platform.db import get_engine, read_session, unit_of_work
 from core.platform.errors import DomainError
 from core.platform.i18n import t
@@ -90,7 +90,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _start_sandbox(settings, port: int) -> subprocess.Popen | None:
+def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen | None:
     """The local cPanel sandbox (a faithful fake WHM) that the demo services live on."""
     state = settings.data_dir / "sandbox-whm.json"
     token = settings.data_dir / "sandbox-whm.token"

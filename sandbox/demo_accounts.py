@@ -117,9 +117,16 @@ def ensure_demo_accounts(
     if repairs:
         with transaction(session) as s:
             for service_id, (domain, username) in repairs.items():
-                svc = s.get(Service, service_id)
+                svc = s.get_one(Service, service_id)
                 svc.domain, svc.panel_username = domain, username
-    return DemoReport(failed=failed, **counts)
+    return DemoReport(
+        created=counts["created"],
+        suspended=counts["suspended"],
+        unsuspended=counts["unsuspended"],
+        existing=counts["existing"],
+        repaired=counts["repaired"],
+        failed=failed,
+    )
 
 
 def _is_sandbox(server: Server, token: str) -> bool:

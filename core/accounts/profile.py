@@ -78,7 +78,7 @@ def _client_of(session: Session, actor: Actor) -> Client:
 def get_profile(actor: Actor, *, session: Session | None = None) -> Profile:
     with reading(session) as s:
         client = _client_of(s, actor)
-        user = s.get(User, actor.user_id)
+        user = s.get_one(User, actor.user_id)
         return Profile(
             name=client.name,
             company=client.company or "",

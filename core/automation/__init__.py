@@ -31,9 +31,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.exc import IntegrityError
 
 from core import plan_changes
@@ -95,10 +95,13 @@ def _acquire(on: date) -> tuple[int, int] | None:
         current = _seconds(now())
         expiry = current + int(LEASE.total_seconds())
         with unit_of_work() as s:
-            taken = s.execute(
-                update(Counter)
-                .where(Counter.name == LOCK_NAME, Counter.value < current)
-                .values(value=expiry)
+            taken = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(Counter)
+                    .where(Counter.name == LOCK_NAME, Counter.value < current)
+                    .values(value=expiry)
+                ),
             ).rowcount
             if taken == 1:
                 s.execute(  # a run that held an expired lease crashed
@@ -128,10 +131,13 @@ def _renew(token: int) -> int:
         return token
     fresh = current + int(LEASE.total_seconds())
     with unit_of_work() as s:
-        kept = s.execute(
-            update(Counter)
-            .where(Counter.name == LOCK_NAME, Counter.value == token)
-            .values(value=fresh)
+        kept = cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(Counter)
+                .where(Counter.name == LOCK_NAME, Counter.value == token)
+                .values(value=fresh)
+            ),
         ).rowcount
     if kept != 1:
         raise RuntimeError("the automation lease was lost; stopping this run")
@@ -276,7 +282,7 @@ def _area_step_run(fn: Callable[..., Any], at: date | datetime, counts: dict[str
     if isinstance(done, int):
         return done
     try:
-        return len(done)  # type: ignore[arg-type]
+        return len(done)
     except TypeError:
         return 0
 
@@ -294,7 +300,7 @@ def _mail(counts: dict[str, int]) -> None:
 def _close(run_id: int, token: int, counts: dict[str, int], awaiting: int, status: str) -> None:
     """Write the run's outcome to the ledger and give the lease back, in one transaction."""
     with unit_of_work() as s:
-        row = s.get(AutomationRun, run_id)
+        row = s.get_one(AutomationRun, run_id)
         row.finished_at = now()
         row.counts = {**counts, "awaiting_approval": awaiting}
         row.status = status

@@ -7,11 +7,12 @@ Each step has a *selection* (what is due on the run date, already-done items lef
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core import billing
@@ -98,15 +99,18 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
     rows = s.execute(stmt).all()
     periods: dict[int, set[date]] = {}
     if cfg.continuous_invoicing and rows:
-        for sid, start in s.execute(
+        for sid, period in s.execute(
             select(InvoiceItem.service_id, InvoiceItem.period_start).where(
                 InvoiceItem.kind == "renewal",
                 InvoiceItem.service_id.in_([r[0] for r in rows]),
             )
         ):
-            periods.setdefault(sid, set()).add(start)
+            # Renewal lines always carry their service and period (the IN filter and the kind).
+            assert sid is not None and period is not None
+            periods.setdefault(sid, set()).add(period)
     items = []
     for sid, client_id, name, domain, due, cycle, anchor, amount in rows:
+        assert due is not None  # selected with next_due_date IS NOT NULL
         start: date | None = due
         if cfg.continuous_invoicing:  # the oldest period not billed yet, one per run
             start, billed_periods = None, periods.get(sid, set())
@@ -118,8 +122,8 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
                     start = candidate
                     break
                 candidate = advance(candidate, cycle, anchor)
-            if start is None:
-                continue
+        if start is None:
+            continue
         items.append(
             Item(
                 step="renewal",
@@ -174,7 +178,7 @@ def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
             )
         except Conflict:  # this period is already on an invoice (made by hand, say)
             return Outcome(SKIPPED)
-        invoice = s.get(Invoice, invoice_id)
+        invoice = s.get_one(Invoice, invoice_id)
         record(s, run_id, item, invoice_id=invoice_id, number=invoice.number, total=invoice.total)
         mail.queue(
             s,
@@ -195,7 +199,7 @@ def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
 
 
 def renewal_line(
-    lang: str, plan: str, domain: str, start: date, cycle: str, anchor: int | None
+    lang: str, plan: str, domain: str, start: date, cycle: str, anchor: int
 ) -> tuple[str, date]:
     """The renewal line's description and the period's last day (both renewal paths)."""
     end = advance(start, cycle, anchor) - timedelta(days=1)
@@ -241,7 +245,11 @@ def renewal_notice(
 
 
 # ------------------------------------------------------------------ 2. reminders
-def _invoice_rows(s: Session, *conds: Any) -> list[Any]:
+# id, client_id, client name, number, due_on, issued_on, balance, total
+_InvoiceRow = Row[int, int, str, str | None, date, date, Decimal, Decimal]
+
+
+def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
     return s.execute(
         select(
             Invoice.id,
@@ -270,7 +278,7 @@ def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[I
     that missed days sends only the latest reminder due, never a burst."""
     items: list[Item] = []
 
-    def add(kind: str, rows: list[Any]) -> None:
+    def add(kind: str, rows: Sequence[_InvoiceRow]) -> None:
         for inv_id, client_id, name, number, due, _issued, balance, _total in rows:
             items.append(
                 Item(
@@ -329,7 +337,7 @@ def apply_reminder(
     return Outcome(DONE)
 
 
-def preload_invoices(s: Session, items: list[Item]) -> list[Invoice]:
+def preload_invoices(s: Session, items: list[Item]) -> Sequence[Invoice]:
     """The group's invoices with their clients and lines, in one read (the identity map then
     answers each item's ``get`` while the caller holds the returned list)."""
     ids = [item.invoice_id for item in items if item.invoice_id is not None]

@@ -12,7 +12,7 @@ item again. The SQL pieces here keep each selection on indexed columns.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -151,7 +151,7 @@ Apply = Callable[[Session, int, Item, date, Any], Outcome]
 
 
 def grouped(
-    apply: Apply, preload: Callable[[Session, list[Item]], list[Any]] | None = None
+    apply: Apply, preload: Callable[[Session, list[Item]], Sequence[Any]] | None = None
 ) -> Callable[..., tuple[dict[str, str], list[Item]]]:
     """A step's group path from its one-item function ``apply(session, run, item, day, cfg)``:
     the group's rows are read at once (``preload``) and every item is applied in one
@@ -206,7 +206,7 @@ def link(invoice_id: int | None) -> str:
 
 
 def service_mail(s: Session, service_id: int, template: str, today: date, **ctx: Any) -> None:
-    svc = s.get(Service, service_id)
+    svc = s.get_one(Service, service_id)
     client = svc.client
     mail.queue(
         s,

@@ -89,6 +89,7 @@ def on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
         if svc.next_due_date != start or not is_recurring(svc.billing_cycle):
             continue  # not the period due now (already advanced, or paid ahead)
         old = svc.next_due_date
+        assert old is not None  # equals the line's period_start, which is not NULL
         cycle = svc.billing_cycle
         if svc.status == "suspended" and settings.get_bool(REANCHOR, False, session=session):
             svc.anchor_day = paid_on.day
@@ -148,7 +149,7 @@ def _catch_up_renewals(counts: dict[str, int]) -> None:
     for invoice_id in paid:
         try:
             with unit_of_work() as s:
-                on_invoice_paid(s, s.get(Invoice, invoice_id), SYSTEM)
+                on_invoice_paid(s, s.get_one(Invoice, invoice_id), SYSTEM)
         except Exception:  # noqa: BLE001 - one invoice never stops the run
             log.exception("automation: catching up the renewal of invoice %s failed", invoice_id)
             counts["failures"] += 1
@@ -163,7 +164,7 @@ def reactivate_paid(service_id: int, on: date) -> bool:
                 return False
         services_provisioning.unsuspend(SYSTEM, service_id)
         with unit_of_work() as s:
-            svc = s.get(Service, service_id)
+            svc = s.get_one(Service, service_id)
             client = svc.client
             mail.queue(
                 s,

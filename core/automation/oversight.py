@@ -249,12 +249,13 @@ def approve_termination(
         action = s.get(AutomationAction, key)
         if action is None or action.kind != "terminate":
             raise NotFound()
+        assert action.service_id is not None  # the run's terminate actions name their service
         if action.status != AWAITING or not _still_owed(s, action.service_id, action.key):
             raise Conflict("error.automation_not_awaiting")
         service_id = action.service_id
     terminate_service(service_id, today)
     with transaction(session) as s:
-        action = s.get(AutomationAction, key)
+        action = s.get_one(AutomationAction, key)
         finish_termination(s, service_id, today)
         action.status = DONE
         action.detail = json.dumps({"approved_by": actor.label(), "on": today.isoformat()})
@@ -306,7 +307,11 @@ def held_services(actor: Actor, *, today: date, session: Session | None = None) 
             .where(Service.hold_until.is_not(None), Service.hold_until >= today)
             .order_by(Service.hold_until, Service.id)
         ).all()
-        return [HeldRow(*r) for r in rows]
+        return [
+            HeldRow(sid, domain, name, until)
+            for sid, domain, name, until in rows
+            if until is not None  # already filtered in SQL; this tells the type checker
+        ]
 
 
 def current_settings(actor: Actor) -> AutomationSettings:

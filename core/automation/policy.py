@@ -62,7 +62,7 @@ class AutomationSettings:
 
     def overdue_offsets(self) -> list[tuple[str, int]]:
         """The enabled overdue reminders as (kind, days after due), in order."""
-        days = (self.overdue_reminder_1_days, self.overdue_reminder_2_days)
+        days: tuple[int, ...] = (self.overdue_reminder_1_days, self.overdue_reminder_2_days)
         days += (self.overdue_reminder_3_days,)
         return [(kind, d) for kind, d in zip(OVERDUE_KINDS, days, strict=True) if d > 0]
 

@@ -73,6 +73,7 @@ def renew_group(
         bills: list[tuple[Item, Any, Any, Any]] = []
         seen: set[int] = set()
         for item in items:
+            assert item.service_id is not None  # renewal items always name their service
             row = rows.get(item.service_id)
             start = item.period_start
             if item.service_id in seen or start is None:
@@ -138,7 +139,11 @@ def _services(s: Session, ids: list[int | None]) -> dict[int, Any]:
 
 def _billed(s: Session, items: list[Item]) -> set[tuple[int, date]]:
     """The (service, period) pairs of the group already on a renewal line."""
-    pairs = {(i.service_id, i.period_start) for i in items if i.period_start is not None}
+    pairs = {
+        (i.service_id, i.period_start)
+        for i in items
+        if i.service_id is not None and i.period_start is not None
+    }
     if not pairs:
         return set()
     # Two IN lists on the unique (service, kind, period) index, the pairs matched here: a
@@ -150,7 +155,11 @@ def _billed(s: Session, items: list[Item]) -> set[tuple[int, date]]:
             InvoiceItem.period_start.in_({start for _, start in pairs}),
         )
     )
-    return {(sid, start) for sid, start in rows if (sid, start) in pairs}
+    return {
+        (sid, start)
+        for sid, start in rows
+        if sid is not None and start is not None and (sid, start) in pairs
+    }
 
 
 def _write(
@@ -160,6 +169,7 @@ def _write(
     first = reserve(s, "invoice", len(bills))
     invoices = []
     for n, (item, row, totals, _amount) in enumerate(bills):
+        assert item.period_start is not None  # only items with a period are billed here
         invoices.append(
             {
                 "number": number("invoice", first + n),
@@ -184,6 +194,7 @@ def _write(
     lines, keys, entries, mails = [], [], [], []
     for invoice_id, invoice, (item, row, totals, _amount) in zip(ids, invoices, bills, strict=True):
         lang, start = row.language, item.period_start
+        assert start is not None  # only items with a period are billed here
         description, end = renewal_line(
             lang, row.plan, row.domain, start, row.billing_cycle, row.anchor_day
         )

@@ -213,6 +213,7 @@ def select_unsuspensions(s: Session, today: date, cfg: AutomationSettings) -> li
             Invoice.status == "unpaid",
         )
     ):
+        assert sid is not None  # the IN filter leaves out lines without a service
         unpaid.setdefault(sid, []).append(due)
     items = []
     for sid, client_id, name, domain in rows:
@@ -247,6 +248,7 @@ def last_suspension_dues(s: Session, service_ids: list[int]) -> dict[int, date]:
         )
         .order_by(AutomationAction.id)
     ):
+        assert sid is not None  # the IN filter leaves out actions without a service
         try:
             found[sid] = date.fromisoformat(key.rsplit(":", 1)[1])
         except (IndexError, ValueError):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from math import ceil
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, of_client, require, scoped, visible
@@ -170,7 +171,7 @@ def _list(
     in_first = s.execute(
         select(func.count()).select_from(base.where(unpaid).subquery())
     ).scalar_one()
-    found = []
+    found: list[Row[*tuple[Any, ...]]] = []
     if skip < in_first:
         found += s.execute(_row_stmt(first_group).limit(per_page).offset(skip)).all()
     if len(found) < per_page:
@@ -285,7 +286,7 @@ def _client_choices(
                 Client.email.like(f"{low}%"),
             )
         )
-    found = s.execute(stmt.order_by(Client.name, Client.id).limit(CLIENT_CHOICES)).all()
+    found = list(s.execute(stmt.order_by(Client.name, Client.id).limit(CLIENT_CHOICES)).all())
     seen = {row[0] for row in found}
     wanted = set()
     for value in picked:

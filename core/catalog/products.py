@@ -228,7 +228,7 @@ def save_product(
         product.prorata_next_month_after_day = clean.prorata_next_month_after_day
         product.credit_on_downgrade = clean.credit_on_downgrade
         product.sort_order, product.active = clean.sort_order, clean.active
-        changed = _save_prices(s, product.id, clean.prices)  # type: ignore[arg-type]
+        changed = _save_prices(s, product.id, clean.prices)
         if reprice_existing and changed:
             add_repricing(s, actor, product.id, changed, day)
         s.flush()

@@ -187,9 +187,7 @@ def client_detail(
             credit=client.credit_balance,
             owed=Decimal(owed).quantize(Decimal("0.01")),
             invoices=[InvoiceLine(*r) for r in invoices],
-            credit_lines=[
-                CreditLine(c.created_at, c.amount, c.kind, c.reason) for c in credit_lines
-            ],
+            credit_lines=[CreditLine(c.at, c.amount, c.kind, c.reason) for c in credit_lines],
         )
 
 

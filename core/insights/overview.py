@@ -115,7 +115,7 @@ def _owed_by_service(session: Session, actor: Actor) -> dict[int, Decimal]:
         )
         .group_by(InvoiceItem.service_id)
     ).all()
-    return {sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows}
+    return {sid: Decimal(total).quantize(Decimal("0.01")) for sid, total in rows if sid is not None}
 
 
 def desk_counts(actor: Actor, today: date, *, session: Session | None = None) -> DeskCounts:
@@ -131,7 +131,8 @@ def _desk_counts(session: Session, actor: Actor, today: date) -> DeskCounts:
         session.execute(select(Service.status, func.count()).group_by(Service.status)).all()
     )
     clients = session.execute(select(func.count()).select_from(Client)).scalar_one()
-    unpaid = receivables = overdue = 0
+    unpaid = overdue = 0
+    receivables = Decimal(0)
     if actor.can("billing"):
         unpaid, receivables = session.execute(
             select(func.count(), func.coalesce(func.sum(Invoice.balance), 0)).where(

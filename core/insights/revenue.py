@@ -330,9 +330,10 @@ def _cash_in(s: Session, today: date, days: int) -> CashIn:
     for day, total, _ in invoices:
         per_day.setdefault(day, [ZERO, ZERO])[0] += dec(total)
     base = ZERO
-    for day, total, _ in renewals:
+    for due, total, _ in renewals:
+        assert due is not None  # the date range above leaves out services without a due date
         base += dec(total)
-        per_day.setdefault(day, [ZERO, ZERO])[1] += with_tax(dec(total))
+        per_day.setdefault(due, [ZERO, ZERO])[1] += with_tax(dec(total))
     return CashIn(
         start=today,
         end=end,

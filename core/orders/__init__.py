@@ -83,7 +83,7 @@ class PlacedOrder:
     invoice_number: str
     domain: str
     total: Decimal
-    next_due: date
+    next_due: date | None  # the service's next_due_date, which the model allows to be empty
     repeated: bool  # the same order placed a moment ago (a double click)
 
 
@@ -383,7 +383,7 @@ def place_order(
         invoice_id = create_invoice(
             SYSTEM, client.id, lines, issued_on=day, due_on=day, draft=True, session=s
         )
-        total = s.get(Invoice, invoice_id).total
+        total = s.get_one(Invoice, invoice_id).total
         svc.first_payment_amount = total
         audit.record(
             s,
@@ -425,7 +425,7 @@ def _line(line: FirstLine, svc: Service, product: str, cycle: str, lang: str) ->
 
 def _placed(service_id: int, session: Session | None, *, repeated: bool) -> PlacedOrder:
     with reading(session) as s:
-        svc = s.get(Service, service_id)
+        svc = s.get_one(Service, service_id)
         invoice_id = order_invoice_id(s, svc)
         invoice = s.get(Invoice, invoice_id) if invoice_id is not None else None
         if invoice is None:  # pragma: no cover - an order always has its invoice

@@ -168,7 +168,7 @@ def _provision_one(service_id: int, session: Session | None) -> bool:
             return False
         if _welcomed(s, svc.id):
             return False
-        client = s.get(Client, svc.client_id)
+        client = s.get_one(Client, svc.client_id)
         lang = client.language
         mail.queue(
             s,

@@ -244,7 +244,9 @@ def classify_response(function: str, status: int, body: str) -> dict[str, Any]:
 
     bare_error = isinstance(doc.get("error"), str) and not isinstance(doc.get("metadata"), dict)
     if bare_error and not isinstance(doc.get("result"), dict):
-        data = doc.get("data") if isinstance(doc.get("data"), dict) else {}
+        data = doc.get("data")
+        if not isinstance(data, dict):
+            data = {}
         raise PanelRejected(data.get("reason") or doc["error"], function=function)
 
     meta = doc.get("metadata")

@@ -70,7 +70,7 @@ def dispose_all() -> None:
         _engines.clear()
 
 
-def after_commit(session: Session, hook: Callable[[], None]) -> None:
+def after_commit(session: Session, hook: Callable[[], object]) -> None:
     """Run ``hook`` once this session's unit of work has committed (never if it rolls back).
 
     Used for work that must not happen inside the transaction, such as sending queued mail.

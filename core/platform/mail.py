@@ -23,11 +23,11 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
@@ -178,10 +178,13 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
     for mail_id in ids:
         with unit_of_work() as s:
             # Claim it: only one sender moves a row from queued to sending.
-            claimed = s.execute(
-                update(MailOutbox)
-                .where(MailOutbox.id == mail_id, MailOutbox.status == "queued")
-                .values(status="sending", attempts=MailOutbox.attempts + 1)
+            claimed = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(MailOutbox)
+                    .where(MailOutbox.id == mail_id, MailOutbox.status == "queued")
+                    .values(status="sending", attempts=MailOutbox.attempts + 1)
+                ),
             ).rowcount
             row = s.get(MailOutbox, mail_id) if claimed else None
         if row is None:
@@ -190,14 +193,14 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
             _send(settings, row)
         except (OSError, smtplib.SMTPException) as exc:
             with unit_of_work() as s:
-                fresh = s.get(MailOutbox, mail_id)
+                fresh = s.get_one(MailOutbox, mail_id)
                 fresh.last_error = type(exc).__name__  # never the server's text: may echo data
                 fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "queued"
                 fresh.next_attempt_at = now() + backoff(fresh.attempts)
             counts["failed"] += 1
             continue
         with unit_of_work() as s:
-            fresh = s.get(MailOutbox, mail_id)
+            fresh = s.get_one(MailOutbox, mail_id)
             fresh.status = "sent"
             fresh.sent_at = now()
             fresh.last_error = None
@@ -212,10 +215,15 @@ def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:
     Message-ID above lets receiving servers discard that duplicate.
     """
     with unit_of_work() as s:
-        return s.execute(
-            update(MailOutbox)
-            .where(MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than)
-            .values(status="queued")
+        return cast(
+            "CursorResult[Any]",
+            s.execute(
+                update(MailOutbox)
+                .where(
+                    MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than
+                )
+                .values(status="queued")
+            ),
         ).rowcount
 
 

@@ -32,7 +32,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, float):
-        raise ValidationError("error.billing_setting_invalid", key="float")
+        raise ValidationError("error.billing_setting_invalid", setting="float")
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     if isinstance(value, dict):
@@ -125,7 +125,7 @@ def put(actor: Actor, key: str, value: Any, *, session: Session | None = None) -
     require_owner(actor)
     key = (key or "").strip()
     if not key or len(key) > MAX_KEY:
-        raise ValidationError("error.billing_setting_invalid", key=key[:MAX_KEY])
+        raise ValidationError("error.billing_setting_invalid", setting=key[:MAX_KEY])
     stored = _jsonable(value)
     snap = _current.get()
     if snap is not None:  # a change inside a snapshot scope: read the table from now on

@@ -221,7 +221,7 @@ def _owed(s: Session, service_ids: list[int]) -> dict[int, Decimal]:
         .where(Invoice.status.in_(OWED_STATUSES), InvoiceItem.service_id.in_(service_ids))
         .group_by(InvoiceItem.service_id)
     ).all()
-    return {sid: Decimal(total).quantize(CENT) for sid, total in rows}
+    return {sid: Decimal(total).quantize(CENT) for sid, total in rows if sid is not None}
 
 
 def list_services(

@@ -317,6 +317,7 @@ def undo(actor: Actor, request_id: Any, *, session: Session | None = None) -> No
                 )
             ).all()
             for line in lines:
+                assert line.period_start is not None  # selected by period_start >= the due date
                 freed.append(f"{line.invoice_id}:{line.period_start}")
                 # The run's record of having billed this period steps aside with the line.
                 done = f"renewal:{svc.id}:{line.period_start.isoformat()}"

@@ -105,7 +105,7 @@ def _remove_lines(
         excess = -invoice.balance
         invoice.credit_applied = q2(invoice.credit_applied - excess)
         invoice.balance = ZERO
-        client = session.get(Client, invoice.client_id)
+        client = session.get_one(Client, invoice.client_id)
         move_credit(
             session, actor, client, excess, kind="refund", reason=reason, invoice_id=invoice.id
         )

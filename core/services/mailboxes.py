@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -170,7 +171,7 @@ def _quota(box: _Box, quota_mb: Any) -> int:
     return quota
 
 
-def _refusal(box: _Box, address: str):
+def _refusal(box: _Box, address: str) -> Callable[[PanelRejected], DomainError | None]:
     """cPanel's refusal texts (cpanel-api.md §4) → the reader's message."""
 
     def convert(exc: PanelRejected) -> DomainError | None:

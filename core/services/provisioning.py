@@ -81,28 +81,30 @@ def provision(actor: Actor, service_id: Any, *, session: Session | None = None) 
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
         t = _target(svc)
-        taken = set(
-            s.scalars(
+        taken = {
+            name
+            for name in s.scalars(
                 select(Service.panel_username).where(
                     Service.server_id == svc.server_id,
                     Service.panel_username.is_not(None),
                     Service.id != svc.id,
                 )
             )
-        )
+            if name is not None  # already filtered in SQL; this tells the type checker
+        }
     if t.status not in ("pending", "active"):
         raise Conflict("services.error_wrong_status")
     whm = panel.client(_endpoint(t))
     with panel.calling(t.id, write=True, session=session):
         username, adopted = _create_or_adopt(whm, t, taken)
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
-        if svc is None:  # pragma: no cover - deleted meanwhile; the panel account remains
+        fresh = s.get(Service, t.id)
+        if fresh is None:  # pragma: no cover - deleted meanwhile; the panel account remains
             raise Conflict("error.conflict")
-        svc.panel_username = username
-        if svc.status == "pending":
-            svc.status = "active"
-        svc.panel_error = None
+        fresh.panel_username = username
+        if fresh.status == "pending":
+            fresh.status = "active"
+        fresh.panel_error = None
         _audit(s, actor, "service.provisioned", t, username=username, adopted=adopted)
     return Provisioned(username=username, adopted=adopted)
 
@@ -152,7 +154,7 @@ def suspend(actor: Actor, service_id: Any, reason: str, *, session: Session | No
         with panel.calling(t.id, write=True, session=session):
             panel.client(_require_account(t)).suspend(t.username or "", reason)
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
+        svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "suspended", reason, None
         _audit(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
 
@@ -166,7 +168,7 @@ def unsuspend(actor: Actor, service_id: Any, *, session: Session | None = None) 
         with panel.calling(t.id, write=True, session=session):
             panel.client(_require_account(t)).unsuspend(t.username or "")
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
+        svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "active", None, None
         _audit(s, actor, "service.unsuspended", t, panel=t.on_panel)
 
@@ -184,7 +186,7 @@ def terminate(
             panel.client(_require_account(t)).terminate(t.username or "")
     day = today or business_today(get_settings().tz)
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
+        svc = s.get_one(Service, t.id)
         svc.status, svc.terminated_on, svc.panel_error = "terminated", day, None
         svc.next_due_date = svc.next_invoice_date = None
         _audit(s, actor, "service.terminated", t, username=t.username, panel=t.on_panel)
@@ -205,7 +207,7 @@ def change_plan(
             product = None
         if product is None or not product.active:
             raise ValidationError("services.error_product_invalid")
-        current = s.get(Service, t.id).product_id
+        current = s.get_one(Service, t.id).product_id
         target_id, package, name = product.id, product.whm_package, product.name
     if target_id == current:
         raise ValidationError("services.error_same_plan")
@@ -213,7 +215,7 @@ def change_plan(
         with panel.calling(t.id, write=True, session=session):
             panel.client(_require_account(t)).change_plan(t.username or "", package)
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
+        svc = s.get_one(Service, t.id)
         svc.product_id, svc.panel_error = target_id, None
         _audit(
             s,
@@ -269,7 +271,7 @@ def resync(actor: Actor, service_id: Any, *, session: Session | None = None) -> 
         if acct.get("plan") and acct.get("plan") != t.package:
             diffs.append(Difference("plan", t.package, str(acct.get("plan")), False))
     with transaction(session) as s:
-        svc = s.get(Service, t.id)
+        svc = s.get_one(Service, t.id)
         for name, value in updates.items():
             setattr(svc, name, value)
         svc.panel_error = None

@@ -104,7 +104,7 @@ def save_department(
     clean_name = " ".join((name or "").split())[:NAME_MAX]
     if not clean_name:
         raise ValidationError("error.ticket_department_name_required")
-    address = normalise_email(email) if (email or "").strip() else None
+    address = normalise_email(email) if email and email.strip() else None
     members = sorted({int(i) for i in staff_ids})
     with transaction(session) as s:
         if members:

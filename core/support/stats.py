@@ -9,6 +9,7 @@ within [since, until) (naive UTC); days are business-time-zone days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -147,7 +148,7 @@ def volume_by_day(
             select(Ticket.closed_at).where(Ticket.closed_at >= since, Ticket.closed_at < until)
         ).all()
 
-    def per_day(values: list[datetime]) -> pd.Series:
+    def per_day(values: Sequence[datetime | None]) -> pd.Series:
         if not values:
             return pd.Series(dtype=int)
         local = pd.to_datetime(pd.Series(values)).dt.tz_localize("UTC").dt.tz_convert(zone)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import clients
+from core import billing, clients
 from core.access import Actor
 from core.accounts import team as users
 from core.clients import detail as clients_detail
@@ -131,6 +131,17 @@ def test_the_detail_shows_money_only_with_the_billing_right(desk):
     assert [s.domain for s in one.services] == ["cliente-a.ec"] and one.tickets
     other = clients_detail.client_detail(personas.owner.actor, a, sections=["users"])
     assert other.invoices == [] and [u.email for u in other.users] == ["a@test.ec"]
+
+
+def test_the_detail_lists_the_credit_ledger(desk):
+    personas, _ = desk
+    a = personas.client_a.actor.client_id
+    billing.add_credit(personas.owner.actor, a, "25.00", "cortesía")
+    detail = clients_detail.client_detail(personas.owner.actor, a, sections=["credit"])
+    assert detail.credit == Decimal("25.00")
+    [line] = detail.credit_lines
+    assert (line.amount, line.reason) == (Decimal("25.00"), "cortesía")
+    assert isinstance(line.at, datetime)
 
 
 def test_create_validates_and_sends_a_set_password_mail(desk):
