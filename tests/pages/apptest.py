@@ -8,6 +8,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from core.platform.clock import now
+from core.platform.i18n import t
 from tests.personas import Persona
 
 ENTRY = str(Path(__file__).resolve().parents[2] / "dashboard.py")
@@ -28,6 +29,12 @@ def app_as(persona: Persona | None, page: str | None = None, **query: str) -> Ap
     if page is not None:
         at.switch_page(f"pages/{page}.py").run()
     return at
+
+
+def tr(key: str, lang: str = "es", **params: object) -> str:
+    """The text the page shows for ``key`` in ``lang`` (the personas read Spanish unless a
+    test says otherwise), so assertions follow the catalog instead of copying its words."""
+    return t(key, lang, **params)
 
 
 def as_read(markdown: str) -> str:
@@ -60,15 +67,20 @@ def texts(at: AppTest) -> str:
 
 
 def run_entry(at: AppTest) -> AppTest:
-    """Run dashboard.py itself again, as a browser does on every interaction.
+    """Run dashboard.py itself again, as the browser does after a signed-out form is sent.
 
-    AppTest resets Streamlit's pages manager on each run, so with a ``pages/`` folder beside
-    the entry point its later runs execute the current page file alone (streamlit-notes
-    §2.2a). Clearing the page it finished on makes the next run start at the entry point,
-    which is where the sign-in gate and the sidebar live.
+    The one place where the tests touch AppTest's private attributes, because no public API
+    asks for a run at the entry point: ``AppTest.run()`` resumes the navigation page the last
+    run finished on, and ``AppTest.switch_page("dashboard.py")`` raises ValueError since the
+    entry point is not a page registered with ``st.navigation``. Resuming the page is not
+    enough for the sign-in, recovery and second-factor forms, which ``dashboard.py`` draws
+    before ``st.navigation``: the run that drew them started at the entry point, a resumed run
+    computes other widget ids for them (measured on streamlit 1.67), and the values the test
+    typed and the submit click are dropped. Clearing both page hashes makes the next run
+    start at the entry point, as the run that drew the form did (streamlit-notes §2.2a).
     """
-    at._page_hash = ""
-    at._finished_page_script_hash = ""
+    at._page_hash = ""  # the page asked for by switch_page(): none
+    at._finished_page_script_hash = ""  # the page the last run ended on: none
     return at.run()
 
 

@@ -13,7 +13,7 @@ from core import panel
 from core.models import AuditEntry
 from core.platform.db import read_session
 from sandbox.whm_server import FakeWhm, _check
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from ui.kit.context import ACTOR_KEY
 
@@ -66,7 +66,7 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.text_input(key="mail_pw_new").input(PASSWORD + "x")
     at.text_input(key="mail_pw_repeat").input(PASSWORD + "y")
     at.button(key="mail_pw_submit").click().run()
-    assert "Las contraseñas no coinciden." in [e.value for e in at.error]
+    assert tr("error.mailbox_password_mismatch") in [e.value for e in at.error]
     at.selectbox(key="mail_pw_address").select("info@cliente-a.ec")
     at.text_input(key="mail_pw_new").input(PASSWORD + "x")
     at.text_input(key="mail_pw_repeat").input(PASSWORD + "x")
@@ -112,7 +112,7 @@ def test_client_b_sees_nothing_of_client_a(fake, page_personas):
     at = app_as(b, "email_accounts", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Not found." in shown
+    assert tr("error.not_found", "en") in shown
     assert "cliente-a.ec" not in shown and "ventas@" not in shown
     assert not at.text_input and not at.button and not at.selectbox
     assert fake.log == []  # nothing of A was asked of the panel
@@ -170,5 +170,5 @@ def test_staff_has_no_email_accounts_page(fake, page_personas):
     at.run()
     assert not at.exception
     shown = texts(at)
-    assert "Esta página no está disponible para su cuenta." in shown
+    assert tr("error.page_not_allowed") in shown
     assert "ventas@cliente-a.ec" not in shown and not at.selectbox
