@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from string import Formatter
 
 from streamlit.testing.v1 import AppTest
 
 from core.platform.clock import now
-from core.platform.i18n import t
+from core.platform.i18n import catalog, normalise, t
 from tests.personas import Persona
 
 ENTRY = str(Path(__file__).resolve().parents[2] / "dashboard.py")
@@ -35,6 +36,27 @@ def tr(key: str, lang: str = "es", **params: object) -> str:
     """The text the page shows for ``key`` in ``lang`` (the personas read Spanish unless a
     test says otherwise), so assertions follow the catalog instead of copying its words."""
     return t(key, lang, **params)
+
+
+def tr_part(key: str, lang: str = "es", **params: object) -> str:
+    """The start of the text the page shows for ``key``: the catalog text with ``params``
+    filled in, up to its first placeholder the test cannot know (a count of server packages,
+    a lock time), so an assertion names the page's own words without guessing the rest."""
+    text = catalog(normalise(lang)).get(key)
+    if text is None:
+        raise KeyError(f"no text {key!r} in the {lang!r} catalog")
+    part = ""
+    for literal, field, spec, _ in Formatter().parse(text):
+        part += literal
+        if field is None:
+            continue
+        if field not in params:
+            break
+        part += format(params[field], spec or "")
+    part = part.strip()
+    if not part:  # an empty fragment is in every text: the assertion would prove nothing
+        raise ValueError(f"{key!r} starts with an unknown placeholder; pass its value")
+    return part
 
 
 def as_read(markdown: str) -> str:

@@ -111,7 +111,7 @@ def test_staff_sets_up_two_factor_with_a_code_from_the_app(page_personas):
 
     reset_for(page_personas.owner.actor, page_personas.staff.actor.user_id, now())
     at = app_as(page_personas.staff, "account")
-    assert "Por seguridad, active la verificación en dos pasos" in texts(at)
+    assert tr("2fa.setup_required") in texts(at)
     at.button(key="start_2fa").click().run()
     with read_session() as s:
         secret = vault.decrypt(
@@ -123,4 +123,4 @@ def test_staff_sets_up_two_factor_with_a_code_from_the_app(page_personas):
     at.text_input[-1].input(pyotp.TOTP(secret).now())
     click(at, tr("2fa.confirm"))
     assert _user("staff@test.ec").totp_enabled_at is not None
-    assert "Guarde estos códigos de recuperación" in texts(at)
+    assert tr("2fa.recovery_once") in texts(at)

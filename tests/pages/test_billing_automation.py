@@ -32,7 +32,7 @@ def test_owner_previews_a_date_and_searches_it(page_fake, page_personas):
     at = app_as(page_personas.owner, "billing")
     assert not at.exception
     assert TITLE in [h.value for h in at.header]
-    assert "Elija una fecha para ver qué haría el proceso ese día." in texts(at)
+    assert tr("automation.preview_pick") in texts(at)
     at.date_input(key="auto_preview_on").set_value(D("2026-12-10")).run()
     assert not at.exception
     preview = texts(at)
@@ -161,7 +161,7 @@ def test_a_link_opens_the_automation_settings(page_fake, page_personas):
     at = app_as(page_personas.owner, "billing", auto="settings")
     assert not at.exception
     assert at.number_input(key="auto_set_suspend_days").value == 5
-    assert "Elija una fecha para ver qué haría el proceso ese día." not in texts(at)
+    assert tr("automation.preview_pick") not in texts(at)
 
 
 def _statuses() -> dict[int, str]:

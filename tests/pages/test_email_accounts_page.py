@@ -13,7 +13,7 @@ from core import panel
 from core.models import AuditEntry
 from core.platform.db import read_session
 from sandbox.whm_server import FakeWhm, _check
-from tests.pages.apptest import app_as, texts, tr
+from tests.pages.apptest import app_as, texts, tr, tr_part
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from ui.kit.context import ACTOR_KEY
 
@@ -46,7 +46,7 @@ def test_client_sees_own_mailboxes_with_usage(fake, page_personas):
     shown = texts(at)
     assert "ventas@cliente-a.ec" in shown and "500 MB" in shown
     assert "info@cliente-b.ec" not in shown and "cliente-b.ec" not in shown
-    assert "1 de 10 cuentas de correo usadas" in shown
+    assert tr_part("mailboxes.limits", count=1, max=10) in shown
     assert at.selectbox(key="mail_service").options == ["cliente-a.ec"]
 
 
@@ -58,7 +58,9 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.number_input(key="mail_new_quota").set_value(250)
     at.button(key="mail_create_submit").click().run()
     assert not at.exception
-    assert "Cuenta de correo info@cliente-a.ec creada." in [s.value for s in at.success]
+    assert tr("mailboxes.created_done", address="info@cliente-a.ec") in [
+        s.value for s in at.success
+    ]
     stored = fake.accounts["clienta"]["mailboxes"]["info@cliente-a.ec"]
     assert stored["quota_mb"] == 250 and "info@cliente-a.ec" in texts(at)
 
@@ -84,7 +86,8 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.button(key="mail_delete").click().run()
     assert not at.exception
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
-    assert "info@cliente-a.ec" not in texts(at).replace("Cuenta de correo info@", "")
+    deleted = tr("mailboxes.deleted_done", address="info@cliente-a.ec")
+    assert "info@cliente-a.ec" not in texts(at).replace(deleted, "")
     assert mailbox_audits() == [
         "mailbox.created",
         "mailbox.password_changed",
@@ -98,11 +101,11 @@ def test_duplicate_and_weak_passwords_get_clear_messages(fake, page_personas):
     at.text_input(key="mail_new_local").input("ventas")
     at.text_input(key="mail_new_password").input(PASSWORD)
     at.button(key="mail_create_submit").click().run()
-    assert "La cuenta de correo ventas@cliente-a.ec ya existe." in [e.value for e in at.error]
+    assert tr("error.mailbox_exists", address="ventas@cliente-a.ec") in [e.value for e in at.error]
     at.text_input(key="mail_new_local").input("nueva")
     at.text_input(key="mail_new_password").input("clave123")
     at.button(key="mail_create_submit").click().run()
-    assert any("La contraseña es débil" in e.value for e in at.error)
+    assert any(tr_part("error.mailbox_password_weak") in e.value for e in at.error)
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
 
 
@@ -129,11 +132,11 @@ def test_panel_unreachable_shows_a_clear_message(fake, page_personas):
     at.text_input(key="mail_new_password").input(PASSWORD)
     at.button(key="mail_create_submit").click().run()
     assert not at.exception
-    assert any("No se cambió nada" in e.value for e in at.error)
+    assert any(tr("error.panel_unavailable") in e.value for e in at.error)
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
     assert mailbox_audits() == []
     at = app_as(a, "email_accounts")  # the page itself says the panel is unreachable
-    assert any("No se cambió nada" in e.value for e in at.error)
+    assert any(tr("error.panel_unavailable") in e.value for e in at.error)
     assert not at.text_input
 
 

@@ -101,7 +101,7 @@ def test_staff_with_reports_but_not_billing_see_no_money(page_personas):
         shown += texts(at)
     assert not any(k.startswith(("reports_income", "reports_mrr", "reports_aging")) for k in keys)
     assert tr("reports.tab_mrr") not in shown and "$" not in shown and "F-A-1" not in shown
-    assert "permiso de facturación" in shown
+    assert tr("reports.no_money") in shown
     at = app_as(page_personas.staff, "reports", report="aging")  # not theirs: the first tab
     assert not at.exception and at.session_state[TABS] == tr("reports.tab_services")
     assert "F-A-1" not in texts(at)

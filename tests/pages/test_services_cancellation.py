@@ -38,7 +38,7 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
     assert tr("cancel.title") in [h.value for h in at.subheader]
     assert list(at.radio(key="services_cancel_type").options) == [
         tr("cancel.type.immediate"),
-        "Al final del periodo de facturación (5 dic 2026)",
+        tr("cancel.type.end_of_billing_period", date="5 dic 2026"),
     ]
     at.text_area(key="services_cancel_reason").set_value("Migramos a otro proveedor")
     submit(at)
@@ -51,7 +51,7 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
     assert [s.value for s in at.success] == [tr("cancel.requested_done")]
     assert requests() == [(a.service_id, "end_of_billing_period", "Migramos a otro proveedor")]
     shown = texts(at)
-    assert "seguirá activo hasta el 5 dic 2026" in shown
+    assert tr("cancel.pending.end_of_billing_period", date="5 dic 2026") in shown
     assert not [b for b in at.button if b.label == SUBMIT]  # one request at a time
     with read_session() as s:
         assert s.get(Invoice, a.invoice_id).status == "cancelled"
@@ -77,8 +77,7 @@ def test_the_retention_offer_comes_before_confirming(page_fake, page_personas):
     at = app_as(a, "services", service=str(a.service_id))
     offers = [i.value for i in at.info if "Mini" in i.value]
     assert offers == [
-        "Antes de irse: puede cambiar al plan Mini por $6,00 (Mensual) y ahorrar $4,00 por "
-        "periodo. Puede hacerlo en «Cambio de plan»."
+        tr("cancel.offer", plan="Mini", price="$6,00", cycle=tr("cycle.monthly"), saving="$4,00")
     ]
 
 

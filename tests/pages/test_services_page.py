@@ -58,7 +58,7 @@ def test_client_detail_resets_password_once_and_signs_in(fake, page_personas):
     at.button(key="services_reset").click().run()
     [code] = at.code
     assert _check(code.value, fake.accounts["clienta"]["password_hash"])
-    assert any("una sola vez" in w.value for w in at.warning)
+    assert any(tr("services.reset_shown_once") in w.value for w in at.warning)
     with read_session() as s:
         [mail] = s.scalars(select(MailOutbox)).all()
     assert code.value not in mail.body_text
@@ -91,13 +91,13 @@ def test_panel_unreachable_shows_a_clear_message_and_changes_nothing(fake, page_
     at.button(key="services_reset").click().run()
     assert not at.exception and not at.code
     [error] = at.error
-    assert "No se cambió nada" in error.value
+    assert tr("error.panel_unavailable") in error.value
     assert fake.accounts["clienta"]["password_hash"] == before
     assert panel_audits() == []
     with read_session() as s:
         assert s.scalars(select(MailOutbox)).all() == []
     at = app_as(a, "services", service=str(a.service_id))  # the detail still opens
-    assert "No se pudo leer el uso de recursos" in texts(at)
+    assert tr("services.usage_unavailable", reason=tr("error.panel_unavailable")) in texts(at)
 
 
 def test_staff_sees_every_service_and_suspends_with_a_reason(fake, page_personas):
@@ -173,4 +173,4 @@ def test_owner_changes_the_plan(fake, page_personas):
     at.button(key="services_plan_submit").click().run()
     assert not at.exception
     assert fake.accounts["clienta"]["plan"] == "estandar"
-    assert "El servicio ahora tiene el plan Estándar." in [x.value for x in at.success]
+    assert tr("services.plan_changed_done", plan="Estándar") in [x.value for x in at.success]

@@ -8,7 +8,7 @@ from core.accounts import user_by_email
 from core.models import MailOutbox
 from core.platform import settings
 from core.platform.db import read_session
-from tests.pages.apptest import app_as, open_tab, page_alone, texts, tr
+from tests.pages.apptest import app_as, open_tab, page_alone, texts, tr, tr_part
 from tests.panel_fixtures import whm  # noqa: F401 - the fake panel fixture
 
 TABS = "settings_tab"
@@ -250,8 +250,11 @@ def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
     at.text_input(key="desk_attachment_types").input("pdf, exe")
     at.button(key="desk_rules_save").click().run()
     assert [e.value for e in at.error] == [
-        "No se pueden recibir archivos «exe». Tipos disponibles: "
-        "pdf, jpg, jpeg, png, gif, webp, txt, log, zip."
+        tr(
+            "error.ticket_attachment_extension_unknown",
+            ext="exe",
+            known="pdf, jpg, jpeg, png, gif, webp, txt, log, zip",
+        )
     ]
     assert tickets_admin.desk_rules().attachment_types == ("pdf", "png", "jpg")
 
@@ -276,7 +279,7 @@ def test_a_department_and_a_canned_reply_are_saved(page_personas):
 
 def test_automation_is_linked_not_duplicated(page_personas):
     at = settings_tab(page_personas.owner, tr("catalog.tab_automation"))
-    assert any("página de Facturación" in i.value for i in at.info)
+    assert any(tr("catalog.automation_where") in i.value for i in at.info)
     [link] = at.get("page_link")  # to the billing page's automation settings tab
     assert (link.proto.page, link.proto.query_string) == ("billing", "auto=settings")
 
@@ -295,7 +298,7 @@ def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F8
         at.selectbox(key="server_choice").set_value(server_id).run()
         at.button(key="server_test").click().run()
         assert not at.exception and not at.error
-        assert any("Conexión correcta" in s.value for s in at.success)
+        assert any(tr_part("catalog.connection_ok") in s.value for s in at.success)
         assert fake.token not in texts(at)
     finally:
         whm.clear_faults()

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from core.access import PAGES_BY_ROLE
-from core.accounts import user_by_email
+from core.accounts import LOCK_FOR, user_by_email
 from core.models import User
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
@@ -57,7 +57,8 @@ def test_five_failures_lock_the_account_even_for_the_right_password(page_persona
     assert _failures("a@test.ec")[1] is not None
     at = _sign_in("a@test.ec", page_personas.password)
     assert at.session_state["authentication_status"] is not True
-    assert any("bloqueada" in e.value for e in at.error)
+    minutes = int(LOCK_FOR.total_seconds() // 60)
+    assert tr("signin.locked", minutes=minutes) in [e.value for e in at.error]
 
 
 def test_the_lock_lifts_by_itself_after_fifteen_minutes(page_personas):

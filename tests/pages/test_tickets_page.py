@@ -42,7 +42,7 @@ def test_client_a_sees_own_tickets_and_thread_not_bs(page_personas):
 
     at = app_as(a, "tickets", ticket=str(a.ticket_id))
     assert not at.exception
-    assert "Ticket T-A-1" in texts(at)
+    assert tr("tickets.ticket_title", number="T-A-1") in texts(at)
     assert "Hola" in _text_values(at) and "Ayuda a" in _text_values(at)
     assert any(b.label == tr("tickets.send_reply") for b in at.button)
     assert not at.metric  # no client context for a client
@@ -195,7 +195,7 @@ def test_staff_bulk_closes_from_the_queue(page_personas):
     at.multiselect[0].select(a.ticket_id).select(b.ticket_id)
     click(at, tr("tickets.bulk_close"))
     assert not at.exception
-    assert [s.value for s in at.success] == ["Tickets cerrados: 2."]
+    assert [s.value for s in at.success] == [tr("tickets.bulk_closed", n=2)]
     assert _status(a.ticket_id) == _status(b.ticket_id) == "closed"
 
 

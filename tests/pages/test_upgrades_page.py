@@ -20,6 +20,9 @@ from sandbox.whm_server import FakeWhm
 from tests.pages.apptest import app_as, page_alone, texts, tr
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
+# The order form's submit button, as AppTest names it: "FormSubmitter:<form>-<label>".
+ORDER_SUBMIT = f"FormSubmitter:upgrades_order_form-{tr('orders.submit')}"
+
 
 @pytest.fixture
 def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
@@ -76,7 +79,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     at.checkbox(key="upgrades_accept").check().run()
     at.button(key="upgrades_confirm").click().run()
     assert not at.exception
-    assert any("confirmado" in s.value for s in at.success)
+    assert tr("upgrades.confirmed_done") in [s.value for s in at.success]  # status pending
     with read_session() as s:
         change = s.scalars(select(PlanChange)).one()
         invoice = s.get(Invoice, change.invoice_id)
@@ -119,7 +122,11 @@ def test_owner_sees_any_client_and_applies_a_paid_change_the_panel_refused(fake,
     at = app_as(owner, "upgrades", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Cliente: Cliente A" in shown and "Estándar" in shown and at.get("radio")
+    assert (
+        tr("upgrades.client_line", client="Cliente A") in shown
+        and "Estándar" in shown
+        and at.get("radio")
+    )
 
     made = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly")
     point_server(dead_port(), fake.token)
@@ -128,9 +135,9 @@ def test_owner_sees_any_client_and_applies_a_paid_change_the_panel_refused(fake,
     shown = texts(at)
     assert tr("upgrades.status.paid") in shown and "Cliente A" in shown
     point_server(fake.port, fake.token)
-    at.button(key="FormSubmitter:upgrades_retry_form-Aplicar ahora").click().run()
+    at.button(key=f"FormSubmitter:upgrades_retry_form-{tr('upgrades.retry_button')}").click().run()
     assert not at.exception
-    assert any("aplicado" in s.value for s in at.success)
+    assert tr("upgrades.applied_now_done") in [s.value for s in at.success]
     assert changepackages(fake) == 1
 
 
@@ -148,7 +155,7 @@ def test_client_orders_a_new_plan_from_the_page(fake, page_personas):
     at = app_as(a, "upgrades")
     assert not at.exception
     at.text_input(key="upgrades_order_domain").input("mi-tienda.ec")
-    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
+    at.button(key=ORDER_SUBMIT).click().run()
     assert not at.exception
     assert any("mi-tienda.ec" in s.value for s in at.success)
     with read_session() as s:
@@ -157,8 +164,8 @@ def test_client_orders_a_new_plan_from_the_page(fake, page_personas):
     shown = texts(at)
     assert tr("orders.stage.awaiting_payment") in shown
     at.text_input(key="upgrades_order_domain").input("cliente-b.ec")
-    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
-    assert any("cliente-b.ec ya tiene un servicio" in e.value for e in at.error)
+    at.button(key=ORDER_SUBMIT).click().run()
+    assert any(tr("error.order_domain_taken", domain="cliente-b.ec") in e.value for e in at.error)
 
 
 def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_personas):
