@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.platform.i18n import t
 from tests.conftest import _DATA, use_database
 from tests.personas import Personas, build_personas
 
@@ -141,16 +142,16 @@ def sign_in(page, base: str, email: str, password: str, totp_secret: str | None 
     # the form; typing before it lands loses the text.
     page.wait_for_timeout(1500)
     wait_for_app(page)
-    page.get_by_role("textbox", name="Correo electrónico").fill(email)
-    page.get_by_role("textbox", name="Contraseña").fill(password)
-    page.get_by_role("button", name="Ingresar").click()
+    page.get_by_role("textbox", name=t("signin.email")).fill(email)
+    page.get_by_role("textbox", name=t("signin.password")).fill(password)
+    page.get_by_role("button", name=t("signin.submit")).click()
     if totp_secret:
         import pyotp
 
-        page.get_by_role("heading", name="Verificación en dos pasos").wait_for(timeout=30_000)
+        page.get_by_role("heading", name=t("2fa.title")).wait_for(timeout=30_000)
         wait_for_app(page)
-        page.get_by_role("textbox", name="Código").fill(pyotp.TOTP(totp_secret).now())
-        page.get_by_role("button", name="Verificar").click()
+        page.get_by_role("textbox", name=t("2fa.code")).fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("button", name=t("2fa.submit")).click()
     try:
         page.get_by_test_id("stSidebarNav").wait_for(timeout=30_000)
     except Exception:

@@ -26,6 +26,7 @@ from core.models import Product, ProductPrice, Service
 from core.platform.clock import today
 from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
+from core.platform.i18n import t
 from sandbox.whm_server import FakeWhm
 from tests.e2e.conftest import ARTIFACTS, serve_app, wait_for_app
 from tests.panel_fixtures import calls, ready
@@ -178,11 +179,11 @@ def sign_in_here(page, email: str, password: str, landed) -> None:
     page.locator("iframe[title*='CookieManager']").wait_for(state="attached", timeout=30_000)
     page.wait_for_timeout(500)
     wait_for_app(page)
-    email_box = page.get_by_role("textbox", name="Correo electrónico")
+    email_box = page.get_by_role("textbox", name=t("signin.email"))
     for attempt in range(2):
         email_box.fill(email)
-        page.get_by_role("textbox", name="Contraseña").fill(password)
-        page.get_by_role("button", name="Ingresar").click()
+        page.get_by_role("textbox", name=t("signin.password")).fill(password)
+        page.get_by_role("button", name=t("signin.submit")).click()
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if landed.is_visible():

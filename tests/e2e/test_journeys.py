@@ -29,7 +29,7 @@ from core import plan_changes
 from core.automation import oversight as automation_owner
 from core.models import Invoice, PlanChange, Service, Ticket, TicketMessage, TransferReceipt, Upload
 from core.platform.db import read_session
-from core.platform.i18n import day
+from core.platform.i18n import day, t
 from sandbox.whm_server import _check as password_matches
 from tests.e2e.conftest import sign_in, wait_for_app
 from tests.e2e.journeys_conftest import (  # noqa: F401 - fixtures
@@ -91,8 +91,8 @@ def nav(page, title: str) -> None:
 
 
 def sign_out(page) -> None:
-    page.get_by_role("button", name="Cerrar sesión", exact=True).click()
-    page.get_by_role("button", name="Ingresar").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name=t("nav.sign_out"), exact=True).click()
+    page.get_by_role("button", name=t("signin.submit")).first.wait_for(timeout=30_000)
     wait_for_app(page)
 
 
@@ -111,14 +111,14 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         shot(page, "signed-in")
 
         # Services: the list, then the one service opened with the list's own button.
-        nav(page, "Mis servicios")
+        nav(page, t("page.services"))
         # A client's list is a plain table (ui.kit.tables): its escaped cells read as typed.
         listing = page.get_by_test_id("stMain").get_by_role("table").first
         listing.wait_for()
         assert "cliente-a.ec" in listing.inner_text()
         assert "cliente-b.ec" not in everything(page)
         shot(page, "services")
-        page.get_by_role("button", name="Ver detalle").click()
+        page.get_by_role("button", name=t("services.open")).click()
         page.get_by_role("heading", name="cliente-a.ec").first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
@@ -128,7 +128,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
 
         # Reset the cPanel password: the new one is shown once and really set on the panel.
         before = len(panel_calls(j.whm, "passwd"))
-        page.get_by_role("button", name="Restablecer contraseña de cPanel").click()
+        page.get_by_role("button", name=t("services.reset_button")).click()
         page.get_by_text("La contraseña de cPanel fue cambiada.").first.wait_for()
         settle(page)
         password = page.get_by_test_id("stCode").inner_text().strip()
@@ -145,13 +145,13 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         shot(page, "password-gone-after-reload")
 
         # A mailbox: created on the panel, then deleted after the confirmation box.
-        page.get_by_role("link", name="Cuentas de correo de este servicio").click()
+        page.get_by_role("link", name=t("services.mailboxes_link")).click()
         page.get_by_role("heading", name="Crear cuenta de correo").first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
         shot(page, "mailboxes")
         page.get_by_role("textbox", name="Nombre de la cuenta").fill(MAILBOX)
-        page.get_by_role("textbox", name="Contraseña", exact=True).fill(MAILBOX_PASSWORD)
+        page.get_by_role("textbox", name=t("mailboxes.password"), exact=True).fill(MAILBOX_PASSWORD)
         page.get_by_role("button", name="Crear cuenta de correo").click()
         address = f"{MAILBOX}@cliente-a.ec"
         page.get_by_text(f"Cuenta de correo {address} creada.").first.wait_for()
@@ -166,11 +166,11 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         page.get_by_text(f"Cuenta de correo {address} eliminada.").first.wait_for()
         settle(page)
         assert address not in j.whm.accounts["clienta"]["mailboxes"]
-        page.get_by_text("Este servicio aún no tiene cuentas de correo.").first.wait_for()
+        page.get_by_text(t("mailboxes.none")).first.wait_for()
         shot(page, "mailbox-deleted")
 
         # A ticket with a screenshot attached.
-        nav(page, "Tickets de soporte")
+        nav(page, t("page.tickets"))
         page.get_by_role("tab", name="Abrir ticket").click()
         settle(page)  # the open tab alone is drawn: opening it is a rerun
         form = page.get_by_test_id("stForm")
@@ -200,9 +200,9 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         shot(page, "ticket-opened")
 
         # A plan change: the quote, the formula in words, then confirmed into an invoice.
-        nav(page, "Cambio de plan")
+        nav(page, t("page.upgrades"))
         choose(page, "Servicio", "cliente-a.ec · Básico")
-        page.get_by_text("Presupuesto", exact=True).first.wait_for()
+        page.get_by_text(t("upgrades.quote_title"), exact=True).first.wait_for()
         settle(page)
         assert f"service={a.service_id}" in page.url
         expected = plan_changes.quote(a.actor, a.service_id, j.estandar_id, "monthly")
@@ -212,7 +212,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
             assert sentence in shown
         assert f"Presupuesto válido hasta el {day(expected.valid_until, 'es')}." in shown
         shot(page, "plan-change-quote")
-        confirm = page.get_by_role("button", name="Confirmar el cambio de plan")
+        confirm = page.get_by_role("button", name=t("upgrades.confirm"))
         assert confirm.is_disabled()
         check_box(page, "Acepto el presupuesto")
         confirm.click()
@@ -232,12 +232,12 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         page.get_by_role("heading", name=f"Factura {number}").first.wait_for()
         settle(page)
         assert f"invoice={invoice_id}" in page.url
-        assert "Pendiente de pago" in main_text(page)
+        assert t("billing.status.unpaid") in main_text(page)
         form = page.get_by_test_id("stForm")
         upload(page, form, "transferencia.pdf", "application/pdf", pdf_bytes(REFERENCE))
-        form.get_by_role("textbox", name="Número de transferencia o referencia").fill(REFERENCE)
+        form.get_by_role("textbox", name=t("billing.upload_reference")).fill(REFERENCE)
         shot(page, "receipt-form")
-        form.get_by_role("button", name="Enviar comprobante").click()
+        form.get_by_role("button", name=t("billing.upload_submit")).click()
         page.get_by_text("Recibimos su comprobante de transferencia.").first.wait_for()
         settle(page)
         with read_session() as s:
@@ -249,7 +249,7 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
             )
             assert receipt.reference == REFERENCE
             assert s.get(Upload, receipt.upload_id).data == pdf_bytes(REFERENCE)
-        page.get_by_role("heading", name="Comprobantes de transferencia").first.wait_for()
+        page.get_by_role("heading", name=t("billing.receipts")).first.wait_for()
         shot(page, "receipt-sent")
 
         sign_out(page)
@@ -277,19 +277,17 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
     try:
         sign_in(page, j.base, owner.email, j.personas.password, TOTP_SECRET)
         wait_for_auth_cookie(page, second_factor=True)
-        page.get_by_role("heading", name="Panel de control").first.wait_for()
+        page.get_by_role("heading", name=t("home.desk_title")).first.wait_for()
         shot(page, "owner-signed-in")
 
         # The receipt waiting for review: approve it.
         nav(page, "Facturación")
-        page.get_by_role(
-            "heading", name="Comprobantes de transferencia por revisar"
-        ).first.wait_for()
-        page.get_by_text("Aprobar y registrar el pago").first.wait_for()
+        page.get_by_role("heading", name=t("billing.pending_receipts")).first.wait_for()
+        page.get_by_text(t("billing.approve")).first.wait_for()
         assert changepackages(j) == 0
         shot(page, "receipt-to-review")
-        page.get_by_role("button", name="Confirmar revisión").click()
-        page.get_by_text("Comprobante aprobado y pago registrado.").first.wait_for()
+        page.get_by_role("button", name=t("billing.review_submit")).click()
+        page.get_by_text(t("billing.receipt_approved")).first.wait_for()
         settle(page)
         shot(page, "receipt-approved")
 
@@ -304,7 +302,7 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
         assert j.whm.accounts["clienta"]["plan"] == "estandar"
         open_page(page, f"{j.base}/billing?invoice={invoice_id}")
         page.get_by_role("heading", name=f"Factura {number}").first.wait_for()
-        assert "Pagada" in main_text(page)
+        assert t("billing.status.paid") in main_text(page)
         shot(page, "invoice-paid")
         page.reload()  # nothing re-applies the change on a rerun
         wait_for_app(page)
@@ -328,7 +326,7 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
         eventually(lambda: "F-B-1" in table_text(table))
         rows = table_text(table)
         # Client B's renewal F-B-1 is overdue that day; client A's was paid before the journeys.
-        for step in ("1.er aviso de factura vencida", "Recargo por mora", "Suspensión"):
+        for step in (t("automation.kind.first"), "Recargo por mora", t("automation.step.suspend")):
             assert step in rows
         assert "F-B-1" in rows and "cliente-b.ec" in rows and "F-A-1" not in rows
         shot(page, "automation-preview")
@@ -338,16 +336,16 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
 
         # A report exported as CSV: the income of the paid invoices.
         nav(page, "Reportes")
-        page.get_by_role("tab", name="Ingresos").first.wait_for()
+        page.get_by_role("tab", name=t("reports.tab_income")).first.wait_for()
         shot(page, "reports")
         with page.expect_download() as info:
-            page.get_by_role("button", name="Descargar CSV").first.click()
+            page.get_by_role("button", name=t("reports.export_csv")).first.click()
         download = info.value
         assert download.suggested_filename == "income.csv"
         content = Path(download.path()).read_bytes().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(content)))
         assert rows, content
-        assert {"Mes", "Facturas", "Base imponible", "IVA", "Total"} <= set(rows[0])
+        assert {"Mes", "Facturas", t("reports.col.base"), "IVA", "Total"} <= set(rows[0])
         # F-A-1 (paid before the journeys) and the plan change's invoice (paid just now).
         assert sum(int(r["Facturas"]) for r in rows) >= 2
         settle(page)
@@ -356,27 +354,29 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
         # Settings draw one tab at a time; the URL names the open one, so a link or a reload
         # opens it again, and the automation tab links to the billing page's settings tab.
         audit_count = page.get_by_text(re.compile(r"Mostrando \d+ de \d+ registros"))
-        invite = page.get_by_role("heading", name="Invitar a una persona del equipo")
+        invite = page.get_by_role("heading", name=t("settings.invite"))
         open_page(page, f"{j.base}/settings?tab=audit")
         audit_count.wait_for()
         assert invite.count() == 0
         shot(page, "settings-audit-by-link")
-        page.get_by_role("tab", name="Usuarios y roles", exact=True).click()
+        page.get_by_role("tab", name=t("settings.users"), exact=True).click()
         invite.wait_for()
         settle(page)
         eventually(lambda: audit_count.count() == 0)  # the audit tab's run is gone
         eventually(lambda: "tab=" not in page.url)
-        page.get_by_role("tab", name="Productos", exact=True).click()
-        page.get_by_text("Producto a editar").first.wait_for()
+        page.get_by_role("tab", name=t("catalog.tab_products"), exact=True).click()
+        page.get_by_text(t("catalog.product_choice")).first.wait_for()
         eventually(lambda: page.url.endswith("/settings?tab=products"))
         page.reload()
         wait_for_app(page)
-        page.get_by_role("tab", name="Productos", exact=True, selected=True).wait_for()
+        page.get_by_role(
+            "tab", name=t("catalog.tab_products"), exact=True, selected=True
+        ).wait_for()
         assert invite.count() == 0
         page.get_by_role("tab", name="Automatización", exact=True).click()
         settle(page)
-        page.get_by_role("link", name="Ir a la automatización").click()
-        page.get_by_role("button", name="Guardar la configuración").wait_for(timeout=30_000)
+        page.get_by_role("link", name=t("catalog.automation_link")).click()
+        page.get_by_role("button", name=t("automation.settings_submit")).wait_for(timeout=30_000)
         assert "auto=settings" in page.url
         shot(page, "automation-settings-by-link")
 
@@ -467,7 +467,7 @@ def test_pasted_deep_links_and_reloads_land_on_the_page_asked_for(
     try:
         # Pasted while signed out: the sign-in form, then the invoice asked for.
         open_page(page, f"{j.base}/billing?invoice={a.invoice_id}")
-        page.get_by_role("button", name="Ingresar").first.wait_for()
+        page.get_by_role("button", name=t("signin.submit")).first.wait_for()
         assert "F-A-1" not in everything(page)
         shot(page, "deep-link-signed-out")
         invoice = page.get_by_role("heading", name="Factura F-A-1")
@@ -485,7 +485,7 @@ def test_pasted_deep_links_and_reloads_land_on_the_page_asked_for(
             (f"/tickets?ticket={a.ticket_id}", "Ticket T-A-1"),
             (f"/services?service={a.service_id}", "cliente-a.ec"),
             (f"/email_accounts?service={a.service_id}", "Crear cuenta de correo"),
-            ("/account", "Mi cuenta"),
+            ("/account", t("account.title")),
         ):
             open_page(page, j.base + url)
             page.get_by_role("heading", name=heading).first.wait_for(timeout=30_000)

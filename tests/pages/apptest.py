@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from string import Formatter
 
 from streamlit.testing.v1 import AppTest
 
 from core.platform.clock import now
+from core.platform.i18n import catalog, normalise, t
 from tests.personas import Persona
 
 ENTRY = str(Path(__file__).resolve().parents[2] / "dashboard.py")
@@ -28,6 +30,33 @@ def app_as(persona: Persona | None, page: str | None = None, **query: str) -> Ap
     if page is not None:
         at.switch_page(f"pages/{page}.py").run()
     return at
+
+
+def tr(key: str, lang: str = "es", **params: object) -> str:
+    """The text the page shows for ``key`` in ``lang`` (the personas read Spanish unless a
+    test says otherwise), so assertions follow the catalog instead of copying its words."""
+    return t(key, lang, **params)
+
+
+def tr_part(key: str, lang: str = "es", **params: object) -> str:
+    """The start of the text the page shows for ``key``: the catalog text with ``params``
+    filled in, up to its first placeholder the test cannot know (a count of server packages,
+    a lock time), so an assertion names the page's own words without guessing the rest."""
+    text = catalog(normalise(lang)).get(key)
+    if text is None:
+        raise KeyError(f"no text {key!r} in the {lang!r} catalog")
+    part = ""
+    for literal, field, spec, _ in Formatter().parse(text):
+        part += literal
+        if field is None:
+            continue
+        if field not in params:
+            break
+        part += format(params[field], spec or "")
+    part = part.strip()
+    if not part:  # an empty fragment is in every text: the assertion would prove nothing
+        raise ValueError(f"{key!r} starts with an unknown placeholder; pass its value")
+    return part
 
 
 def as_read(markdown: str) -> str:
@@ -60,15 +89,20 @@ def texts(at: AppTest) -> str:
 
 
 def run_entry(at: AppTest) -> AppTest:
-    """Run dashboard.py itself again, as a browser does on every interaction.
+    """Run dashboard.py itself again, as the browser does after a signed-out form is sent.
 
-    AppTest resets Streamlit's pages manager on each run, so with a ``pages/`` folder beside
-    the entry point its later runs execute the current page file alone (streamlit-notes
-    §2.2a). Clearing the page it finished on makes the next run start at the entry point,
-    which is where the sign-in gate and the sidebar live.
+    The one place where the tests touch AppTest's private attributes, because no public API
+    asks for a run at the entry point: ``AppTest.run()`` resumes the navigation page the last
+    run finished on, and ``AppTest.switch_page("dashboard.py")`` raises ValueError since the
+    entry point is not a page registered with ``st.navigation``. Resuming the page is not
+    enough for the sign-in, recovery and second-factor forms, which ``dashboard.py`` draws
+    before ``st.navigation``: the run that drew them started at the entry point, a resumed run
+    computes other widget ids for them (measured on streamlit 1.67), and the values the test
+    typed and the submit click are dropped. Clearing both page hashes makes the next run
+    start at the entry point, as the run that drew the form did (streamlit-notes §2.2a).
     """
-    at._page_hash = ""
-    at._finished_page_script_hash = ""
+    at._page_hash = ""  # the page asked for by switch_page(): none
+    at._finished_page_script_hash = ""  # the page the last run ended on: none
     return at.run()
 
 

@@ -8,7 +8,7 @@ from core.accounts import user_by_email, verify_password
 from core.models import Client, MailOutbox, User
 from core.platform import vault
 from core.platform.db import read_session
-from tests.pages.apptest import app_as, click, signed_in, texts
+from tests.pages.apptest import app_as, click, signed_in, texts, tr
 
 
 def _user(email):
@@ -21,7 +21,7 @@ def test_every_role_reaches_its_account_page(page_personas, who):
     persona = getattr(page_personas, who)
     at = app_as(persona, "account")
     assert not at.exception
-    assert "Mi cuenta" in texts(at)
+    assert tr("account.title") in texts(at)
     assert persona.email in texts(at)
 
 
@@ -37,7 +37,7 @@ def test_an_invalid_cedula_is_refused_in_the_users_language_and_nothing_saved(pa
     at.selectbox(key="tax_id_type").select_index(0)  # cédula
     at.text_input(key="tax_id_number").input("1710034066")  # wrong check digit
     at.button(key="save_details").click().run()
-    assert "The cédula is not valid. Check its 10 digits." in [e.value for e in at.error]
+    assert tr("error.cedula_invalid", "en") in [e.value for e in at.error]
     with read_session() as s:
         client = s.get(Client, page_personas.client_b.actor.client_id)
         assert client.tax_id_type == "consumidor_final" and client.tax_id is None
@@ -64,8 +64,8 @@ def test_password_change_refuses_a_wrong_current_password(page_personas):
     at.text_input(key="pw_current").input("not-my-password")
     at.text_input(key="pw_new").input("Nueva-clave-2026")
     at.text_input(key="pw_repeat").input("Nueva-clave-2026")
-    click(at, "Cambiar contraseña")
-    assert "La contraseña actual no es correcta." in [e.value for e in at.error]
+    click(at, tr("account.change_password"))
+    assert tr("error.password_current_wrong") in [e.value for e in at.error]
     assert verify_password(page_personas.password, _user("a@test.ec").password_hash)
 
 
@@ -74,8 +74,8 @@ def test_password_change_with_mismatched_repeat_changes_nothing(page_personas):
     at.text_input(key="pw_current").input(page_personas.password)
     at.text_input(key="pw_new").input("Nueva-clave-2026")
     at.text_input(key="pw_repeat").input("Otra-clave-2026")
-    click(at, "Cambiar contraseña")
-    assert "Las contraseñas no coinciden." in [e.value for e in at.error]
+    click(at, tr("account.change_password"))
+    assert tr("error.password_mismatch") in [e.value for e in at.error]
     assert verify_password(page_personas.password, _user("a@test.ec").password_hash)
 
 
@@ -84,7 +84,7 @@ def test_password_change_signs_every_session_out(page_personas):
     at.text_input(key="pw_current").input(page_personas.password)
     at.text_input(key="pw_new").input("Nueva-clave-2026")
     at.text_input(key="pw_repeat").input("Nueva-clave-2026")
-    click(at, "Cambiar contraseña")
+    click(at, tr("account.change_password"))
     assert not signed_in(at)
     assert verify_password("Nueva-clave-2026", _user("a@test.ec").password_hash)
 
@@ -93,7 +93,7 @@ def test_email_change_needs_the_password_and_asks_for_verification_again(page_pe
     at = app_as(page_personas.client_a, "account")
     at.text_input(key="email_new").input("nuevo@test.ec")
     at.text_input(key="email_password").input(page_personas.password)
-    click(at, "Cambiar correo electrónico")
+    click(at, tr("account.change_email"))
     user = _user("nuevo@test.ec")
     assert user is not None and user.verified_at is None
     with read_session() as s:
@@ -111,16 +111,16 @@ def test_staff_sets_up_two_factor_with_a_code_from_the_app(page_personas):
 
     reset_for(page_personas.owner.actor, page_personas.staff.actor.user_id, now())
     at = app_as(page_personas.staff, "account")
-    assert "Por seguridad, active la verificación en dos pasos" in texts(at)
+    assert tr("2fa.setup_required") in texts(at)
     at.button(key="start_2fa").click().run()
     with read_session() as s:
         secret = vault.decrypt(
             s.scalars(select(User.totp_secret).where(User.email == "staff@test.ec")).one()
         )
     at.text_input[-1].input("000000")
-    click(at, "Confirmar")
-    assert "El código no es correcto." in [e.value for e in at.error]
+    click(at, tr("2fa.confirm"))
+    assert tr("error.2fa_code_wrong") in [e.value for e in at.error]
     at.text_input[-1].input(pyotp.TOTP(secret).now())
-    click(at, "Confirmar")
+    click(at, tr("2fa.confirm"))
     assert _user("staff@test.ec").totp_enabled_at is not None
-    assert "Guarde estos códigos de recuperación" in texts(at)
+    assert tr("2fa.recovery_once") in texts(at)

@@ -15,12 +15,12 @@ from core.models import Service
 from core.platform import settings, vault
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
-from tests.pages.apptest import app_as, open_tab, texts
+from tests.pages.apptest import app_as, open_tab, texts, tr
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 from tests.personas import TOTP_SECRET, Persona
 
 D = date.fromisoformat
-TITLE = "Automatización"
+TITLE = tr("automation.title")
 TABS = "auto_tab"
 
 
@@ -32,13 +32,13 @@ def test_owner_previews_a_date_and_searches_it(page_fake, page_personas):
     at = app_as(page_personas.owner, "billing")
     assert not at.exception
     assert TITLE in [h.value for h in at.header]
-    assert "Elija una fecha para ver qué haría el proceso ese día." in texts(at)
+    assert tr("automation.preview_pick") in texts(at)
     at.date_input(key="auto_preview_on").set_value(D("2026-12-10")).run()
     assert not at.exception
     preview = texts(at)
-    assert "Suspensión" in preview and "Recargo por mora" in preview
+    assert tr("automation.step.suspend") in preview and tr("automation.step.late_fee") in preview
     assert "cliente-a.ec" in preview and "cliente-b.ec" in preview
-    assert "1.er aviso de factura vencida" in preview
+    assert tr("automation.kind.first") in preview
     at.text_input(key="auto_preview_search").set_value("cliente-b").run()
     shown = texts(at)
     assert "cliente-b.ec" in shown and "cliente-a.ec" not in shown
@@ -53,10 +53,10 @@ def test_owner_reads_the_ledger_of_runs(page_fake, page_personas):
     at = app_as(page_personas.owner, "billing")
     assert not at.exception
     assert "Cuenta bloqueada" not in texts(at)  # a hidden tab: the ledger is not even read
-    at = open_tab(at, TABS, "Registro de ejecuciones")
+    at = open_tab(at, TABS, tr("automation.tab_ledger"))
     shown = texts(at)
-    assert "Falló (se reintentará)" in shown and "Cuenta bloqueada" in shown
-    assert "Suspensión" in shown and "Recargo por mora" in shown
+    assert tr("automation.status.failed") in shown and "Cuenta bloqueada" in shown
+    assert tr("automation.step.suspend") in shown and tr("automation.step.late_fee") in shown
     at.text_input(key="auto_action_search").set_value("F-B-1").run()
     ledger = at.dataframe[-1].value.to_string()
     assert "F-B-1" in ledger and "cliente-a.ec" not in ledger
@@ -68,14 +68,14 @@ def test_owner_holds_a_service_and_approves_a_termination(page_fake, page_person
     settings.put(owner.actor, "terminate_requires_approval", True)
     automation.run(D("2027-01-04"))
     at = app_as(owner, "billing")
-    assert "Terminaciones que esperan su aprobación" not in texts(at)
-    at = open_tab(at, TABS, "Pausas y aprobaciones")
-    assert "Terminaciones que esperan su aprobación" in texts(at)
-    button(at, "Aprobar la terminación").click().run()
-    assert [e.value for e in at.error] == ["Marque la casilla de confirmación para continuar."]
+    assert tr("automation.approvals_title") not in texts(at)
+    at = open_tab(at, TABS, tr("automation.tab_hold"))
+    assert tr("automation.approvals_title") in texts(at)
+    button(at, tr("automation.approve_submit")).click().run()
+    assert [e.value for e in at.error] == [tr("billing.confirm_needed")]
     at.checkbox(key="auto_approve_ok").check()
-    button(at, "Aprobar la terminación").click().run()
-    assert not at.exception and [s.value for s in at.success] == ["Servicio terminado."]
+    button(at, tr("automation.approve_submit")).click().run()
+    assert not at.exception and [s.value for s in at.success] == [tr("automation.approved_done")]
     statuses = sorted(
         (sid, status) for sid, status in _statuses().items() if status == "terminated"
     )
@@ -84,8 +84,8 @@ def test_owner_holds_a_service_and_approves_a_termination(page_fake, page_person
     live = next(sid for sid, st in _statuses().items() if st != "terminated")
     at.date_input(key="auto_hold_until").set_value(D("2027-02-01"))
     at.selectbox(key="auto_hold_service").set_value(live)
-    button(at, "Guardar la pausa").click().run()
-    assert not at.exception and [s.value for s in at.success] == ["Pausa guardada."]
+    button(at, tr("automation.hold_submit")).click().run()
+    assert not at.exception and [s.value for s in at.success] == [tr("automation.hold_done")]
     with read_session() as s:
         assert s.get(Service, live).hold_until == D("2027-02-01")
     assert a.service_id in _statuses()
@@ -95,22 +95,17 @@ def test_owner_changes_a_setting_and_a_bad_value_is_refused(page_fake, page_pers
     owner = page_personas.owner
     at = app_as(owner, "billing")
     assert not [w for w in at.number_input if (w.key or "").startswith("auto_set_")]
-    at = open_tab(at, TABS, "Configuración")
+    at = open_tab(at, TABS, tr("automation.tab_settings"))
     at.number_input(key="auto_set_suspend_days").set_value(8)
     at.checkbox(key="auto_set_terminate_enabled").check()
-    button(at, "Guardar la configuración").click().run()
+    button(at, tr("automation.settings_submit")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == [
-        "Configuración guardada. La próxima ejecución la usará."
-    ]
+    assert [s.value for s in at.success] == [tr("automation.settings_saved")]
     current = automation_owner.current_settings(owner.actor)
     assert current.suspend_days == 8 and current.terminate_enabled
     at.text_input(key="auto_set_late_fee_amount").set_value("2,5x")
-    button(at, "Guardar la configuración").click().run()
-    assert [e.value for e in at.error] == [
-        "Valor del recargo: porcentaje o dólares (0 = sin recargo): escriba un valor en "
-        "dólares con hasta dos decimales, no negativo."
-    ]
+    button(at, tr("automation.settings_submit")).click().run()
+    assert [e.value for e in at.error] == [tr("error.automation_invalid_late_fee_amount")]
     assert automation_owner.current_settings(owner.actor).late_fee_amount == current.late_fee_amount
 
 
@@ -133,15 +128,18 @@ def test_staff_with_billing_rights_and_clients_see_none_of_it(page_fake, page_pe
         at = app_as(who, "billing")
         assert not at.exception
         shown = texts(at)
-        assert TITLE not in shown and "Automation" not in shown
-        assert "Registro de ejecuciones" not in shown and "Run ledger" not in shown
+        assert TITLE not in shown and tr("automation.title", "en") not in shown
+        assert (
+            tr("automation.tab_ledger") not in shown
+            and tr("automation.tab_ledger", "en") not in shown
+        )
         assert not [w for w in at.date_input if (w.key or "").startswith("auto_")]
     assert "F-A-1" in texts(app_as(biller, "billing"))  # the back office itself is there
 
 
 def test_the_hold_chooser_searches_services_in_sql(page_fake, page_personas):
     a, b = page_personas.client_a, page_personas.client_b
-    at = open_tab(app_as(page_personas.owner, "billing"), TABS, "Pausas y aprobaciones")
+    at = open_tab(app_as(page_personas.owner, "billing"), TABS, tr("automation.tab_hold"))
     assert not at.exception
     assert set(at.selectbox(key="auto_hold_service").options) == {
         "cliente-a.ec · Cliente A",
@@ -155,7 +153,7 @@ def test_the_hold_chooser_searches_services_in_sql(page_fake, page_personas):
     at.text_input(key="auto_hold_search").input("nadie-se-llama-asi").run()
     assert not at.exception
     assert not [w for w in at.selectbox if w.key == "auto_hold_service"]
-    assert "Ningún servicio activo o suspendido coincide con la búsqueda." in texts(at)
+    assert tr("automation.hold_none_found") in texts(at)
 
 
 def test_a_link_opens_the_automation_settings(page_fake, page_personas):
@@ -163,7 +161,7 @@ def test_a_link_opens_the_automation_settings(page_fake, page_personas):
     at = app_as(page_personas.owner, "billing", auto="settings")
     assert not at.exception
     assert at.number_input(key="auto_set_suspend_days").value == 5
-    assert "Elija una fecha para ver qué haría el proceso ese día." not in texts(at)
+    assert tr("automation.preview_pick") not in texts(at)
 
 
 def _statuses() -> dict[int, str]:

@@ -11,7 +11,7 @@ from core import billing
 from core.models import Invoice
 from core.platform import settings
 from core.platform.db import read_session
-from tests.pages.apptest import app_as, open_tab, texts
+from tests.pages.apptest import app_as, open_tab, texts, tr
 from ui.kit.context import ACTOR_KEY
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "billing.py")
@@ -30,12 +30,12 @@ def test_client_a_sees_own_invoices_not_bs(page_personas):
     at = app_as(page_personas.client_a, "billing")
     assert not at.exception
     shown = texts(at)
-    assert "Mis facturas" in shown
+    assert tr("billing.my_invoices") in shown
     assert "F-A-1" in shown and "F-B-1" not in shown
     assert "Cliente B" not in shown
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Valor pendiente de pago"] == "$11,50"
-    assert metrics["Saldo a favor"] == "$3,00"
+    assert metrics[tr("billing.amount_owed")] == "$11,50"
+    assert metrics[tr("billing.credit_balance")] == "$3,00"
     assert "Banco del Pacífico · cta. 7788" in shown  # the setting, as plain text
 
 
@@ -45,7 +45,7 @@ def test_a_client_who_owes_nothing_is_not_shown_how_to_pay(page_personas):
     billing.record_payment(owner, [page_personas.client_a.invoice_id], "11.50")
     at = app_as(page_personas.client_a, "billing")
     assert not at.exception
-    assert {m.label: m.value for m in at.metric}["Valor pendiente de pago"] == "$0,00"
+    assert {m.label: m.value for m in at.metric}[tr("billing.amount_owed")] == "$0,00"
     assert "Banco del Pacífico · cta. 7788" not in texts(at)
     assert "F-A-1" in texts(at)  # the paid invoice is still listed
 
@@ -55,14 +55,17 @@ def test_client_a_opens_the_detail_and_uploads_nothing_without_a_file(page_perso
     at = app_as(a, "billing", invoice=str(a.invoice_id))
     assert not at.exception
     shown = texts(at)
-    assert "Factura F-A-1" in shown and "Pendiente de pago" in shown
-    assert "IVA 15 %" in shown
-    assert any(b.label == "Descargar factura en PDF" for b in at.get("download_button"))
+    assert (
+        tr("billing.invoice_title", number="F-A-1") in shown
+        and tr("billing.status.unpaid") in shown
+    )
+    assert tr("billing.iva", rate="15") in shown
+    assert any(b.label == tr("billing.download_pdf") for b in at.get("download_button"))
     [uploader] = at.get("file_uploader")  # the browser refuses what the label says is too big
     assert "5 MB" in uploader.proto.label and uploader.proto.max_upload_size_mb == 5
-    upload_form = next(b for b in at.button if b.label == "Enviar comprobante")
+    upload_form = next(b for b in at.button if b.label == tr("billing.upload_submit"))
     upload_form.click().run()
-    assert [e.value for e in at.error] == ["Adjunte el archivo del comprobante de transferencia."]
+    assert [e.value for e in at.error] == [tr("billing.upload_missing")]
 
 
 def test_a_foreign_or_bad_invoice_id_shows_only_not_found(page_personas):
@@ -70,7 +73,7 @@ def test_a_foreign_or_bad_invoice_id_shows_only_not_found(page_personas):
     for value in (str(b.invoice_id), "abc", "999999", "-1"):
         at = app_as(a, "billing", invoice=value)
         assert not at.exception
-        assert [e.value for e in at.error] == ["No encontrado."]
+        assert [e.value for e in at.error] == [tr("error.not_found")]
         shown = texts(at)
         assert "F-B-1" not in shown and "Cliente B" not in shown and "cliente-b" not in shown
         assert not at.metric and not at.dataframe
@@ -81,9 +84,9 @@ def test_client_b_reads_english_and_cannot_open_as_invoice(page_personas):
     a, b = page_personas.client_a, page_personas.client_b
     at = app_as(b, "billing")
     shown = texts(at)
-    assert "My invoices" in shown and "F-B-1" in shown and "F-A-1" not in shown
+    assert tr("billing.my_invoices", "en") in shown and "F-B-1" in shown and "F-A-1" not in shown
     at = app_as(b, "billing", invoice=str(a.invoice_id))
-    assert [e.value for e in at.error] == ["Not found."]
+    assert [e.value for e in at.error] == [tr("error.not_found", "en")]
     assert "F-A-1" not in texts(at)
 
 
@@ -97,34 +100,34 @@ def test_owner_sees_both_and_records_a_payment(page_personas):
 
     at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
     assert not at.exception
-    pay = next(b for b in at.button if b.label == "Registrar pago")
+    pay = next(b for b in at.button if b.label == tr("billing.pay_submit"))
     pay.click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Pago registrado."]
+    assert [s.value for s in at.success] == [tr("billing.payment_recorded")]
     assert _status(a.invoice_id) == ("paid", Decimal("0.00"))
-    assert "Pagada" in texts(at)
+    assert tr("billing.status.paid") in texts(at)
 
 
 def test_owner_cancel_needs_the_confirmation_box(page_personas):
     a = page_personas.client_a
     at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
-    cancel = next(b for b in at.button if b.label == "Anular factura")
+    cancel = next(b for b in at.button if b.label == tr("billing.cancel_submit"))
     cancel.click().run()
-    assert [e.value for e in at.error] == ["Marque la casilla de confirmación para continuar."]
+    assert [e.value for e in at.error] == [tr("billing.confirm_needed")]
     assert _status(a.invoice_id)[0] == "unpaid"
     at.checkbox(key="billing_cancel_confirm").check()
-    next(b for b in at.button if b.label == "Anular factura").click().run()
+    next(b for b in at.button if b.label == tr("billing.cancel_submit")).click().run()
     assert not at.exception
     assert _status(a.invoice_id)[0] == "cancelled"
-    assert at.success and "Factura anulada" in at.success[0].value
+    assert at.success and tr("billing.cancelled_done", amount="$0,00") == at.success[0].value
 
 
 def test_owner_gets_a_translated_error_for_a_zero_payment(page_personas):
     a = page_personas.client_a
     at = app_as(page_personas.owner, "billing", invoice=str(a.invoice_id))
-    at.text_input(key=_key(at, "Valor recibido")).set_value("0")
-    next(b for b in at.button if b.label == "Registrar pago").click().run()
-    assert [e.value for e in at.error] == ["El valor debe ser mayor que cero."]
+    at.text_input(key=_key(at, tr("billing.pay_amount"))).set_value("0")
+    next(b for b in at.button if b.label == tr("billing.pay_submit")).click().run()
+    assert [e.value for e in at.error] == [tr("error.billing_amount_positive")]
     assert _status(a.invoice_id) == ("unpaid", Decimal("11.50"))
 
 
@@ -133,7 +136,7 @@ def test_owner_filters_by_status(page_personas):
     billing.record_payment(owner.actor, [page_personas.client_b.invoice_id], "11.50")
     at = app_as(owner, "billing")
     at.selectbox(key="billing_f_status").select("paid")
-    next(b for b in at.button if b.label == "Aplicar filtros").click().run()
+    next(b for b in at.button if b.label == tr("billing.filter_apply")).click().run()
     assert not at.exception
     table = at.dataframe[0].value.to_string()
     assert "F-B-1" in table and "F-A-1" not in table
@@ -145,24 +148,25 @@ def test_owner_reviews_a_pending_receipt(page_personas):
     at = app_as(page_personas.owner, "billing")
     assert "comprobante.pdf" in texts(at)
     assert at.selectbox(key="billing_receipt_pick").value == rid
-    next(b for b in at.button if b.label == "Confirmar revisión").click().run()
+    next(b for b in at.button if b.label == tr("billing.review_submit")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Comprobante aprobado y pago registrado."]
+    assert [s.value for s in at.success] == [tr("billing.receipt_approved")]
     assert _status(a.invoice_id)[0] == "paid"
 
 
 def test_owner_adds_credit_with_a_reason(page_personas):
     at = app_as(page_personas.owner, "billing")
     assert not [w for w in at.text_input if w.key == "billing_cr_amount"]  # a hidden tab
-    at = open_tab(at, "billing_tab", "Saldo a favor")
+    at = open_tab(at, "billing_tab", tr("billing.credit_title"))
     assert at.selectbox(key="billing_cr_who").value == page_personas.client_a.actor.client_id
     at.text_input(key="billing_cr_amount").set_value("5,00")
-    next(b for b in at.button if b.label == "Guardar").click().run()
-    assert [e.value for e in at.error] == ["Escriba el motivo."]  # nothing without a reason
+    next(b for b in at.button if b.label == tr("billing.credit_submit")).click().run()
+    # nothing without a reason
+    assert [e.value for e in at.error] == [tr("error.billing_reason_required")]
     at.text_input(key="billing_cr_reason").set_value("Compensación por caída del servicio")
-    next(b for b in at.button if b.label == "Guardar").click().run()
+    next(b for b in at.button if b.label == tr("billing.credit_submit")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Saldo a favor actualizado. Nuevo saldo: $5,00."]
+    assert [s.value for s in at.success] == [tr("billing.credit_saved", amount="$5,00")]
     history = billing.credit_history(page_personas.client_a.actor)
     assert [(h.amount, h.reason) for h in history] == [
         (Decimal("5.00"), "Compensación por caída del servicio")
@@ -174,22 +178,22 @@ def test_owner_pays_by_numbers_and_creates_an_invoice_from_the_tabs(page_persona
     at = app_as(page_personas.owner, "billing")
     assert at.text_input(key="billing_many_amount")  # the first tab is open
     assert not [w for w in at.text_input if w.key == "billing_new_desc"]  # the others are not
-    numbers = next(w for w in at.text_input if w.label.startswith("Números de factura"))
+    numbers = next(w for w in at.text_input if w.label == tr("billing.pay_numbers"))
     numbers.input("F-B-1")
     at.text_input(key="billing_many_amount").input("11.50")
-    next(x for x in at.button if x.label == "Registrar pago").click().run()
+    next(x for x in at.button if x.label == tr("billing.pay_submit")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Pago registrado."]
+    assert [s.value for s in at.success] == [tr("billing.payment_recorded")]
     assert _status(b.invoice_id) == ("paid", Decimal("0.00"))
 
-    at = open_tab(at, "billing_tab", "Nueva factura")
+    at = open_tab(at, "billing_tab", tr("billing.new_invoice_title"))
     assert not [w for w in at.text_input if w.key == "billing_many_amount"]
     at.selectbox(key="billing_new_who").set_value(a.actor.client_id)
     at.text_input(key="billing_new_desc").input("Migración de sitio")
     at.text_input(key="billing_new_amount").input("40.00")
-    next(x for x in at.button if x.label == "Crear factura").click().run()
+    next(x for x in at.button if x.label == tr("billing.new_submit")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == ["Factura creada."]
+    assert [s.value for s in at.success] == [tr("billing.invoice_created")]
     assert "Migración de sitio" in texts(at)  # the new invoice's detail opens
 
 
@@ -203,7 +207,7 @@ def test_staff_without_billing_rights_is_kept_out(page_personas):
     at.session_state[ACTOR_KEY] = staff.actor
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    assert [e.value for e in at.error] == [tr("error.page_not_allowed")]
     shown = texts(at)
     assert "F-A-1" not in shown and "F-B-1" not in shown and not at.dataframe
 

@@ -7,7 +7,7 @@ from core.accounts import team as users
 from core.models import AuditEntry, Client, MailOutbox
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
-from tests.pages.apptest import app_as, click, open_tab, page_alone, texts
+from tests.pages.apptest import app_as, click, open_tab, page_alone, texts, tr
 
 RUC = "1719141770001"
 TABS = "clients_tab"
@@ -29,11 +29,11 @@ def test_the_owner_finds_a_client_by_ruc_and_opens_it(page_personas):
         client.tax_id_type, client.tax_id = "ruc", RUC
     at = app_as(page_personas.owner, "clients")
     assert not at.exception
-    assert "2 clientes encontrados." in texts(at)
+    assert tr("clients.found", n=2) in texts(at)
     at.text_input(key="clients_query").input(RUC)
-    at = click(at, "Buscar")
+    at = click(at, tr("clients.search_submit"))
     shown = texts(at)
-    assert "1 clientes encontrados." in shown and "a@test.ec" in shown and "b@test.ec" not in shown
+    assert tr("clients.found", n=1) in shown and "a@test.ec" in shown and "b@test.ec" not in shown
     at.button(key="clients_open_btn").click().run()
     assert at.query_params["client"] == str(page_personas.client_a.actor.client_id)
     shown = texts(at)
@@ -41,14 +41,17 @@ def test_the_owner_finds_a_client_by_ruc_and_opens_it(page_personas):
     assert at.text_input(key="clients_edit_name").value == "Cliente A"  # the first tab
     # The other tabs are hidden: nothing of them is drawn until one is opened.
     assert "F-A-1" not in shown and "T-A-1" not in shown and not at.dataframe
-    for label, expected in (("Servicios", "cliente-a.ec"), ("Facturas", "F-A-1")):
+    for label, expected in (
+        (tr("clients.tab_services"), "cliente-a.ec"),
+        (tr("clients.tab_invoices"), "F-A-1"),
+    ):
         at = open_tab(at, TABS, label)
         assert expected in texts(at), label
         assert not at.text_input, label  # the contact form is hidden now
-    at = open_tab(at, TABS, "Tickets")
+    at = open_tab(at, TABS, tr("clients.tab_tickets"))
     assert "T-A-1" in texts(at) and "F-A-1" not in texts(at)
     assert at.query_params["tab"] == "tickets"
-    at = open_tab(at, TABS, "Auditoría")
+    at = open_tab(at, TABS, tr("clients.tab_audit"))
     assert not at.exception
 
 
@@ -61,7 +64,7 @@ def test_the_contact_tab_saves_the_client(page_personas):
     with read_session() as s:
         assert s.get(Client, a.actor.client_id).phone
     at = app_as(page_personas.owner, "clients", client=str(a.actor.client_id), tab="credit")
-    assert not at.exception and at.session_state[TABS] == "Saldo a favor"
+    assert not at.exception and at.session_state[TABS] == tr("clients.tab_credit")
     assert not at.text_input  # a link to a tab opens it, not the form
 
 
@@ -69,8 +72,8 @@ def test_search_by_domain_and_invoice_number(page_personas):
     at = app_as(page_personas.owner, "clients")
     for query, expected in (("cliente-b.ec", "b@test.ec"), ("F-A-1", "a@test.ec")):
         at.text_input(key="clients_query").input(query)
-        at = click(at, "Buscar")
-        assert "1 clientes encontrados." in texts(at), query
+        at = click(at, tr("clients.search_submit"))
+        assert tr("clients.found", n=1) in texts(at), query
         assert expected in at.dataframe[0].value.to_string(), query
 
 
@@ -79,12 +82,12 @@ def test_view_as_client_is_read_only_and_audited(page_personas):
     at = app_as(page_personas.owner, "clients", client=str(a.actor.client_id))
     at.button(key="clients_view_as").click().run()
     assert not at.exception
-    assert any("solo lectura" in i.value for i in at.info)
+    assert any(tr("clients.view_as_notice") in i.value for i in at.info)
     with read_session() as s:
         entries = s.scalars(select(AuditEntry).where(AuditEntry.action == "client.viewed_as")).all()
     assert [(e.actor_label, e.client_id) for e in entries] == [("owner@test.ec", a.actor.client_id)]
     labels = {b.label for b in at.button}
-    assert "Pagar" not in labels and "Cerrar la vista del cliente" in labels
+    assert "Pagar" not in labels and tr("clients.view_as_close") in labels
 
 
 def test_staff_send_a_set_password_link(page_personas):
@@ -93,7 +96,7 @@ def test_staff_send_a_set_password_link(page_personas):
     at = app_as(page_personas.staff, "clients", client=str(b.actor.client_id))
     assert not at.exception
     at.button(key="clients_send_link").click().run()
-    assert [s.value for s in at.success] == ["Enlace enviado a b@test.ec."]
+    assert [s.value for s in at.success] == [tr("clients.link_sent", email="b@test.ec")]
     with read_session() as s:
         assert s.scalars(select(MailOutbox.to_addr)).all() == ["b@test.ec"]
 
@@ -103,11 +106,11 @@ def test_staff_without_billing_see_no_money_on_a_client(page_personas):
     a = page_personas.client_a
     at = app_as(page_personas.staff, "clients", client=str(a.actor.client_id))
     assert [t.label for t in at.tabs] == [
-        "Datos y notas",
-        "Servicios",
-        "Tickets",
-        "Accesos",
-        "Auditoría",
+        tr("clients.tab_contact"),
+        tr("clients.tab_services"),
+        tr("clients.tab_tickets"),
+        tr("clients.tab_users"),
+        tr("clients.tab_audit"),
     ]
     at.button(key="clients_view_as").click().run()
     shown = texts(at)
@@ -120,10 +123,10 @@ def test_staff_create_a_client(page_personas):
     at.text_input(key="clients_new_name").input("Diego Vera")
     at.text_input(key="clients_new_email").input("diego@vera.example")
     at.text_input(key="clients_new_tax_id").input("1234567890")  # a bad cédula
-    at = click(at, "Crear cliente")
-    assert at.error and "Diego" not in texts(at).split("Clientes")[0]
+    at = click(at, tr("clients.create_submit"))
+    assert at.error and "Diego" not in texts(at).split(tr("page.clients"))[0]
     at.text_input(key="clients_new_tax_id").input("1719141770")
-    at = click(at, "Crear cliente")
+    at = click(at, tr("clients.create_submit"))
     assert not at.exception
     with read_session() as s:
         client = s.scalars(select(Client).where(Client.email == "diego@vera.example")).one()
@@ -133,5 +136,5 @@ def test_staff_create_a_client(page_personas):
 
 def test_staff_without_the_clients_right_get_no_page(page_personas):
     at = page_alone(page_personas.staff, "clients")
-    assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+    assert [e.value for e in at.error] == [tr("error.page_not_allowed")]
     assert "a@test.ec" not in texts(at)

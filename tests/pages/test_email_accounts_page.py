@@ -13,7 +13,7 @@ from core import panel
 from core.models import AuditEntry
 from core.platform.db import read_session
 from sandbox.whm_server import FakeWhm, _check
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr, tr_part
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from ui.kit.context import ACTOR_KEY
 
@@ -46,7 +46,7 @@ def test_client_sees_own_mailboxes_with_usage(fake, page_personas):
     shown = texts(at)
     assert "ventas@cliente-a.ec" in shown and "500 MB" in shown
     assert "info@cliente-b.ec" not in shown and "cliente-b.ec" not in shown
-    assert "1 de 10 cuentas de correo usadas" in shown
+    assert tr_part("mailboxes.limits", count=1, max=10) in shown
     assert at.selectbox(key="mail_service").options == ["cliente-a.ec"]
 
 
@@ -58,7 +58,9 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.number_input(key="mail_new_quota").set_value(250)
     at.button(key="mail_create_submit").click().run()
     assert not at.exception
-    assert "Cuenta de correo info@cliente-a.ec creada." in [s.value for s in at.success]
+    assert tr("mailboxes.created_done", address="info@cliente-a.ec") in [
+        s.value for s in at.success
+    ]
     stored = fake.accounts["clienta"]["mailboxes"]["info@cliente-a.ec"]
     assert stored["quota_mb"] == 250 and "info@cliente-a.ec" in texts(at)
 
@@ -66,7 +68,7 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.text_input(key="mail_pw_new").input(PASSWORD + "x")
     at.text_input(key="mail_pw_repeat").input(PASSWORD + "y")
     at.button(key="mail_pw_submit").click().run()
-    assert "Las contraseñas no coinciden." in [e.value for e in at.error]
+    assert tr("error.mailbox_password_mismatch") in [e.value for e in at.error]
     at.selectbox(key="mail_pw_address").select("info@cliente-a.ec")
     at.text_input(key="mail_pw_new").input(PASSWORD + "x")
     at.text_input(key="mail_pw_repeat").input(PASSWORD + "x")
@@ -84,7 +86,8 @@ def test_client_creates_changes_and_deletes_a_mailbox(fake, page_personas):
     at.button(key="mail_delete").click().run()
     assert not at.exception
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
-    assert "info@cliente-a.ec" not in texts(at).replace("Cuenta de correo info@", "")
+    deleted = tr("mailboxes.deleted_done", address="info@cliente-a.ec")
+    assert "info@cliente-a.ec" not in texts(at).replace(deleted, "")
     assert mailbox_audits() == [
         "mailbox.created",
         "mailbox.password_changed",
@@ -98,11 +101,11 @@ def test_duplicate_and_weak_passwords_get_clear_messages(fake, page_personas):
     at.text_input(key="mail_new_local").input("ventas")
     at.text_input(key="mail_new_password").input(PASSWORD)
     at.button(key="mail_create_submit").click().run()
-    assert "La cuenta de correo ventas@cliente-a.ec ya existe." in [e.value for e in at.error]
+    assert tr("error.mailbox_exists", address="ventas@cliente-a.ec") in [e.value for e in at.error]
     at.text_input(key="mail_new_local").input("nueva")
     at.text_input(key="mail_new_password").input("clave123")
     at.button(key="mail_create_submit").click().run()
-    assert any("La contraseña es débil" in e.value for e in at.error)
+    assert any(tr_part("error.mailbox_password_weak") in e.value for e in at.error)
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
 
 
@@ -112,7 +115,7 @@ def test_client_b_sees_nothing_of_client_a(fake, page_personas):
     at = app_as(b, "email_accounts", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Not found." in shown
+    assert tr("error.not_found", "en") in shown
     assert "cliente-a.ec" not in shown and "ventas@" not in shown
     assert not at.text_input and not at.button and not at.selectbox
     assert fake.log == []  # nothing of A was asked of the panel
@@ -129,11 +132,11 @@ def test_panel_unreachable_shows_a_clear_message(fake, page_personas):
     at.text_input(key="mail_new_password").input(PASSWORD)
     at.button(key="mail_create_submit").click().run()
     assert not at.exception
-    assert any("No se cambió nada" in e.value for e in at.error)
+    assert any(tr("error.panel_unavailable") in e.value for e in at.error)
     assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}
     assert mailbox_audits() == []
     at = app_as(a, "email_accounts")  # the page itself says the panel is unreachable
-    assert any("No se cambió nada" in e.value for e in at.error)
+    assert any(tr("error.panel_unavailable") in e.value for e in at.error)
     assert not at.text_input
 
 
@@ -170,5 +173,5 @@ def test_staff_has_no_email_accounts_page(fake, page_personas):
     at.run()
     assert not at.exception
     shown = texts(at)
-    assert "Esta página no está disponible para su cuenta." in shown
+    assert tr("error.page_not_allowed") in shown
     assert "ventas@cliente-a.ec" not in shown and not at.selectbox

@@ -1,6 +1,6 @@
 """Home page, per role."""
 
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr
 
 
 def test_client_sees_own_services_and_amount_owed(page_personas):
@@ -9,30 +9,30 @@ def test_client_sees_own_services_and_amount_owed(page_personas):
     shown = texts(at)
     assert "cliente-a.ec" in shown
     assert "cliente-b.ec" not in shown  # never another client's service
-    owed = next(m for m in at.metric if m.label == "Valor pendiente de pago")
+    owed = next(m for m in at.metric if m.label == tr("home.amount_owed"))
     assert owed.value == "$11,50"
 
 
 def test_client_b_reads_home_in_english(page_personas):
     at = app_as(page_personas.client_b, "home")
     shown = texts(at)
-    assert "Client area" in shown
+    assert tr("home.client_title", "en") in shown
     assert "cliente-b.ec" in shown and "cliente-a.ec" not in shown
 
 
 def test_owner_sees_counts_with_billing_figures(page_personas):
     at = app_as(page_personas.owner, "home")
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Clientes"] == "2"
-    assert labels["Servicios activos"] == "2"
-    assert labels["Por cobrar"] == "$23,00"
+    assert labels[tr("home.clients")] == "2"
+    assert labels[tr("home.active_services")] == "2"
+    assert labels[tr("home.receivables")] == "$23,00"
 
 
 def test_staff_without_billing_right_sees_no_money(page_personas):
     at = app_as(page_personas.staff, "home")
     labels = {m.label for m in at.metric}
-    assert "Tickets abiertos" in labels
-    assert "Por cobrar" not in labels and "Facturas impagas" not in labels
+    assert tr("home.open_tickets") in labels
+    assert tr("home.receivables") not in labels and tr("home.unpaid_invoices") not in labels
 
 
 # ---------------------------------------------------------------- the owner's figures
@@ -46,12 +46,12 @@ def test_owner_home_shows_mrr_cash_aging_cash_in_churn_and_tickets(page_personas
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     figures = kpis.home_figures(page_personas.owner.actor, today(get_settings().tz), now())
-    assert metrics["Ingreso mensual recurrente (MRR)"] == i18n.money(figures.mrr) == "$20,00"
-    assert metrics["Cobrado este mes"] == "$0,00"
-    assert metrics["Por cobrar en los próximos 30 días"] == i18n.money(figures.cash_in.total)
-    assert metrics["Fuera de SLA"] == str(figures.tickets.breached)
+    assert metrics[tr("kpi.mrr")] == i18n.money(figures.mrr) == "$20,00"
+    assert metrics[tr("kpi.cash_this_month")] == "$0,00"
+    assert metrics[tr("kpi.cash_in_30")] == i18n.money(figures.cash_in.total)
+    assert metrics[tr("kpi.sla_breaches")] == str(figures.tickets.breached)
     titles = {s.value for s in at.subheader}
-    assert {"Ingresos y cobranza", "Bajas por mes", "Soporte"} <= titles
+    assert {tr("kpi.money_title"), tr("kpi.churn_title"), tr("kpi.tickets_title")} <= titles
     assert len(at.get("vega_lite_chart")) >= 5  # trend, aging, cash, cash-in, churn…
 
 
@@ -59,10 +59,10 @@ def test_staff_without_billing_see_no_owner_money(page_personas):
     at = app_as(page_personas.staff, "home")
     assert not at.exception
     labels = {m.label for m in at.metric}
-    assert "Ingreso mensual recurrente (MRR)" not in labels
-    assert "Cobrado este mes" not in labels and "Por cobrar en los próximos 30 días" not in labels
-    assert "Fuera de SLA" in labels  # the tickets right
-    assert "Ingresos y cobranza" not in {s.value for s in at.subheader}
+    assert tr("kpi.mrr") not in labels
+    assert tr("kpi.cash_this_month") not in labels and tr("kpi.cash_in_30") not in labels
+    assert tr("kpi.sla_breaches") in labels  # the tickets right
+    assert tr("kpi.money_title") not in {s.value for s in at.subheader}
     assert "$" not in texts(at)
 
 

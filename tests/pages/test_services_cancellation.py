@@ -12,10 +12,10 @@ from core.platform.clock import today
 from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
 from core.services import cancellations
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 
-SUBMIT = "Solicitar la baja"
+SUBMIT = tr("cancel.submit")
 
 
 def requests() -> list[tuple[int, str, str]]:
@@ -35,27 +35,23 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
     a = page_personas.client_a
     at = app_as(a, "services", service=str(a.service_id))
     assert not at.exception
-    assert "Solicitar la baja del servicio" in [h.value for h in at.subheader]
+    assert tr("cancel.title") in [h.value for h in at.subheader]
     assert list(at.radio(key="services_cancel_type").options) == [
-        "Inmediata",
-        "Al final del periodo de facturación (5 dic 2026)",
+        tr("cancel.type.immediate"),
+        tr("cancel.type.end_of_billing_period", date="5 dic 2026"),
     ]
     at.text_area(key="services_cancel_reason").set_value("Migramos a otro proveedor")
     submit(at)
-    assert [e.value for e in at.error] == [
-        "Marque la casilla de confirmación para solicitar la baja."
-    ]
+    assert [e.value for e in at.error] == [tr("cancel.confirm_needed")]
     assert requests() == []
     at.radio(key="services_cancel_type").set_value("end_of_billing_period")
     at.checkbox(key="services_cancel_confirm").check()
     submit(at)
     assert not at.exception
-    assert [s.value for s in at.success] == [
-        "Recibimos su solicitud de baja. Le enviamos la confirmación por correo."
-    ]
+    assert [s.value for s in at.success] == [tr("cancel.requested_done")]
     assert requests() == [(a.service_id, "end_of_billing_period", "Migramos a otro proveedor")]
     shown = texts(at)
-    assert "seguirá activo hasta el 5 dic 2026" in shown
+    assert tr("cancel.pending.end_of_billing_period", date="5 dic 2026") in shown
     assert not [b for b in at.button if b.label == SUBMIT]  # one request at a time
     with read_session() as s:
         assert s.get(Invoice, a.invoice_id).status == "cancelled"
@@ -65,8 +61,8 @@ def test_a_reason_is_required_and_shown_as_plain_text(page_fake, page_personas):
     b = page_personas.client_b  # reads English
     at = app_as(b, "services", service=str(b.service_id))
     at.checkbox(key="services_cancel_confirm").check()
-    next(x for x in at.button if x.label == "Request cancellation").click().run()
-    assert [e.value for e in at.error] == ["Please give the reason for the cancellation."]
+    next(x for x in at.button if x.label == tr("cancel.submit", "en")).click().run()
+    assert [e.value for e in at.error] == [tr("error.cancel_reason_required", "en")]
     assert requests() == []
 
 
@@ -81,8 +77,7 @@ def test_the_retention_offer_comes_before_confirming(page_fake, page_personas):
     at = app_as(a, "services", service=str(a.service_id))
     offers = [i.value for i in at.info if "Mini" in i.value]
     assert offers == [
-        "Antes de irse: puede cambiar al plan Mini por $6,00 (Mensual) y ahorrar $4,00 por "
-        "periodo. Puede hacerlo en «Cambio de plan»."
+        tr("cancel.offer", plan="Mini", price="$6,00", cycle=tr("cycle.monthly"), saving="$4,00")
     ]
 
 
@@ -92,18 +87,18 @@ def test_staff_see_the_queue_and_undo_a_request(page_fake, page_personas):
     cancellations.request(a.actor, a.service_id, "immediate", "<b>ya no</b>", today=day)
     at = app_as(page_personas.staff, "services")
     assert not at.exception
-    assert "Solicitudes de baja pendientes" in [h.value for h in at.subheader]
+    assert tr("cancel.queue_title") in [h.value for h in at.subheader]
     queue = at.dataframe[-1].value.to_string()
-    assert "cliente-a.ec" in queue and "<b>ya no</b>" in queue and "Inmediata" in queue
-    next(b for b in at.button if b.label == "Deshacer la solicitud").click().run()
+    assert (
+        "cliente-a.ec" in queue and "<b>ya no</b>" in queue and tr("cancel.kind.immediate") in queue
+    )
+    next(b for b in at.button if b.label == tr("cancel.undo")).click().run()
     assert not at.exception
-    assert [s.value for s in at.success] == [
-        "Solicitud de baja deshecha. El servicio sigue activo y se volverá a facturar."
-    ]
-    assert requests() == [] and "No hay solicitudes de baja pendientes." in texts(at)
+    assert [s.value for s in at.success] == [tr("cancel.undone_done")]
+    assert requests() == [] and tr("cancel.queue_empty") in texts(at)
     # A client has no queue and no other client's service to cancel.
     at = app_as(page_personas.client_b, "services")
-    assert "Pending cancellation requests" not in texts(at)
+    assert tr("cancel.queue_title", "en") not in texts(at)
     at = app_as(page_personas.client_b, "services", service=str(a.service_id))
-    assert [e.value for e in at.error] == ["Not found."]
-    assert not [b for b in at.button if b.label == "Request cancellation"]
+    assert [e.value for e in at.error] == [tr("error.not_found", "en")]
+    assert not [b for b in at.button if b.label == tr("cancel.submit", "en")]

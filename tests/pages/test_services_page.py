@@ -13,7 +13,7 @@ from core.platform import vault
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
 from sandbox.whm_server import FakeWhm, _check
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr
 from tests.panel_fixtures import FAST, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 from tests.personas import Persona
 
@@ -43,7 +43,7 @@ def test_client_lists_own_services_only(fake, page_personas):
     assert "cliente-a.ec" in shown and "cliente-b.ec" not in shown
     assert "$11,50" in shown and "Básico" in shown and "5 dic 2026" in shown
     at.selectbox(key="services_status").select("suspended").run()
-    assert "No hay servicios con este filtro." in texts(at)
+    assert tr("services.none") in texts(at)
 
 
 def test_client_detail_resets_password_once_and_signs_in(fake, page_personas):
@@ -51,14 +51,14 @@ def test_client_detail_resets_password_once_and_signs_in(fake, page_personas):
     at = app_as(a, "services", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Uso de recursos" in shown and "Espacio en disco" in shown
+    assert tr("services.usage_title") in shown and tr("services.disk") in shown
     links = at.get("page_link")
     assert links and links[0].proto.query_string == f"service={a.service_id}"
 
     at.button(key="services_reset").click().run()
     [code] = at.code
     assert _check(code.value, fake.accounts["clienta"]["password_hash"])
-    assert any("una sola vez" in w.value for w in at.warning)
+    assert any(tr("services.reset_shown_once") in w.value for w in at.warning)
     with read_session() as s:
         [mail] = s.scalars(select(MailOutbox)).all()
     assert code.value not in mail.body_text
@@ -74,13 +74,13 @@ def test_client_b_sees_nothing_of_client_a(fake, page_personas):
     at = app_as(b, "services", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Not found." in shown
+    assert tr("error.not_found", "en") in shown
     assert "cliente-a.ec" not in shown and "clienta" not in shown and "$11.50" not in shown
     assert [btn.key for btn in at.button] == ["services_back_missing"]
     assert not at.metric and not at.get("page_link")
     fake.log.clear()
     at = app_as(b, "services", service="not-a-number")
-    assert "Not found." in texts(at) and fake.log == []
+    assert tr("error.not_found", "en") in texts(at) and fake.log == []
 
 
 def test_panel_unreachable_shows_a_clear_message_and_changes_nothing(fake, page_personas):
@@ -91,13 +91,13 @@ def test_panel_unreachable_shows_a_clear_message_and_changes_nothing(fake, page_
     at.button(key="services_reset").click().run()
     assert not at.exception and not at.code
     [error] = at.error
-    assert "No se cambió nada" in error.value
+    assert tr("error.panel_unavailable") in error.value
     assert fake.accounts["clienta"]["password_hash"] == before
     assert panel_audits() == []
     with read_session() as s:
         assert s.scalars(select(MailOutbox)).all() == []
     at = app_as(a, "services", service=str(a.service_id))  # the detail still opens
-    assert "No se pudo leer el uso de recursos" in texts(at)
+    assert tr("services.usage_unavailable", reason=tr("error.panel_unavailable")) in texts(at)
 
 
 def test_staff_sees_every_service_and_suspends_with_a_reason(fake, page_personas):
@@ -115,7 +115,7 @@ def test_staff_sees_every_service_and_suspends_with_a_reason(fake, page_personas
     assert not at.exception
     assert status_of(a.service_id) == "suspended"
     assert fake.accounts["clienta"]["suspended"] is True
-    assert "Servicio suspendido en el panel de control." in [s.value for s in at.success]
+    assert tr("services.suspended_done") in [s.value for s in at.success]
     at.button(key="services_unsuspend").click().run()
     assert status_of(a.service_id) == "active" and not fake.accounts["clienta"]["suspended"]
 
@@ -137,7 +137,7 @@ def test_owner_resyncs_from_the_panel(fake, page_personas):
     at.button(key="services_resync").click().run()
     assert not at.exception
     assert status_of(a.service_id) == "suspended"
-    assert "Se encontraron diferencias con el panel de control:" in texts(at)
+    assert tr("services.resync_differences") in texts(at)
 
 
 def test_staff_without_the_services_permission_gets_no_service(fake, page_personas):
@@ -159,7 +159,7 @@ def test_staff_without_the_services_permission_gets_no_service(fake, page_person
         at = app_as(Persona(actor.email, actor), "services", **query)
         assert not at.exception
         shown = texts(at)
-        assert "No tiene permiso para esta acción." in shown and "cliente-a.ec" not in shown
+        assert tr("error.forbidden") in shown and "cliente-a.ec" not in shown
         assert not at.metric and not at.dataframe
 
 
@@ -173,4 +173,4 @@ def test_owner_changes_the_plan(fake, page_personas):
     at.button(key="services_plan_submit").click().run()
     assert not at.exception
     assert fake.accounts["clienta"]["plan"] == "estandar"
-    assert "El servicio ahora tiene el plan Estándar." in [x.value for x in at.success]
+    assert tr("services.plan_changed_done", plan="Estándar") in [x.value for x in at.success]

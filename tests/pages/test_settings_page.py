@@ -8,7 +8,7 @@ from core.accounts import user_by_email
 from core.models import MailOutbox
 from core.platform import settings
 from core.platform.db import read_session
-from tests.pages.apptest import app_as, open_tab, page_alone, texts
+from tests.pages.apptest import app_as, open_tab, page_alone, texts, tr, tr_part
 from tests.panel_fixtures import whm  # noqa: F401 - the fake panel fixture
 
 TABS = "settings_tab"
@@ -32,11 +32,12 @@ def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
     assert not at.get("download_button") and len(at.dataframe) == 1
     keys = {w.key for kind in ("text_input", "selectbox", "date_input") for w in at.get(kind)}
     assert not {"audit_actor", "audit_action", "audit_from"} & keys
-    at = open_tab(at, TABS, "Registro de auditoría")
+    at = open_tab(at, TABS, tr("settings.audit"))
     assert not at.exception
     shown = texts(at)
     assert "user.created" in shown  # the audit log lists the personas' creation
-    assert len(at.dataframe) == 1 and "Rol" not in at.dataframe[0].value  # the team is hidden
+    # the team is hidden
+    assert len(at.dataframe) == 1 and tr("col.role") not in at.dataframe[0].value
     assert [b.key for b in at.get("download_button")] == ["audit_csv"]
     assert at.query_params["tab"] == "audit"  # the URL names the open tab
 
@@ -44,9 +45,9 @@ def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
 def test_a_link_to_a_tab_opens_it(page_personas):
     at = app_as(page_personas.owner, "settings", tab="audit")  # /settings?tab=audit
     assert not at.exception
-    assert at.session_state[TABS] == "Registro de auditoría"
+    assert at.session_state[TABS] == tr("settings.audit")
     assert "user.created" in texts(at)
-    at = open_tab(at, TABS, "Usuarios y roles")  # the first tab leaves the URL clean
+    at = open_tab(at, TABS, tr("settings.users"))  # the first tab leaves the URL clean
     assert "tab" not in at.query_params and "staff@test.ec" in texts(at)
     at = app_as(page_personas.owner, "settings", tab="nonsense")
     assert not at.exception and "staff@test.ec" in texts(at)  # the first tab
@@ -57,7 +58,7 @@ def test_the_owner_invites_staff_who_get_a_welcome_link(page_personas):
     at = app_as(page_personas.owner, "settings")
     at.text_input(key="invite_email").input("nuevo.soporte@test.ec")
     at.text_input(key="invite_name").input("Nuevo Soporte")
-    next(b for b in at.button if b.label == "Enviar invitación").click().run()
+    next(b for b in at.button if b.label == tr("settings.invite_submit")).click().run()
     with read_session() as s:
         user = user_by_email(s, "nuevo.soporte@test.ec")
         assert user.role == "staff" and user.password_hash is None
@@ -65,9 +66,9 @@ def test_the_owner_invites_staff_who_get_a_welcome_link(page_personas):
 
 
 def test_security_switches_are_saved(page_personas):
-    at = settings_tab(page_personas.owner, "Seguridad")
+    at = settings_tab(page_personas.owner, tr("settings.security"))
     checkboxes = {c.label: c for c in at.checkbox}
-    checkboxes["Permitir que los clientes creen su propia cuenta"].check()
+    checkboxes[tr("settings.self_registration")].check()
     at.button(key="save_security").click().run()
     assert settings.get_bool("accounts.self_registration", False) is True
 
@@ -77,7 +78,7 @@ def test_queued_mail_is_readable_by_the_owner(page_personas):
     from core.platform.clock import now
 
     request_reset("a@test.ec", now())
-    at = settings_tab(page_personas.owner, "Correos salientes")
+    at = settings_tab(page_personas.owner, tr("settings.outbox"))
     assert any("a@test.ec" in e.label for e in at.expander)
     assert any("?reset=" in t.value for t in at.text)
 
@@ -85,7 +86,7 @@ def test_queued_mail_is_readable_by_the_owner(page_personas):
 def test_nobody_but_the_owner_gets_settings(page_personas):
     for persona in (page_personas.staff, page_personas.client_a):
         at = page_alone(persona, "settings")
-        assert [e.value for e in at.error] == ["Esta página no está disponible para su cuenta."]
+        assert [e.value for e in at.error] == [tr("error.page_not_allowed")]
         assert "owner@test.ec" not in texts(at)
 
 
@@ -100,27 +101,27 @@ def test_the_owner_gets_every_settings_tab(page_personas):
     at = app_as(page_personas.owner, "settings")
     assert not at.exception
     assert [t.label for t in at.tabs][:14] == [
-        "Usuarios y roles",
-        "Seguridad",
-        "Registro de auditoría",
-        "Correos salientes",
-        "Negocio",
-        "IVA",
-        "Productos",
-        "Servidores",
-        "Departamentos",
-        "Respuestas predefinidas",
-        "SLA",
-        "Canales de soporte",
-        "Automatización",
-        "Plantillas de correo",
+        tr("settings.users"),
+        tr("settings.security"),
+        tr("settings.audit"),
+        tr("settings.outbox"),
+        tr("catalog.tab_business"),
+        tr("catalog.tab_taxes"),
+        tr("catalog.tab_products"),
+        tr("catalog.tab_servers"),
+        tr("catalog.tab_departments"),
+        tr("catalog.tab_canned"),
+        tr("catalog.tab_sla"),
+        tr("catalog.tab_channels"),
+        tr("catalog.tab_automation"),
+        tr("catalog.tab_templates"),
     ]
 
 
 def test_business_details_are_saved_from_the_form(page_personas):
     from core import catalog
 
-    at = settings_tab(page_personas.owner, "Negocio")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_business"))
     at.text_input(key="business_name").input("Hosting Chimborazo")
     at.text_input(key="business_ruc").input("1719141770001")
     at.text_area(key="business_transfer").input("Banco Pichincha 2100")
@@ -143,7 +144,7 @@ def test_a_tax_rate_is_added_from_the_form(page_personas):
 
     from core import catalog
 
-    at = settings_tab(page_personas.owner, "IVA")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_taxes"))
     at.date_input(key="tax_rate_from").set_value(date(2027, 1, 1))
     at.selectbox(key="tax_rate_value").set_value(Decimal("13"))
     at.button(key="tax_rate_add_submit").click().run()
@@ -158,7 +159,7 @@ def test_a_price_change_from_the_form_waits_for_the_next_renewal(page_personas):
     from core import catalog
     from core.models import Service
 
-    at = settings_tab(page_personas.owner, "Productos")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_products"))
     product_id = catalog.list_products(page_personas.owner.actor)[0].id
     at.selectbox(key="product_choice").set_value(product_id).run()
     at.text_input(key=f"product_{product_id}_price_monthly").input("12.50")
@@ -180,12 +181,13 @@ def test_servers_are_listed_without_their_token(page_personas):
     with unit_of_work() as s:
         for server in s.scalars(select(Server)):
             server.token_encrypted = vault.encrypt("SECRET-TOKEN-123")
-    at = settings_tab(page_personas.owner, "Servidores")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_servers"))
     frames = "\n".join(f.value.to_string() for f in at.dataframe)
-    assert "sandbox" in frames and "Guardado cifrado" in frames
+    assert "sandbox" in frames and tr("catalog.credential_encrypted") in frames
     everything = texts(at) + frames + " ".join(str(t.value) for t in at.text_input)
     assert "SECRET-TOKEN-123" not in everything
-    assert any(b.label == "Probar conexión" for b in at.button) is False  # no server chosen
+    # no server chosen
+    assert any(b.label == tr("catalog.test_connection") for b in at.button) is False
     server_id = next(iter(at.selectbox(key="server_choice").options[1:]), None)
     assert server_id is not None
 
@@ -193,7 +195,7 @@ def test_servers_are_listed_without_their_token(page_personas):
 def test_a_mail_template_is_previewed_and_saved(page_personas):
     from core.platform import settings as stored
 
-    at = settings_tab(page_personas.owner, "Plantillas de correo")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_templates"))
     at.selectbox(key="template_name").set_value("welcome").run()
     box = at.text_area(key="template_text_welcome_es")
     assert "{{ link }}" in box.value
@@ -213,7 +215,7 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
     from core.support import channels as support_channels
     from core.support import sla
 
-    at = settings_tab(page_personas.owner, "SLA")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_sla"))
     at.number_input(key="sla_first_urgent").set_value(2)
     at.number_input(key="sla_resolution_urgent").set_value(6)
     at.text_input(key="sla_business_hours").input("mon-fri 08:00-18:00")
@@ -221,9 +223,9 @@ def test_sla_targets_and_a_support_channel_are_saved(page_personas):
     assert not at.error
     assert sla.targets()["urgent"] == (2, 6)
     assert sla.business_hours() is not None
-    at = open_tab(at, TABS, "Canales de soporte")
-    _by_label(at.text_input, "Nombre visible").input("WhatsApp ventas")
-    _by_label(at.text_input, "Número, correo o dirección").input("+593 99 123 4567")
+    at = open_tab(at, TABS, tr("catalog.tab_channels"))
+    _by_label(at.text_input, tr("catalog.channel_label")).input("WhatsApp ventas")
+    _by_label(at.text_input, tr("catalog.channel_target")).input("+593 99 123 4567")
     at.button(key="channel_0_save").click().run()
     assert not at.error
     [channel] = support_channels.list_channels(page_personas.owner.actor, now())
@@ -234,7 +236,7 @@ def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
     from core.support import desk_admin as tickets_admin
     from core.support import tickets
 
-    at = settings_tab(page_personas.owner, "SLA")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_sla"))
     assert at.number_input(key="desk_autoclose_days").value == 5
     assert at.text_input(key="desk_attachment_types").value == "pdf, jpg, png, gif, txt, zip"
     at.number_input(key="desk_autoclose_days").set_value(0)
@@ -242,14 +244,17 @@ def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
     at.text_input(key="desk_attachment_types").input("pdf, PNG, jpeg")
     at.button(key="desk_rules_save").click().run()
     assert not at.error
-    assert "Cambios guardados." in texts(at)
+    assert tr("settings.saved") in texts(at)
     assert tickets_admin.desk_rules() == tickets_admin.DeskRules(0, ("pdf", "png", "jpg"), 10)
     assert tickets.attachment_rules().max_mb == 10
     at.text_input(key="desk_attachment_types").input("pdf, exe")
     at.button(key="desk_rules_save").click().run()
     assert [e.value for e in at.error] == [
-        "No se pueden recibir archivos «exe». Tipos disponibles: "
-        "pdf, jpg, jpeg, png, gif, webp, txt, log, zip."
+        tr(
+            "error.ticket_attachment_extension_unknown",
+            ext="exe",
+            known="pdf, jpg, jpeg, png, gif, webp, txt, log, zip",
+        )
     ]
     assert tickets_admin.desk_rules().attachment_types == ("pdf", "png", "jpg")
 
@@ -257,15 +262,15 @@ def test_the_desk_rules_are_saved_from_the_sla_tab(page_personas):
 def test_a_department_and_a_canned_reply_are_saved(page_personas):
     from core.support import desk_admin as tickets_admin
 
-    at = settings_tab(page_personas.owner, "Departamentos")
-    _by_label(at.text_input, "Departamento").input("Ventas")
+    at = settings_tab(page_personas.owner, tr("catalog.tab_departments"))
+    _by_label(at.text_input, tr("catalog.department")).input("Ventas")
     at.button(key="department_0_save").click().run()
     assert not at.error
     names = [d.name for d in tickets_admin.departments(page_personas.owner.actor)]
     assert "Ventas" in names
-    at = open_tab(at, TABS, "Respuestas predefinidas")
-    _by_label(at.text_input, "Título").input("Saludo")
-    _by_label(at.text_area, "Texto").input("Gracias por escribirnos.")
+    at = open_tab(at, TABS, tr("catalog.tab_canned"))
+    _by_label(at.text_input, tr("catalog.canned_title")).input("Saludo")
+    _by_label(at.text_area, tr("catalog.canned_body")).input("Gracias por escribirnos.")
     at.button(key="canned_0_save").click().run()
     assert not at.error
     [reply] = tickets_admin.canned_replies(page_personas.owner.actor)
@@ -273,8 +278,8 @@ def test_a_department_and_a_canned_reply_are_saved(page_personas):
 
 
 def test_automation_is_linked_not_duplicated(page_personas):
-    at = settings_tab(page_personas.owner, "Automatización")
-    assert any("página de Facturación" in i.value for i in at.info)
+    at = settings_tab(page_personas.owner, tr("catalog.tab_automation"))
+    assert any(tr("catalog.automation_where") in i.value for i in at.info)
     [link] = at.get("page_link")  # to the billing page's automation settings tab
     assert (link.proto.page, link.proto.query_string) == ("billing", "auto=settings")
 
@@ -289,11 +294,11 @@ def test_test_connection_against_the_fake_panel(whm, page_personas):  # noqa: F8
     try:
         with reading() as s:
             server_id = s.scalars(select(Server.id)).one()
-        at = settings_tab(page_personas.owner, "Servidores")
+        at = settings_tab(page_personas.owner, tr("catalog.tab_servers"))
         at.selectbox(key="server_choice").set_value(server_id).run()
         at.button(key="server_test").click().run()
         assert not at.exception and not at.error
-        assert any("Conexión correcta" in s.value for s in at.success)
+        assert any(tr_part("catalog.connection_ok") in s.value for s in at.success)
         assert fake.token not in texts(at)
     finally:
         whm.clear_faults()
@@ -308,10 +313,14 @@ def test_switching_the_language_keeps_the_open_tab(page_personas):
     from ui.kit.context import ACTOR_KEY
 
     owner = page_personas.owner
-    at = settings_tab(owner, "Registro de auditoría")
+    at = settings_tab(owner, tr("settings.audit"))
     accounts.set_language(owner.actor, "en", now())
     at.session_state[ACTOR_KEY] = replace(owner.actor, language="en")  # as the gate reloads it
     at.run()
     assert not at.exception
-    assert [t.label for t in at.tabs][:3] == ["Users and roles", "Security", "Audit log"]
-    assert at.session_state[TABS] == "Audit log" and "user.created" in texts(at)
+    assert [t.label for t in at.tabs][:3] == [
+        tr("settings.users", "en"),
+        tr("settings.security", "en"),
+        tr("settings.audit", "en"),
+    ]
+    assert at.session_state[TABS] == tr("settings.audit", "en") and "user.created" in texts(at)

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import update
 
 from core.access import PAGES_BY_ROLE
-from core.accounts import user_by_email
+from core.accounts import LOCK_FOR, user_by_email
 from core.models import User
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
-from tests.pages.apptest import app_as, page_alone, run_entry, signed_in, texts
+from tests.pages.apptest import app_as, page_alone, run_entry, signed_in, texts, tr
 
 PAGES = sorted(p.stem for p in (Path(__file__).resolve().parents[2] / "pages").glob("*.py"))
 
@@ -32,14 +32,14 @@ def _failures(email):
 
 def test_signed_out_visitors_see_only_the_sign_in_form(page_personas):
     at = app_as(None)
-    assert [t.label for t in at.text_input][:2] == ["Correo electrónico", "Contraseña"]
+    assert [t.label for t in at.text_input][:2] == [tr("signin.email"), tr("signin.password")]
     assert "cliente-a.ec" not in texts(at)
     assert not signed_in(at)
 
 
 def test_wrong_password_is_refused_and_counted(page_personas):
     at = _sign_in("a@test.ec", "not-the-password")
-    assert "Correo electrónico o contraseña incorrectos." in [e.value for e in at.error]
+    assert tr("signin.wrong") in [e.value for e in at.error]
     assert at.session_state["authentication_status"] is False
     assert _failures("a@test.ec")[0] == 1
 
@@ -57,7 +57,8 @@ def test_five_failures_lock_the_account_even_for_the_right_password(page_persona
     assert _failures("a@test.ec")[1] is not None
     at = _sign_in("a@test.ec", page_personas.password)
     assert at.session_state["authentication_status"] is not True
-    assert any("bloqueada" in e.value for e in at.error)
+    minutes = int(LOCK_FOR.total_seconds() // 60)
+    assert tr("signin.locked", minutes=minutes) in [e.value for e in at.error]
 
 
 def test_the_lock_lifts_by_itself_after_fifteen_minutes(page_personas):
@@ -92,7 +93,7 @@ def test_sign_out_is_one_click(page_personas):
     at.button(key="anfitrion_sign_out").click()
     run_entry(at)
     assert not signed_in(at)
-    assert "Sesión cerrada." in [i.value for i in at.info]
+    assert tr("signin.signed_out") in [i.value for i in at.info]
     with read_session() as s:
         assert user_by_email(s, "a@test.ec").sessions_valid_after > now() - timedelta(minutes=1)
 
@@ -111,7 +112,7 @@ def test_pages_outside_a_role_are_not_in_its_navigation_and_guard_themselves(pag
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(f"pages/{page}.py")
         alone = page_alone(persona, page)
-        assert [e.value for e in alone.error] == ["Esta página no está disponible para su cuenta."]
+        assert [e.value for e in alone.error] == [tr("error.page_not_allowed")]
         assert "cliente-b.ec" not in texts(alone) and "cliente-a.ec" not in texts(alone)
 
 

@@ -9,7 +9,7 @@ from core.accounts import tokens, twofactor, user_by_email, verify_password
 from core.models import MailOutbox, User
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
-from tests.pages.apptest import app_as, click, run_entry, texts
+from tests.pages.apptest import app_as, click, run_entry, texts, tr, tr_part
 from tests.personas import TOTP_SECRET
 
 
@@ -21,7 +21,7 @@ def _outbox():
 def _forgot(email):
     at = app_as(None)
     at.text_input(key="forgot_email").input(email)
-    click(at, "Enviarme un enlace", entry=True)
+    click(at, tr("forgot.submit"), entry=True)
     return at
 
 
@@ -35,16 +35,14 @@ def test_a_reset_link_opens_the_set_password_form_and_works_once(page_personas):
     with unit_of_work() as s:
         raw = tokens.issue(s, user_by_email(s, "a@test.ec"), "reset", now())
     at = app_as(None, reset=raw)
-    assert "Elija una nueva contraseña" in texts(at)
+    assert tr("reset.title") in texts(at)
     at.text_input[0].input("Desde-el-enlace-26")
     at.text_input[1].input("Desde-el-enlace-26")
-    click(at, "Guardar la nueva contraseña", entry=True)
+    click(at, tr("reset.submit"), entry=True)
     with read_session() as s:
         assert verify_password("Desde-el-enlace-26", user_by_email(s, "a@test.ec").password_hash)
     again = app_as(None, reset=raw)
-    assert "El enlace no es válido o ya fue usado. Solicite uno nuevo." in [
-        e.value for e in again.error
-    ]
+    assert tr("error.token_invalid") in [e.value for e in again.error]
 
 
 def test_the_banner_asks_for_verification_until_the_link_is_followed(page_personas):
@@ -52,11 +50,12 @@ def test_the_banner_asks_for_verification_until_the_link_is_followed(page_person
         s.execute(update(User).where(User.email == "a@test.ec").values(verified_at=None))
         raw = tokens.issue(s, user_by_email(s, "a@test.ec"), "verify", now(), email="a@test.ec")
     at = app_as(page_personas.client_a)
-    assert any("aún no está verificado" in w.value for w in at.warning)
+    banner = tr("verify.banner", email="a@test.ec")
+    assert banner in [w.value for w in at.warning]
     at.query_params["verify"] = raw
     run_entry(at)
-    assert not any("aún no está verificado" in w.value for w in at.warning)
-    assert "Su correo electrónico fue verificado. ¡Gracias!" in [s.value for s in at.success]
+    assert not any(tr_part("verify.banner") in w.value for w in at.warning)
+    assert tr("verify.done") in [s.value for s in at.success]
 
 
 def test_staff_without_two_factor_reach_only_their_account_page(page_personas):
@@ -71,7 +70,7 @@ def test_staff_without_two_factor_reach_only_their_account_page(page_personas):
             .values(sessions_valid_after=now() - timedelta(minutes=1))
         )
     run_entry(at)
-    assert any("active la verificación en dos pasos" in w.value for w in at.warning)
+    assert tr("2fa.setup_required") in [w.value for w in at.warning]
     with pytest.raises(ValueError, match="Known pages: \\['/.*/pages/account.py'\\]"):
         at.switch_page("pages/home.py")  # the only page in this session's navigation
 
@@ -86,11 +85,11 @@ def _password_step(email, password):
 
 def test_staff_sign_in_asks_for_the_code_and_refuses_a_wrong_one(page_personas):
     at = _password_step("staff@test.ec", page_personas.password)
-    assert "Verificación en dos pasos" in texts(at)
-    assert "Tickets abiertos" not in texts(at)
+    assert tr("2fa.title") in texts(at)
+    assert tr("home.open_tickets") not in texts(at)
     at.text_input[0].input("123456" if pyotp.TOTP(TOTP_SECRET).now() != "123456" else "654321")
-    click(at, "Verificar", entry=True)
-    assert "El código no es correcto." in [e.value for e in at.error]
+    click(at, tr("2fa.submit"), entry=True)
+    assert tr("error.2fa_code_wrong") in [e.value for e in at.error]
     at.text_input[0].input(pyotp.TOTP(TOTP_SECRET).now())
-    click(at, "Verificar", entry=True)
-    assert "Panel de control" in texts(at)
+    click(at, tr("2fa.submit"), entry=True)
+    assert tr("home.desk_title") in texts(at)

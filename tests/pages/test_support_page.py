@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from core.support import channels as support_channels
-from tests.pages.apptest import app_as, texts
+from tests.pages.apptest import app_as, texts, tr
 
 
 def _seed(owner) -> None:
@@ -43,18 +43,23 @@ def test_client_sees_channels_with_open_now(page_personas):
     at = app_as(page_personas.client_a, "support")
     assert not at.exception
     shown = texts(at)
-    assert "Soporte 24/7" in shown
-    assert "WhatsApp · WhatsApp 24/7 [x](http://x)" in [t.value for t in at.text]
-    assert "Teléfono · Línea fija" in [t.value for t in at.text]
+    assert tr("page.support") in shown
+    assert f"{tr('support.kind.whatsapp')} · WhatsApp 24/7 [x](http://x)" in [
+        t.value for t in at.text
+    ]
+    assert f"{tr('support.kind.phone')} · Línea fija" in [t.value for t in at.text]
     assert "Estado (oculto)" not in shown
-    assert "Horario: 24/7, todos los días" in shown
-    assert "Horario: Sin atención por ahora" in shown
+    assert f"{tr('support.hours')}: {tr('support.hours_always')}" in shown
+    assert f"{tr('support.hours')}: {tr('support.hours_closed')}" in shown
     badges = [m.value for m in at.markdown if "badge" in m.value]
     assert len(badges) == 2
-    assert "Abierto ahora" in badges[0] and "Cerrado ahora" in badges[1]
+    assert tr("support.open_now") in badges[0] and tr("support.closed_now") in badges[1]
     assert _links(at) == [
-        ("Escribir por WhatsApp", "https://wa.me/593991234567?text=Hola%2C%20necesito%20ayuda"),
-        ("Llamar", "tel:+59346001234"),
+        (
+            tr("support.action.whatsapp"),
+            "https://wa.me/593991234567?text=Hola%2C%20necesito%20ayuda",
+        ),
+        (tr("support.action.phone"), "tel:+59346001234"),
     ]
     assert all("[x](http://x)" not in m.value for m in at.markdown)  # the label stays text
 
@@ -64,7 +69,11 @@ def test_every_role_reads_the_page_in_its_language(page_personas):
     at = app_as(page_personas.client_b, "support")
     assert not at.exception
     shown = texts(at)
-    assert "Hours: 24/7, every day" in shown and "Open now" in shown and "Closed now" in shown
+    assert (
+        f"{tr('support.hours', 'en')}: {tr('support.hours_always', 'en')}" in shown
+        and tr("support.open_now", "en") in shown
+        and tr("support.closed_now", "en") in shown
+    )
     for persona in (page_personas.staff, page_personas.owner):
         at = app_as(persona, "support")
         assert not at.exception
@@ -74,4 +83,4 @@ def test_every_role_reads_the_page_in_its_language(page_personas):
 def test_no_channels_yet(page_personas):
     at = app_as(page_personas.client_a, "support")
     assert not at.exception
-    assert "Aún no hay canales de soporte configurados." in texts(at)
+    assert tr("support.none") in texts(at)

@@ -9,7 +9,7 @@ from core.models import Ticket, TicketMessage
 from core.platform.clock import now
 from core.platform.db import read_session
 from core.support import tickets
-from tests.pages.apptest import app_as, click, open_tab, texts
+from tests.pages.apptest import app_as, click, open_tab, texts, tr
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
 
 XSS_SUBJECT = "<script>alert('asunto')</script>"
@@ -36,15 +36,15 @@ def test_client_a_sees_own_tickets_and_thread_not_bs(page_personas):
     at = app_as(a, "tickets")
     assert not at.exception
     shown = texts(at)
-    assert [tab.label for tab in at.tabs] == ["Mis tickets", "Abrir ticket"]
+    assert [tab.label for tab in at.tabs] == [tr("tickets.my_tickets"), tr("tickets.new_title")]
     assert "T-A-1" in shown and "Ayuda a" in shown
     assert "T-B-1" not in shown and "Ayuda b" not in shown and "cliente-b.ec" not in shown
 
     at = app_as(a, "tickets", ticket=str(a.ticket_id))
     assert not at.exception
-    assert "Ticket T-A-1" in texts(at)
+    assert tr("tickets.ticket_title", number="T-A-1") in texts(at)
     assert "Hola" in _text_values(at) and "Ayuda a" in _text_values(at)
-    assert any(b.label == "Enviar respuesta" for b in at.button)
+    assert any(b.label == tr("tickets.send_reply") for b in at.button)
     assert not at.metric  # no client context for a client
 
 
@@ -53,7 +53,7 @@ def test_client_b_with_as_ticket_in_the_url_sees_nothing_of_it(page_personas):
     for value in (str(a.ticket_id), "abc", "999999", "-1"):
         at = app_as(b, "tickets", ticket=value)
         assert not at.exception
-        assert [e.value for e in at.error] == ["Not found."]
+        assert [e.value for e in at.error] == [tr("error.not_found", "en")]
         shown = texts(at)
         assert "T-A-1" not in shown and "Ayuda a" not in shown and "Hola" not in shown
         assert not at.text_area and not at.get("download_button")
@@ -94,28 +94,28 @@ def test_staff_sees_the_queue_and_the_client_context(page_personas):
     at = app_as(page_personas.staff, "tickets")
     assert not at.exception
     shown = texts(at)
-    assert "Cola de tickets" in shown
+    assert tr("tickets.queue_title") in shown
     assert "T-A-1" in shown and "T-B-1" in shown
-    assert any(b.label == "Cerrar seleccionados" for b in at.button)
+    assert any(b.label == tr("tickets.bulk_close") for b in at.button)
 
     at = app_as(page_personas.staff, "tickets", ticket=str(a.ticket_id))
     assert not at.exception
     shown = texts(at)
-    assert "Servicios y facturas del cliente" in shown
+    assert tr("tickets.client_context") in shown
     assert "cliente-a.ec" in shown and "F-A-1" in shown
     assert "cliente-b.ec" not in shown and "F-B-1" not in shown
-    assert "Panel no disponible" in shown  # the personas' server has no token
+    assert tr("tickets.panel_unreachable") in shown  # the personas' server has no token
     labels = {m.label: m.value for m in at.metric}
-    assert labels["Valor pendiente de pago"] == "$11,50"
+    assert labels[tr("tickets.open_invoices_total")] == "$11,50"
 
 
 def test_a_note_added_on_the_page_never_shows_to_the_client(page_personas):
     a = page_personas.client_a
     at = app_as(page_personas.staff, "tickets", ticket=str(a.ticket_id))
     at.text_area(key="tickets_reply_body").input(NOTE)
-    click(at, "Agregar nota interna")
+    click(at, tr("tickets.add_note"))
     assert not at.exception
-    assert [s.value for s in at.success] == ["Nota interna agregada."]
+    assert [s.value for s in at.success] == [tr("tickets.note_added")]
     assert NOTE in _text_values(at)
     with read_session() as s:
         note = s.scalars(select(TicketMessage).where(TicketMessage.body == NOTE)).one()
@@ -123,23 +123,23 @@ def test_a_note_added_on_the_page_never_shows_to_the_client(page_personas):
     assert _status(a.ticket_id) == "open"  # a note changes nothing
 
     client = app_as(a, "tickets", ticket=str(a.ticket_id))
-    assert NOTE not in texts(client) and "Nota interna" not in texts(client)
+    assert NOTE not in texts(client) and tr("tickets.internal_note") not in texts(client)
 
 
 def test_client_replies_closes_and_reopens(page_personas):
     a = page_personas.client_a
     at = app_as(a, "tickets", ticket=str(a.ticket_id))
-    click(at, "Enviar respuesta")  # empty: refused
-    assert [e.value for e in at.error] == ["Escriba un mensaje."]
+    click(at, tr("tickets.send_reply"))  # empty: refused
+    assert [e.value for e in at.error] == [tr("error.ticket_body_required")]
     at.text_area(key="tickets_reply_body").input("Sigue fallando.")
-    click(at, "Enviar respuesta")
-    assert [s.value for s in at.success] == ["Respuesta enviada."]
+    click(at, tr("tickets.send_reply"))
+    assert [s.value for s in at.success] == [tr("tickets.reply_sent")]
     assert "Sigue fallando." in _text_values(at)
-    click(at, "Cerrar ticket")
-    assert [s.value for s in at.success] == ["Ticket cerrado."]
+    click(at, tr("tickets.close"))
+    assert [s.value for s in at.success] == [tr("tickets.closed_done")]
     assert _status(a.ticket_id) == "closed"
-    click(at, "Reabrir ticket")
-    assert [s.value for s in at.success] == ["Ticket reabierto."]
+    click(at, tr("tickets.reopen"))
+    assert [s.value for s in at.success] == [tr("tickets.reopened")]
     assert _status(a.ticket_id) == "open"
 
 
@@ -147,12 +147,12 @@ def test_client_opens_a_ticket_from_the_form(page_personas):
     a = page_personas.client_a
     at = app_as(a, "tickets")
     assert not at.text_input  # the form is drawn only once its tab is open
-    at = open_tab(at, "tickets_client_tab", "Abrir ticket")
-    _widget(at, "text_input", "Asunto").input("No puedo entrar a cPanel")
-    _widget(at, "text_area", "Mensaje").input("Me dice clave incorrecta.")
-    click(at, "Abrir ticket")
+    at = open_tab(at, "tickets_client_tab", tr("tickets.new_title"))
+    _widget(at, "text_input", tr("tickets.col.subject")).input("No puedo entrar a cPanel")
+    _widget(at, "text_area", tr("tickets.message")).input("Me dice clave incorrecta.")
+    click(at, tr("tickets.submit_new"))
     assert not at.exception
-    assert [s.value for s in at.success] == ["Ticket abierto. Le responderemos lo antes posible."]
+    assert [s.value for s in at.success] == [tr("tickets.opened")]
     with read_session() as s:
         created = s.scalars(
             select(Ticket).where(Ticket.subject == "No puedo entrar a cPanel")
@@ -168,13 +168,13 @@ def test_staff_open_a_ticket_for_a_client_who_called(page_personas):
     at.text_input(key="tickets_dn_search").input("Cliente A").run()
     assert not at.exception
     assert at.selectbox(key="tickets_dn_client").value == a.actor.client_id
-    _widget(at, "text_input", "Asunto").input("Llamó: no recibe correos")
-    _widget(at, "text_area", "Mensaje").input("Revisamos el MX de su dominio y le escribimos.")
-    click(at, "Abrir ticket")
+    _widget(at, "text_input", tr("tickets.col.subject")).input("Llamó: no recibe correos")
+    _widget(at, "text_area", tr("tickets.message")).input(
+        "Revisamos el MX de su dominio y le escribimos."
+    )
+    click(at, tr("tickets.submit_new"))
     assert not at.exception
-    assert [s.value for s in at.success] == [
-        "Ticket abierto para el cliente. Recibirá un aviso por correo."
-    ]
+    assert [s.value for s in at.success] == [tr("tickets.opened_for_client")]
     with read_session() as s:
         created = s.scalars(
             select(Ticket).where(Ticket.subject == "Llamó: no recibe correos")
@@ -185,7 +185,7 @@ def test_staff_open_a_ticket_for_a_client_who_called(page_personas):
 def test_a_link_with_tab_new_opens_the_new_ticket_form(page_personas):
     at = app_as(page_personas.client_a, "tickets", tab="new")
     assert not at.exception
-    assert _widget(at, "text_input", "Asunto") is not None
+    assert _widget(at, "text_input", tr("tickets.col.subject")) is not None
     assert "T-A-1" not in texts(at)  # the list's tab is not drawn meanwhile
 
 
@@ -193,9 +193,9 @@ def test_staff_bulk_closes_from_the_queue(page_personas):
     a, b = page_personas.client_a, page_personas.client_b
     at = app_as(page_personas.staff, "tickets")
     at.multiselect[0].select(a.ticket_id).select(b.ticket_id)
-    click(at, "Cerrar seleccionados")
+    click(at, tr("tickets.bulk_close"))
     assert not at.exception
-    assert [s.value for s in at.success] == ["Tickets cerrados: 2."]
+    assert [s.value for s in at.success] == [tr("tickets.bulk_closed", n=2)]
     assert _status(a.ticket_id) == _status(b.ticket_id) == "closed"
 
 
@@ -218,19 +218,19 @@ def test_staff_sees_the_live_panel_state_beside_the_ticket(page_fake, page_perso
     at = app_as(page_personas.staff, "tickets", ticket=str(b.ticket_id))
     assert not at.exception
     frame = at.dataframe[0].value
-    assert list(frame["Estado en el panel"]) == ["Suspendido en el panel"]
-    assert "MB" in frame["Disco"][0]
+    assert list(frame[tr("tickets.col.panel")]) == [tr("tickets.panel_suspended")]
+    assert "MB" in frame[tr("tickets.col.disk")][0]
 
 
 def test_staff_changes_priority_and_assignee_on_the_page(page_personas):
     a, staff = page_personas.client_a, page_personas.staff
     at = app_as(staff, "tickets", ticket=str(a.ticket_id))
     boxes = {box.label: box for box in at.selectbox}
-    boxes["Prioridad"].set_value("urgent")
-    boxes["Asignado a"].set_value(staff.actor.user_id)
-    click(at, "Guardar cambios")
+    boxes[tr("tickets.col.priority")].set_value("urgent")
+    boxes[tr("tickets.col.assignee")].set_value(staff.actor.user_id)
+    click(at, tr("tickets.save_changes"))
     assert not at.exception
-    assert [s.value for s in at.success] == ["Cambios guardados."]
+    assert [s.value for s in at.success] == [tr("tickets.saved")]
     with read_session() as s:
         row = s.get(Ticket, a.ticket_id)
         assert (row.priority, row.assignee_id) == ("urgent", staff.actor.user_id)

@@ -17,8 +17,11 @@ from core.platform.clock import today
 from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
 from sandbox.whm_server import FakeWhm
-from tests.pages.apptest import app_as, page_alone, texts
+from tests.pages.apptest import app_as, page_alone, texts, tr
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
+
+# The order form's submit button, as AppTest names it: "FormSubmitter:<form>-<label>".
+ORDER_SUBMIT = f"FormSubmitter:upgrades_order_form-{tr('orders.submit')}"
 
 
 @pytest.fixture
@@ -64,7 +67,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     at.selectbox(key="upgrades_service").select(a.service_id).run()
     assert at.query_params["service"] in (str(a.service_id), [str(a.service_id)])
     shown = texts(at)
-    assert "Estándar" in shown and "Presupuesto" in shown
+    assert "Estándar" in shown and tr("upgrades.quote_title") in shown
     frame = at.dataframe[0].value.to_string()
     for amount in (expected.credit, expected.charge, expected.tax, expected.total):
         assert i18n.money(amount, "es") in frame
@@ -76,7 +79,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     at.checkbox(key="upgrades_accept").check().run()
     at.button(key="upgrades_confirm").click().run()
     assert not at.exception
-    assert any("confirmado" in s.value for s in at.success)
+    assert tr("upgrades.confirmed_done") in [s.value for s in at.success]  # status pending
     with read_session() as s:
         change = s.scalars(select(PlanChange)).one()
         invoice = s.get(Invoice, change.invoice_id)
@@ -87,7 +90,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     billing.record_payment(owner, [invoice.id], invoice.total)
     assert changepackages(fake) == 1 and fake.accounts["clienta"]["plan"] == "estandar"
     at = app_as(a, "upgrades")
-    assert "Aplicado" in texts(at) and changepackages(fake) == 1
+    assert tr("upgrades.status.applied") in texts(at) and changepackages(fake) == 1
     with read_session() as s:
         assert s.get(Service, a.service_id).recurring_amount == Decimal("20.00")
 
@@ -103,7 +106,11 @@ def test_a_blocked_change_says_why_and_client_b_sees_nothing_of_client_a(fake, p
     at = app_as(b, "upgrades", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Not found." in shown and "cliente-a.ec" not in shown and "Básico" not in shown
+    assert (
+        tr("error.not_found", "en") in shown
+        and "cliente-a.ec" not in shown
+        and "Básico" not in shown
+    )
     assert [btn.key for btn in at.button] == ["upgrades_back"]
     assert not at.get("radio") and not at.metric and not at.dataframe
 
@@ -115,18 +122,22 @@ def test_owner_sees_any_client_and_applies_a_paid_change_the_panel_refused(fake,
     at = app_as(owner, "upgrades", service=str(a.service_id))
     assert not at.exception
     shown = texts(at)
-    assert "Cliente: Cliente A" in shown and "Estándar" in shown and at.get("radio")
+    assert (
+        tr("upgrades.client_line", client="Cliente A") in shown
+        and "Estándar" in shown
+        and at.get("radio")
+    )
 
     made = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly")
     point_server(dead_port(), fake.token)
     billing.record_payment(owner.actor, [made.invoice_id], "11.50")
     at = app_as(owner, "upgrades")
     shown = texts(at)
-    assert "Pagado, por aplicar" in shown and "Cliente A" in shown
+    assert tr("upgrades.status.paid") in shown and "Cliente A" in shown
     point_server(fake.port, fake.token)
-    at.button(key="FormSubmitter:upgrades_retry_form-Aplicar ahora").click().run()
+    at.button(key=f"FormSubmitter:upgrades_retry_form-{tr('upgrades.retry_button')}").click().run()
     assert not at.exception
-    assert any("aplicado" in s.value for s in at.success)
+    assert tr("upgrades.applied_now_done") in [s.value for s in at.success]
     assert changepackages(fake) == 1
 
 
@@ -135,7 +146,7 @@ def test_staff_without_the_page_are_refused(fake, page_personas):
         app_as(page_personas.staff, "upgrades")  # not in their navigation at all
     at = page_alone(page_personas.staff, "upgrades")  # and the page's own guard refuses
     assert not at.exception
-    assert "Esta página no está disponible para su cuenta." in texts(at)
+    assert tr("error.page_not_allowed") in texts(at)
     assert not at.dataframe and not at.get("radio") and not at.metric
 
 
@@ -144,17 +155,17 @@ def test_client_orders_a_new_plan_from_the_page(fake, page_personas):
     at = app_as(a, "upgrades")
     assert not at.exception
     at.text_input(key="upgrades_order_domain").input("mi-tienda.ec")
-    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
+    at.button(key=ORDER_SUBMIT).click().run()
     assert not at.exception
     assert any("mi-tienda.ec" in s.value for s in at.success)
     with read_session() as s:
         svc = s.scalars(select(Service).where(Service.domain == "mi-tienda.ec")).one()
     assert svc.status == "pending" and svc.client_id == a.actor.client_id
     shown = texts(at)
-    assert "Esperando el pago" in shown
+    assert tr("orders.stage.awaiting_payment") in shown
     at.text_input(key="upgrades_order_domain").input("cliente-b.ec")
-    at.button(key="FormSubmitter:upgrades_order_form-Pedir el plan").click().run()
-    assert any("cliente-b.ec ya tiene un servicio" in e.value for e in at.error)
+    at.button(key=ORDER_SUBMIT).click().run()
+    assert any(tr("error.order_domain_taken", domain="cliente-b.ec") in e.value for e in at.error)
 
 
 def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_personas):
