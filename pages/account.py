@@ -7,15 +7,16 @@ from core.accounts import profile, twofactor
 from core.platform import i18n
 from core.platform.clock import now
 from ui.auth.signin import NEEDS_2FA_SETUP, sign_out
+from ui.kit import flash
 from ui.kit.context import errors_shown, guard, tr
+
+FLASH = "anfitrion_flash"
 
 actor = guard("account")
 st.title(tr("account.title"))
 st.caption(tr("account.signed_in_as", email=actor.email))
 
-flash = st.session_state.pop("anfitrion_flash", None)
-if flash:
-    st.success(tr(flash))
+flash.show(FLASH)
 
 tabs = st.tabs(
     ([tr("account.details")] if actor.is_client else [])
@@ -72,8 +73,7 @@ if actor.is_client:
                 )
                 with errors_shown():
                     profile.update_profile(actor, changes, now())
-                    st.session_state["anfitrion_flash"] = "account.details_saved"
-                    st.rerun()
+                    flash.done(FLASH, "account.details_saved")
 
 with next(tab_iter):
     st.subheader(tr("account.email"))
@@ -85,8 +85,7 @@ with next(tab_iter):
         if st.form_submit_button(tr("account.change_email")):
             with errors_shown():
                 profile.change_email(actor, new_email, password_for_email, now())
-                st.session_state["anfitrion_flash"] = "account.email_changed"
-                st.rerun()
+                flash.done(FLASH, "account.email_changed")
 
     st.subheader(tr("account.password"))
     with st.form("account_password", clear_on_submit=True):
@@ -116,8 +115,7 @@ with next(tab_iter):
                 if st.form_submit_button(tr("2fa.disable")):
                     with errors_shown():
                         twofactor.disable(actor, code, now())
-                        st.session_state["anfitrion_flash"] = "2fa.disabled"
-                        st.rerun()
+                        flash.done(FLASH, "2fa.disabled")
     else:
         if twofactor.required_for(actor.role):
             st.warning(tr("2fa.setup_required"))
@@ -163,5 +161,4 @@ with next(tab_iter):
         if st.form_submit_button(tr("action.save"), key="save_language"):
             with errors_shown():
                 accounts.set_language(actor, choice, now())
-                st.session_state["anfitrion_flash"] = "account.language_saved"
-                st.rerun()
+                flash.done(FLASH, "account.language_saved")

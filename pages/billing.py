@@ -23,9 +23,9 @@ from core.automation import oversight as automation_owner
 from core.billing.views import FILTERS, InvoicePage
 from core.platform.clock import today
 from core.platform.config import get_settings
+from ui.billing import FLASH
 from ui.billing.automation import hold_tab, ledger_tab, preview_tab, settings_tab
 from ui.billing.desk import client_labels, credit_tab, new_invoice_tab, pay_tab, pending_receipts
-from ui.billing.flash import FLASH
 from ui.billing.invoice import (
     client_actions,
     close_invoice,
@@ -33,6 +33,7 @@ from ui.billing.invoice import (
     show_detail,
     staff_actions,
 )
+from ui.kit import flash
 from ui.kit.context import day, errors_shown, guard, money, tr
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs, open_tab
@@ -43,9 +44,7 @@ actor = guard("billing")
 staff = actor.can("billing") and not actor.is_client
 st.title(tr("page.billing"))
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
+flash.show(FLASH)
 
 
 def invoices_table(page: InvoicePage, *, with_client: bool) -> None:

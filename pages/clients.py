@@ -19,6 +19,7 @@ from core.clients import records as clients_records
 from core.platform import i18n
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from ui.kit import flash
 from ui.kit.context import attempt, day, errors_shown, guard, lang, money, tr
 from ui.kit.tabs import chosen_tab, lazy_tabs
 
@@ -31,14 +32,11 @@ actor = guard("clients")
 st.title(tr("page.clients"))
 money_ok = actor.can("billing")
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
+flash.show(FLASH)
 
 
 def done(key: str, **params: str) -> None:
-    st.session_state[FLASH] = (key, params)
-    st.rerun()
+    flash.done(FLASH, key, **params)
 
 
 def open_client(client_id: int) -> None:

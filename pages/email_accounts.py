@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.platform.i18n import number
 from core.services import mailboxes
+from ui.kit import flash
 from ui.kit.context import errors_shown, guard, lang, tr
 
 FLASH = "mail_flash"
@@ -20,14 +21,11 @@ PICK = "mail_service"
 actor = guard("email_accounts")
 st.title(tr("page.email_accounts"))
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
+flash.show(FLASH)
 
 
 def done(key: str, **params: str) -> None:
-    st.session_state[FLASH] = (key, params)
-    st.rerun()
+    flash.done(FLASH, key, **params)
 
 
 def pick() -> None:

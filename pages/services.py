@@ -18,6 +18,7 @@ from core.platform.i18n import number
 from core.services import cancellations
 from core.services import credentials as services_credentials
 from core.services import provisioning as services_provisioning
+from ui.kit import flash
 from ui.kit.context import day, errors_shown, guard, lang, money, tr
 from ui.kit.tables import plain_table
 
@@ -30,15 +31,11 @@ actor = guard("services")
 staff = not actor.is_client
 st.title(tr("services.title_staff") if staff else tr("page.services"))
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
+flash.show(FLASH)
 
 
 def done(key: str, **params: str) -> None:
-    """After a successful action: remember the message and rerun with fresh data."""
-    st.session_state[FLASH] = (key, params)
-    st.rerun()
+    flash.done(FLASH, key, **params)
 
 
 def open_service(service_id: int) -> None:

@@ -8,8 +8,10 @@ ui/settings_automation.py; this page guards, shows the notice a save left, and o
 
 import streamlit as st
 
+from ui.kit import flash
 from ui.kit.context import guard, tr
 from ui.kit.tabs import lazy_tabs, open_tab
+from ui.settings import FLASH
 from ui.settings.automation import automation_tab, templates_tab
 from ui.settings.catalog import business_tab, products_tab, servers_tab, taxes_tab
 from ui.settings.desk import canned_tab, channels_tab, departments_tab, sla_tab
@@ -17,9 +19,7 @@ from ui.settings.team import audit_tab, mail_tab, security_tab, users_tab
 
 actor = guard("settings")
 st.title(tr("settings.title"))
-flash = st.session_state.pop("settings_flash", None)
-if flash:
-    st.success(tr(flash))
+flash.show(FLASH)
 
 
 # ============================================================================ the tabs

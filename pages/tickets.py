@@ -21,6 +21,7 @@ import streamlit as st
 
 from core.platform.clock import now
 from core.support import tickets
+from ui.kit import flash
 from ui.kit.context import errors_shown, guard, tr
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs
@@ -48,9 +49,7 @@ if staff and not actor.can("tickets"):
     st.error(tr("error.forbidden"))
     st.stop()
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
+flash.show(FLASH)
 if st.session_state.pop(CLEAR, False):
     st.session_state[REPLY] = ""
 

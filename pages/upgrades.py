@@ -14,6 +14,7 @@ import streamlit as st
 
 from core import orders, plan_changes
 from core.access import can_open_page
+from ui.kit import flash
 from ui.kit.context import day, errors_shown, guard, lang, money, tr
 
 FLASH = "upgrades_flash"
@@ -25,8 +26,7 @@ st.title(tr("page.upgrades"))
 
 def done(key: str, invoice_id: int | None = None, **params: str) -> None:
     """After a successful action: remember the message (and invoice) and rerun."""
-    st.session_state[FLASH] = (key, params, invoice_id)
-    st.rerun()
+    flash.done(FLASH, key, extra=invoice_id, **params)
 
 
 def invoice_link(invoice_id: int | None, number: str | None = None) -> None:
@@ -52,10 +52,8 @@ def clear_service() -> None:
     st.query_params.pop("service", None)
 
 
-flash = st.session_state.pop(FLASH, None)
-if flash:
-    st.success(tr(flash[0], **flash[1]))
-    invoice_link(flash[2])
+if flash_invoice := flash.show(FLASH):
+    invoice_link(flash_invoice)
 
 search = st.text_input(tr("upgrades.search"), key="upgrades_search") if staff else None
 view = None

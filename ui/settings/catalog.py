@@ -12,7 +12,7 @@ from core.access import Actor
 from core.platform import i18n, settings
 from core.rules.money import SRI_IVA_CODES
 from ui.kit.context import errors_shown, lang, money, tr
-from ui.settings.flash import saved
+from ui.settings import saved
 
 
 def business_tab(actor: Actor) -> None:

@@ -14,7 +14,7 @@ from core.support import common as tickets_common
 from core.support import desk_admin as tickets_admin
 from core.support import sla
 from ui.kit.context import errors_shown, tr
-from ui.settings.flash import saved
+from ui.settings import saved
 
 
 def departments_tab(actor: Actor) -> None:

@@ -16,6 +16,7 @@ import streamlit as st
 from core.platform.config import get_settings
 from core.platform.i18n import moment
 from core.support import tickets
+from ui.kit import flash
 from ui.kit.context import lang, tr
 
 FLASH = "tickets_flash"
@@ -27,9 +28,8 @@ CLEAR = "tickets_clear_reply"
 
 def done(key: str, clear_reply: bool = False, **params: str) -> None:
     """After a successful action: remember the message and rerun with fresh data."""
-    st.session_state[FLASH] = (key, params)
     st.session_state[CLEAR] = clear_reply
-    st.rerun()
+    flash.done(FLASH, key, **params)
 
 
 def when(value) -> str:
