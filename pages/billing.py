@@ -33,7 +33,7 @@ from ui.billing.invoice import (
     show_detail,
     staff_actions,
 )
-from ui.kit import flash
+from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, guard, money, tr
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs, open_tab
@@ -78,12 +78,6 @@ def invoices_table(page: InvoicePage, *, with_client: bool) -> None:
     col2.button(tr("billing.open"), key="billing_open_btn", on_click=open_invoice, args=(chosen,))
 
 
-def pager(page: InvoicePage) -> None:
-    st.caption(tr("billing.page_of", page=page.page, pages=page.pages, total=page.total))
-    if page.pages > 1:
-        st.number_input(tr("billing.page"), min_value=1, max_value=page.pages, step=1, key=PAGE)
-
-
 # --- one invoice (?invoice=) -----------------------------------------------------------------
 
 invoice_param = st.query_params.get("invoice")
@@ -114,7 +108,7 @@ if actor.is_client:
         st.info(tr("billing.no_invoices"))
     else:
         invoices_table(view.invoices, with_client=False)
-        pager(view.invoices)
+        paging.pager(view.invoices, PAGE, "billing")
     if view.amount_owed > 0:
         # How to pay, where there is something to pay (each unpaid invoice shows it too).
         st.subheader(tr("billing.transfer_title"))
@@ -166,7 +160,7 @@ if not view.invoices.rows:
     st.info(tr("billing.no_invoices"))
 else:
     invoices_table(view.invoices, with_client=True)
-pager(view.invoices)
+paging.pager(view.invoices, PAGE, "billing")
 
 pending_receipts(actor, view.pending_receipts)
 

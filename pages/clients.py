@@ -19,7 +19,7 @@ from core.clients import records as clients_records
 from core.platform import i18n
 from core.platform.clock import now, today
 from core.platform.config import get_settings
-from ui.kit import flash
+from ui.kit import flash, paging
 from ui.kit.context import attempt, day, errors_shown, guard, lang, money, tr
 from ui.kit.tabs import chosen_tab, lazy_tabs
 
@@ -378,13 +378,7 @@ if found is not None:
             tr("clients.open_client"), list(labels), format_func=labels.get, key="clients_open"
         )
         o2.button(tr("clients.open"), key="clients_open_btn", on_click=open_client, args=(chosen,))
-        if found.pages > 1:
-            st.number_input(
-                tr("clients.page", pages=found.pages),
-                min_value=1,
-                max_value=found.pages,
-                key="clients_page_no",
-            )
+        paging.pager(found, "clients_page_no", "clients", caption=False)
 
 with st.expander(tr("clients.new")):
     st.caption(tr("clients.new_help"))

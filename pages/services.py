@@ -18,7 +18,7 @@ from core.platform.i18n import number
 from core.services import cancellations
 from core.services import credentials as services_credentials
 from core.services import provisioning as services_provisioning
-from ui.kit import flash
+from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, guard, lang, money, tr
 from ui.kit.tables import plain_table
 
@@ -276,9 +276,7 @@ def show_list() -> None:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
         plain_table(rows, right={tr("col.balance_due")})
-    st.caption(tr("services.page_of", page=result.page, pages=result.pages, total=result.total))
-    if result.pages > 1:
-        st.number_input(tr("services.page"), min_value=1, max_value=result.pages, step=1, key=PAGE)
+    paging.pager(result, PAGE, "services")
     labels = {r.id: r.domain for r in result.rows}
     o1, o2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = o1.selectbox(

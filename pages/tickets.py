@@ -21,7 +21,7 @@ import streamlit as st
 
 from core.platform.clock import now
 from core.support import tickets
-from ui.kit import flash
+from ui.kit import flash, paging
 from ui.kit.context import errors_shown, guard, tr
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs
@@ -88,12 +88,6 @@ def tickets_table(page: tickets.TicketPage, *, desk: bool) -> None:
     col2.button(tr("tickets.open"), key="tickets_open_btn", on_click=show_ticket, args=(chosen,))
 
 
-def pager(page: tickets.TicketPage) -> None:
-    st.caption(tr("tickets.page_of", page=page.page, pages=page.pages, total=page.total))
-    if page.pages > 1:
-        st.number_input(tr("tickets.page"), min_value=1, max_value=page.pages, step=1, key=PAGE)
-
-
 # --- one ticket (?ticket=) -------------------------------------------------------------------
 
 ticket_param = st.query_params.get("ticket")
@@ -135,7 +129,7 @@ if actor.is_client:
                 st.info(tr("tickets.none_yet"))
             else:
                 tickets_table(view.tickets, desk=False)
-                pager(view.tickets)
+                paging.pager(view.tickets, PAGE, "tickets")
     if tabs["new"].open:
         with tabs["new"]:
             new_ticket_form(actor, view)
@@ -208,7 +202,7 @@ if not queue.tickets.rows:
     st.info(tr("tickets.queue_empty"))
     st.stop()
 tickets_table(queue.tickets, desk=True)
-pager(queue.tickets)
+paging.pager(queue.tickets, PAGE, "tickets")
 
 labels = {r.id: f"{r.number} · {r.subject}" for r in queue.tickets.rows}
 with st.form("tickets_bulk"):
