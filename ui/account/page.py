@@ -21,7 +21,6 @@ FLASH = "anfitrion_flash"
 
 def render(actor: Actor) -> None:
     st.title(tr("account.title"))
-
     st.caption(tr("account.signed_in_as", email=actor.email))
 
     flash.show(FLASH)
@@ -30,7 +29,6 @@ def render(actor: Actor) -> None:
         ([tr("account.details")] if actor.is_client else [])
         + [tr("account.security"), tr("account.language")]
     )
-
     tab_iter = iter(tabs)
 
     if actor.is_client:

@@ -77,7 +77,6 @@ def invoices_table(page: InvoicePage, *, with_client: bool) -> None:
 
 def render(actor: Actor) -> None:
     staff = actor.can("billing") and not actor.is_client
-
     st.title(tr("page.billing"))
 
     flash.show(FLASH)
@@ -85,7 +84,6 @@ def render(actor: Actor) -> None:
     # --- one invoice (?invoice=) -----------------------------------------------------------------
 
     invoice_param = st.query_params.get("invoice")
-
     if invoice_param is not None:
         st.button(tr("billing.back"), key="billing_back", on_click=close_invoice)
         detail = None
@@ -124,7 +122,6 @@ def render(actor: Actor) -> None:
 
     # The filters' last submitted values (the form below keeps them in session state).
     state = st.session_state
-
     view = billing.staff_billing_view(
         actor,
         status=state.get("billing_f_status"),
@@ -138,13 +135,10 @@ def render(actor: Actor) -> None:
             state.get(k) for k in ("billing_f_client", "billing_cr_who", "billing_new_who")
         ],
     )
-
     clients = {c.id: c for c in view.clients}
-
     client_label = client_labels(clients)
 
     st.text_input(tr("clients.search"), key="billing_client_search")
-
     with st.form("billing_filters"):
         st.markdown(f"**{tr('billing.filters')}**")
         f1, f2, f3, f4 = st.columns(4)
@@ -169,12 +163,10 @@ def render(actor: Actor) -> None:
         )
 
     st.subheader(tr("billing.all_invoices"))
-
     if not view.invoices.rows:
         st.info(tr("billing.no_invoices"))
     else:
         invoices_table(view.invoices, with_client=True)
-
     paging.pager(view.invoices, PAGE, "billing")
 
     pending_receipts(actor, view.pending_receipts)
@@ -188,7 +180,6 @@ def render(actor: Actor) -> None:
             "new": tr("billing.new_invoice_title"),
         },
     )
-
     if tabs["pay"].open:
         with tabs["pay"]:
             pay_tab(actor)

@@ -204,14 +204,12 @@ def eye_view(view: clients.ClientEyeView) -> None:
 
 def render(actor: Actor) -> None:
     st.title(tr("page.clients"))
-
     money_ok = actor.can("billing")
 
     flash.show(FLASH)
 
     # ------------------------------------------------------------------------ detail
     selected = st.query_params.get("client")
-
     if selected:
         st.button(tr("clients.back"), key="clients_back", on_click=close_client)
         # The tabs below run only the open one (ui.kit.tabs), and the one read reads only its list.
@@ -354,15 +352,11 @@ def render(actor: Actor) -> None:
             tr("clients.search"), key="clients_query", placeholder=tr("clients.search_hint")
         )
         c2.form_submit_button(tr("clients.search_submit"))
-
     page_no = st.session_state.get("clients_page_no", 1)
-
     found = attempt(lambda: clients.search_clients(actor, query, page=page_no, per_page=PER_PAGE))
-
     if found is not None and page_no > found.pages:  # a new search with fewer pages
         st.session_state["clients_page_no"] = 1
         found = attempt(lambda: clients.search_clients(actor, query, page=1, per_page=PER_PAGE))
-
     if found is not None:
         st.caption(tr("clients.found", n=found.total))
         if found.rows:

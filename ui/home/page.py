@@ -51,7 +51,6 @@ def render(actor: Actor) -> None:
     business_today = today(get_settings().tz)
 
     logo = business_logo()
-
     if logo:
         st.image(logo[0], width=160)
 
@@ -87,23 +86,14 @@ def render(actor: Actor) -> None:
         st.stop()
 
     counts = desk_counts(actor, business_today)
-
     st.title(tr("home.desk_title"))
-
     c1, c2, c3, c4 = st.columns(4)
-
     c1.metric(tr("home.clients"), counts.clients)
-
     c2.metric(tr("home.active_services"), counts.services_by_status.get("active", 0))
-
     c3.metric(tr("home.suspended_services"), counts.services_by_status.get("suspended", 0))
-
     c4.metric(tr("home.open_tickets"), counts.open_tickets)
-
     c5, c6, c7, c8 = st.columns(4)
-
     c5.metric(tr("home.unassigned_tickets"), counts.unassigned_tickets)
-
     if actor.can("billing"):
         c6.metric(tr("home.unpaid_invoices"), counts.unpaid_invoices)
         c7.metric(tr("home.receivables"), money(counts.receivables))
@@ -288,7 +278,6 @@ def render(actor: Actor) -> None:
             )
 
     st.subheader(tr("home.services_by_status"))
-
     st.dataframe(
         pd.DataFrame(
             [

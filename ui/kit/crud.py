@@ -57,8 +57,8 @@ def crud(
         before_form(picked)
     with st.form(f"{name}_form_{choice}"):
         form(picked, choice)
-    if delete is not None and picked is not None:
-        if st.button(tr("catalog.delete"), key=f"{name}_delete"):
-            with errors_shown():
-                delete(picked)
+    deletable = delete is not None and picked is not None
+    if deletable and st.button(tr("catalog.delete"), key=f"{name}_delete"):
+        with errors_shown():
+            delete(picked)
     return by_id

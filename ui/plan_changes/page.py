@@ -52,19 +52,15 @@ def clear_service() -> None:
 
 def render(actor: Actor) -> None:
     staff = not actor.is_client
-
     st.title(tr("page.upgrades"))
 
     if flash_invoice := flash.show(FLASH):
         invoice_link(actor, flash_invoice)
 
     search = st.text_input(tr("upgrades.search"), key="upgrades_search") if staff else None
-
     view = None
-
     with errors_shown():
         view = plan_changes.upgrades_view(actor, st.query_params.get("service"), search=search)
-
     if view is None:
         st.button(tr("upgrades.back"), key="upgrades_back", on_click=clear_service)
         st.stop()
@@ -72,16 +68,12 @@ def render(actor: Actor) -> None:
     # --- choose a service, see the quotes, confirm ------------------------------------------------
 
     st.subheader(tr("upgrades.change_title"))
-
     labels = {
         c.id: f"{c.domain} · {c.plan}" + (f" · {c.client_name}" if staff else "")
         for c in view.services
     }
-
     options: list[int | None] = [None, *labels]
-
     current_id = view.current.id if view.current else None
-
     st.selectbox(
         tr("upgrades.choose_service"),
         options,
@@ -90,12 +82,10 @@ def render(actor: Actor) -> None:
         key="upgrades_service",
         on_change=pick_service,
     )
-
     if not view.services and not staff:
         st.info(tr("upgrades.no_services"))
 
     cur = view.current
-
     if cur is not None:
         if staff:
             st.text(tr("upgrades.client_line", client=cur.client_name))
@@ -177,7 +167,6 @@ def render(actor: Actor) -> None:
     # --- plan changes -----------------------------------------------------------------------------
 
     st.subheader(tr("upgrades.changes_title_staff" if staff else "upgrades.changes_title"))
-
     if not view.changes:
         st.info(tr("upgrades.no_changes"))
     else:
@@ -244,7 +233,6 @@ def render(actor: Actor) -> None:
     # --- new orders -------------------------------------------------------------------------------
 
     st.subheader(tr("orders.title_staff" if staff else "orders.title"))
-
     if view.pending_orders:
         rows = []
         for o in view.pending_orders:

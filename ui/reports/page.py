@@ -292,9 +292,7 @@ class Query:
 
 def render(actor: Actor) -> None:
     st.title(tr("page.reports"))
-
     business_today = today(get_settings().tz)
-
     rights = (actor.role, tuple(sorted(actor.permissions)))
 
     with st.form("reports_range"):
@@ -304,7 +302,6 @@ def render(actor: Actor) -> None:
         )
         last = c2.date_input(tr("reports.to"), business_today, key="reports_to")
         st.form_submit_button(tr("action.filter"))
-
     if first > last:
         first, last = last, first
 
@@ -312,10 +309,8 @@ def render(actor: Actor) -> None:
     query = Query(actor, rights, first, last, business_today, money_ok)
 
     names = (["income", "mrr", "aging"] if money_ok else []) + ["services", "churn", "tickets"]
-
     if not money_ok:
         st.caption(tr("reports.no_money"))
-
     # Only the open tab runs (ui.kit.tabs): its report alone is read, formatted and drawn. The URL
     # names it (?report=aging), so a link or a reload opens it again.
     tabs = lazy_tabs("reports_tab", {n: tr(f"reports.tab_{n}") for n in names}, url_param="report")

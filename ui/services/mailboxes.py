@@ -36,18 +36,14 @@ def render(actor: Actor) -> None:
     flash.show(FLASH)
 
     search = None
-
     if not actor.is_client:
         search = st.text_input(tr("mailboxes.search"), key="mail_search")
 
     view = None
-
     with errors_shown():
         view = mailboxes.mailbox_page(actor, st.query_params.get("service"), search=search)
-
     if view is None:
         st.stop()
-
     if view.service is None:
         st.info(tr("mailboxes.no_services"))
         st.stop()
@@ -55,9 +51,7 @@ def render(actor: Actor) -> None:
     labels = {
         o.id: o.domain if actor.is_client else f"{o.domain} · {o.client_name}" for o in view.options
     }
-
     ids = list(labels)
-
     st.selectbox(
         tr("mailboxes.choose_service"),
         ids,
@@ -66,7 +60,6 @@ def render(actor: Actor) -> None:
         key=PICK,
         on_change=pick,
     )
-
     domain = view.service.domain
 
     if view.error:
@@ -81,7 +74,6 @@ def render(actor: Actor) -> None:
             quota=view.max_quota_mb,
         )
     )
-
     if not view.mailboxes:
         st.info(tr("mailboxes.none"))
     else:
@@ -110,11 +102,9 @@ def render(actor: Actor) -> None:
         st.stop()
 
     service_id = view.service.id
-
     addresses = [m.address for m in view.mailboxes]
 
     st.subheader(tr("mailboxes.create_title"))
-
     with st.form("mail_create", clear_on_submit=True):
         local = st.text_input(tr("mailboxes.local_part", domain=domain), key="mail_new_local")
         password = st.text_input(

@@ -426,13 +426,11 @@ def cancellation_queue(actor: Actor) -> None:
 
 def render(actor: Actor) -> None:
     staff = not actor.is_client
-
     st.title(tr("services.title_staff") if staff else tr("page.services"))
 
     flash.show(FLASH)
 
     wanted = st.query_params.get("service")
-
     if wanted:
         detail = None
         with errors_shown():

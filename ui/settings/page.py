@@ -46,14 +46,11 @@ TABS = {
 
 def render(actor: Actor) -> None:
     st.title(tr("settings.title"))
-
     flash.show(FLASH)
 
     tabs = lazy_tabs(
         "settings_tab", {name: tr(label) for name, (label, _) in TABS.items()}, url_param="tab"
     )
-
     shown = open_tab(tabs)
-
     with tabs[shown]:
         TABS[shown][1](actor)

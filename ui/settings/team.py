@@ -1,5 +1,5 @@
 """The owner's settings, the team: users and their access, the security switches, the audit
-log and the outgoing mail (pages/settings.py draws the tabs)."""
+log and the outgoing mail (ui/settings/page.py draws the tabs)."""
 
 from datetime import datetime, time, timedelta
 

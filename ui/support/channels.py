@@ -19,11 +19,9 @@ from ui.kit.context import tr
 
 def render(actor: Actor) -> None:
     st.title(tr("page.support"))
-
     st.caption(tr("support.intro"))
 
     channels = support_channels.list_channels(actor, now())
-
     if not channels:
         st.info(tr("support.none"))
         st.stop()

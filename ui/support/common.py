@@ -2,7 +2,7 @@
 the status and priority labels, times in the reader's zone, and attachments (the uploader the
 reply forms and the new-ticket form use, and a file's size in KB).
 
-One place for the page (pages/tickets.py), one ticket (ui.support.thread) and the forms
+One place for the page (ui/support/page.py), one ticket (ui.support.thread) and the forms
 (ui.support.forms), so every ticket form says "done" the same way and the lists, the thread
 and the filters name a status alike. Nothing here shows what a person typed; the parts that
 do show it with st.text / st.dataframe or the escaped tables of ui.kit.tables, never as live

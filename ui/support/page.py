@@ -90,22 +90,18 @@ def assignee_label(value, staff_names: dict[int, str]) -> str:
 
 def render(actor: Actor) -> None:
     staff = not actor.is_client
-
     st.title(tr("page.tickets"))
-
     if staff and not actor.can("tickets"):
         st.error(tr("error.forbidden"))
         st.stop()
 
     flash.show(FLASH)
-
     if st.session_state.pop(CLEAR, False):
         st.session_state[REPLY] = ""
 
     # --- one ticket (?ticket=) -------------------------------------------------------------------
 
     ticket_param = st.query_params.get("ticket")
-
     if ticket_param is not None:
         st.button(tr("tickets.back"), key="tickets_back", on_click=leave_ticket)
         detail = None
@@ -129,7 +125,6 @@ def render(actor: Actor) -> None:
     # --- a client's tickets --------------------------------------------------------------------
 
     state = st.session_state
-
     if actor.is_client:
         view = tickets.client_tickets(actor, at=now(), page=state.get(PAGE, 1), per_page=PER_PAGE)
         # Only the open tab is drawn: the new-ticket form is seven widgets the browser would
@@ -154,7 +149,6 @@ def render(actor: Actor) -> None:
     # --- the triage queue ----------------------------------------------------------------------
 
     queue = None
-
     with errors_shown():
         queue = tickets.triage_queue(
             actor,
@@ -167,12 +161,9 @@ def render(actor: Actor) -> None:
             page=state.get(PAGE, 1),
             per_page=PER_PAGE,
         )
-
     if queue is None:
         st.stop()
-
     dept_names = {d.id: d.name for d in queue.departments}
-
     staff_names = {o.id: o.name for o in queue.staff}
 
     desk_new_ticket(actor)
@@ -211,17 +202,13 @@ def render(actor: Actor) -> None:
         )
 
     st.subheader(tr("tickets.queue_title"))
-
     if not queue.tickets.rows:
         st.info(tr("tickets.queue_empty"))
         st.stop()
-
     tickets_table(queue.tickets, desk=True)
-
     paging.pager(queue.tickets, PAGE, "tickets")
 
     labels = {r.id: f"{r.number} · {r.subject}" for r in queue.tickets.rows}
-
     with st.form("tickets_bulk"):
         st.markdown(f"**{tr('tickets.bulk_title')}**")
         chosen = st.multiselect(tr("tickets.bulk_pick"), list(labels), format_func=labels.get)
