@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, Select, func, or_, select
@@ -28,6 +27,7 @@ from core.platform.clock import today as business_day
 from core.platform.config import get_settings
 from core.platform.db import reading
 from core.platform.errors import Forbidden, ValidationError
+from core.platform.paging import Page
 
 FILTERS = (*STATUSES, "overdue")
 MAX_PER_PAGE = 200
@@ -48,16 +48,7 @@ class InvoiceRow:
     overdue: bool
 
 
-@dataclass(frozen=True)
-class InvoicePage:
-    rows: list[InvoiceRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
+InvoicePage = Page[InvoiceRow]
 
 
 @dataclass(frozen=True)
@@ -193,7 +184,7 @@ def _list(
         )
         for r in found
     ]
-    return InvoicePage(rows=rows, total=int(total), page=page, per_page=per_page)
+    return Page(rows=rows, total=int(total), page=page, per_page=per_page)
 
 
 def list_invoices(

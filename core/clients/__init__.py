@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -28,6 +27,7 @@ from core.billing.views import ClientBillingView
 from core.models import Client, Invoice, Service, Ticket, User
 from core.platform.db import reading
 from core.platform.errors import Forbidden, NotFound
+from core.platform.paging import Page
 from core.platform.sequences import FORMATS
 
 MAX_PER_PAGE = 100
@@ -45,16 +45,7 @@ class ClientRow:
     city: str | None
 
 
-@dataclass(frozen=True)
-class ClientPage:
-    rows: list[ClientRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
+ClientPage = Page[ClientRow]
 
 
 @dataclass(frozen=True)
@@ -256,7 +247,7 @@ def _search(query: str, page: int, per_page: int, session: Session | None) -> Cl
         rows = s.scalars(
             stmt.order_by(Client.name, Client.id).limit(per_page).offset((page - 1) * per_page)
         ).all()
-        return ClientPage(
+        return Page(
             rows=[
                 ClientRow(c.id, c.name, c.company, c.email, c.tax_id_type, c.tax_id, c.city)
                 for c in rows

@@ -26,7 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
@@ -47,6 +46,7 @@ from core.panel.whm import Usage
 from core.platform import audit
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
+from core.platform.paging import Page
 
 STATUSES = ("pending", "active", "suspended", "cancelled", "terminated", "fraud")
 CLIENT_FILTERS = ("active", "suspended", "cancelled", "terminated")
@@ -85,20 +85,7 @@ class ServiceRow:
     panel_error: str | None  # staff only; None for a client
 
 
-@dataclass(frozen=True)
-class ServicePage:
-    rows: list[ServiceRow]
-    total: int
-    limit: int
-    offset: int
-
-    @property
-    def page(self) -> int:
-        return self.offset // self.limit + 1
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.limit))
+ServicePage = Page[ServiceRow]
 
 
 @dataclass(frozen=True)
@@ -300,7 +287,7 @@ def list_services(
         )
         for r in found
     ]
-    return ServicePage(rows=rows, total=int(total), limit=limit, offset=offset)
+    return Page(rows=rows, total=int(total), page=offset // limit + 1, per_page=limit)
 
 
 def find_services(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from math import ceil
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
@@ -31,6 +30,7 @@ from core.models import (
 from core.platform.db import reading
 from core.platform.errors import Forbidden, NotFound, ValidationError
 from core.platform.i18n import t
+from core.platform.paging import Page
 from core.support.common import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -68,16 +68,7 @@ class TicketRow:
     breached: bool
 
 
-@dataclass(frozen=True)
-class TicketPage:
-    rows: list[TicketRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page))
+TicketPage = Page[TicketRow]
 
 
 @dataclass(frozen=True)
@@ -226,7 +217,7 @@ def _page(
         TicketRow(*r[:12], breached=is_breached(bool(r[12]), r[6], r[11], at))  # type: ignore[misc]
         for r in found
     ]
-    return TicketPage(rows=rows, total=int(total), page=page, per_page=per_page)
+    return Page(rows=rows, total=int(total), page=page, per_page=per_page)
 
 
 def client_tickets(

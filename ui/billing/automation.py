@@ -19,7 +19,7 @@ from core.automation import oversight as automation_owner
 from core.automation import policy as automation_settings
 from core.automation.oversight import AutomationView
 from core.services import MAX_FOUND
-from ui.billing.flash import done
+from ui.billing import done
 from ui.kit.context import day, errors_shown, money, tr
 
 

@@ -20,7 +20,7 @@ from core.billing.receipts import receipt_file
 from core.billing.views import ClientOption, PendingReceipt
 from core.platform.clock import today
 from core.platform.config import get_settings
-from ui.billing.flash import done, paid_done
+from ui.billing import done, paid_done
 from ui.billing.invoice import open_invoice
 from ui.kit.context import day, errors_shown, money, tr
 

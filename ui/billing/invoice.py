@@ -18,7 +18,7 @@ from core.billing.ledger import METHODS
 from core.billing.receipts import RECEIPT_EXTENSIONS, receipt_file
 from core.platform.clock import today
 from core.platform.config import get_settings
-from ui.billing.flash import done, paid_done
+from ui.billing import done, paid_done
 from ui.kit.context import day, errors_shown, money, tr
 
 

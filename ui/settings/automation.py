@@ -7,7 +7,7 @@ from core import catalog
 from core.access import Actor
 from core.platform import i18n
 from ui.kit.context import errors_shown, tr
-from ui.settings.flash import saved
+from ui.settings import saved
 
 
 def automation_tab(actor: Actor) -> None:

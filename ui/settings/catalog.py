@@ -12,7 +12,8 @@ from core.access import Actor
 from core.platform import i18n, settings
 from core.rules.money import SRI_IVA_CODES
 from ui.kit.context import errors_shown, lang, money, tr
-from ui.settings.flash import saved
+from ui.kit.crud import crud
+from ui.settings import saved
 
 
 def business_tab(actor: Actor) -> None:
@@ -112,33 +113,8 @@ def taxes_tab(actor: Actor) -> None:
 
 def products_tab(actor: Actor) -> None:
     products = catalog.list_products(actor)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("catalog.product"): p.name,
-                    tr("catalog.package"): p.whm_package,
-                    tr("catalog.prices"): " · ".join(
-                        f"{tr(f'cycle.{x.cycle}')} {money(x.price)}" for x in p.prices
-                    ),
-                    tr("col.active"): p.active,
-                    tr("catalog.services"): p.services,
-                }
-                for p in products
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    by_id = {p.id: p for p in products}
-    choice = st.selectbox(
-        tr("catalog.product_choice"),
-        [0, *by_id],
-        format_func=lambda i: by_id[i].name if i else tr("catalog.product_new"),
-        key="product_choice",
-    )
-    editing = by_id.get(choice)
-    with st.form(f"product_form_{choice}"):
+
+    def form(editing, choice: int) -> None:
         p1, p2 = st.columns(2)
         p_name = p1.text_input(tr("catalog.product"), editing.name if editing else "")
         p_package = p2.text_input(tr("catalog.package"), editing.whm_package if editing else "")
@@ -245,6 +221,22 @@ def products_tab(actor: Actor) -> None:
                     reprice_existing=p_reprice,
                 )
                 saved()
+
+    by_id = crud(
+        "product",
+        products,
+        columns=lambda p: {
+            tr("catalog.product"): p.name,
+            tr("catalog.package"): p.whm_package,
+            tr("catalog.prices"): " · ".join(
+                f"{tr(f'cycle.{x.cycle}')} {money(x.price)}" for x in p.prices
+            ),
+            tr("col.active"): p.active,
+            tr("catalog.services"): p.services,
+        },
+        label=lambda p: p.name,
+        form=form,
+    )
     pending = catalog.pending_repricing()
     if pending:
         st.caption(tr("catalog.pending_repricing"))
@@ -270,40 +262,8 @@ def products_tab(actor: Actor) -> None:
 
 def servers_tab(actor: Actor) -> None:
     servers = panel.list_servers(actor)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("catalog.server_name"): v.name,
-                    tr("catalog.server_host"): f"{v.scheme}://{v.hostname}:{v.port}",
-                    tr("catalog.server_user"): v.username,
-                    tr("catalog.server_credential"): tr(f"catalog.credential_{v.token_source}"),
-                    tr("catalog.server_verify_tls"): v.verify_tls,
-                    tr("col.active"): v.active,
-                    tr("catalog.services"): v.services,
-                }
-                for v in servers
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    server_by_id = {v.id: v for v in servers}
-    server_choice = st.selectbox(
-        tr("catalog.server_choice"),
-        [0, *server_by_id],
-        format_func=lambda i: server_by_id[i].name if i else tr("catalog.server_new"),
-        key="server_choice",
-    )
-    server = server_by_id.get(server_choice)
-    if server is not None and st.button(tr("catalog.test_connection"), key="server_test"):
-        with errors_shown():
-            report = panel.test_connection(actor, server.id)
-            st.success(tr("catalog.connection_ok", n=len(report.plans)))
-            if report.missing_packages:
-                st.warning(tr("catalog.missing_packages"))
-                st.text(", ".join(report.missing_packages))
-    with st.form(f"server_form_{server_choice}"):
+
+    def form(server, server_choice: int) -> None:
         s1, s2 = st.columns(2)
         s_name = s1.text_input(tr("catalog.server_name"), server.name if server else "")
         s_host = s2.text_input(tr("catalog.server_hostname"), server.hostname if server else "")
@@ -358,3 +318,29 @@ def servers_tab(actor: Actor) -> None:
                     server_id=server.id if server else None,
                 )
                 saved()
+
+    def before_form(server) -> None:
+        if st.button(tr("catalog.test_connection"), key="server_test"):
+            with errors_shown():
+                report = panel.test_connection(actor, server.id)
+                st.success(tr("catalog.connection_ok", n=len(report.plans)))
+                if report.missing_packages:
+                    st.warning(tr("catalog.missing_packages"))
+                    st.text(", ".join(report.missing_packages))
+
+    crud(
+        "server",
+        servers,
+        columns=lambda v: {
+            tr("catalog.server_name"): v.name,
+            tr("catalog.server_host"): f"{v.scheme}://{v.hostname}:{v.port}",
+            tr("catalog.server_user"): v.username,
+            tr("catalog.server_credential"): tr(f"catalog.credential_{v.token_source}"),
+            tr("catalog.server_verify_tls"): v.verify_tls,
+            tr("col.active"): v.active,
+            tr("catalog.services"): v.services,
+        },
+        label=lambda v: v.name,
+        form=form,
+        before_form=before_form,
+    )

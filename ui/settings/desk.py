@@ -2,7 +2,6 @@
 with the desk rules, and the contact channels (issue 8). Each form calls one core action,
 which validates and audits it."""
 
-import pandas as pd
 import streamlit as st
 
 from core.access import Actor
@@ -14,39 +13,15 @@ from core.support import common as tickets_common
 from core.support import desk_admin as tickets_admin
 from core.support import sla
 from ui.kit.context import errors_shown, tr
-from ui.settings.flash import saved
+from ui.kit.crud import crud
+from ui.settings import saved
 
 
 def departments_tab(actor: Actor) -> None:
     depts = tickets_admin.departments(actor)
     desk_people = {u.id: u.name or u.email for u in users.list_desk_users(actor)}
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("catalog.department"): d.name,
-                    tr("col.email"): d.email or "",
-                    tr("catalog.department_staff"): ", ".join(
-                        desk_people.get(i, str(i)) for i in d.staff_ids
-                    ),
-                    tr("catalog.client_visible"): d.client_visible,
-                    tr("catalog.sort_order"): d.sort_order,
-                }
-                for d in depts
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    dept_by_id = {d.id: d for d in depts}
-    dept_choice = st.selectbox(
-        tr("catalog.department_choice"),
-        [0, *dept_by_id],
-        format_func=lambda i: dept_by_id[i].name if i else tr("catalog.department_new"),
-        key="department_choice",
-    )
-    dept = dept_by_id.get(dept_choice)
-    with st.form(f"department_form_{dept_choice}"):
+
+    def form(dept, dept_choice: int) -> None:
         d_name = st.text_input(tr("catalog.department"), dept.name if dept else "")
         d_email = st.text_input(tr("col.email"), (dept.email or "") if dept else "")
         d_staff = st.multiselect(
@@ -74,37 +49,33 @@ def departments_tab(actor: Actor) -> None:
                     sort_order=int(d_order),
                 )
                 saved()
-    if dept is not None and st.button(tr("catalog.delete"), key="department_delete"):
-        with errors_shown():
-            tickets_admin.delete_department(actor, dept.id)
-            saved()
+
+    def delete(dept) -> None:
+        tickets_admin.delete_department(actor, dept.id)
+        saved()
+
+    crud(
+        "department",
+        depts,
+        columns=lambda d: {
+            tr("catalog.department"): d.name,
+            tr("col.email"): d.email or "",
+            tr("catalog.department_staff"): ", ".join(
+                desk_people.get(i, str(i)) for i in d.staff_ids
+            ),
+            tr("catalog.client_visible"): d.client_visible,
+            tr("catalog.sort_order"): d.sort_order,
+        },
+        label=lambda d: d.name,
+        form=form,
+        delete=delete,
+    )
 
 
 def canned_tab(actor: Actor) -> None:
     replies = tickets_admin.canned_replies(actor)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("catalog.canned_title"): c.title,
-                    tr("clients.language"): i18n.LANGUAGE_NAMES.get(c.language, c.language),
-                    tr("catalog.canned_body"): c.body[:120],
-                }
-                for c in replies
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    canned_by_id = {c.id: c for c in replies}
-    canned_choice = st.selectbox(
-        tr("catalog.canned_choice"),
-        [0, *canned_by_id],
-        format_func=lambda i: canned_by_id[i].title if i else tr("catalog.canned_new"),
-        key="canned_choice",
-    )
-    canned = canned_by_id.get(canned_choice)
-    with st.form(f"canned_form_{canned_choice}"):
+
+    def form(canned, canned_choice: int) -> None:
         c_title = st.text_input(tr("catalog.canned_title"), canned.title if canned else "")
         c_language = st.selectbox(
             tr("clients.language"),
@@ -123,10 +94,23 @@ def canned_tab(actor: Actor) -> None:
                     language=c_language,
                 )
                 saved()
-    if canned is not None and st.button(tr("catalog.delete"), key="canned_delete"):
-        with errors_shown():
-            tickets_admin.delete_canned_reply(actor, canned.id)
-            saved()
+
+    def delete(canned) -> None:
+        tickets_admin.delete_canned_reply(actor, canned.id)
+        saved()
+
+    crud(
+        "canned",
+        replies,
+        columns=lambda c: {
+            tr("catalog.canned_title"): c.title,
+            tr("clients.language"): i18n.LANGUAGE_NAMES.get(c.language, c.language),
+            tr("catalog.canned_body"): c.body[:120],
+        },
+        label=lambda c: c.title,
+        form=form,
+        delete=delete,
+    )
 
 
 def sla_tab(actor: Actor) -> None:
@@ -216,32 +200,8 @@ def desk_rules_form(actor: Actor) -> None:
 
 def channels_tab(actor: Actor) -> None:
     channels = support_channels.list_channels(actor, now(), include_inactive=True)
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("catalog.channel_kind"): tr(f"support.kind.{c.kind}"),
-                    tr("catalog.channel_label"): c.label,
-                    tr("catalog.channel_target"): c.target,
-                    tr("catalog.channel_hours"): c.hours_text,
-                    tr("col.active"): c.active,
-                    tr("catalog.sort_order"): c.sort_order,
-                }
-                for c in channels
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    channel_by_id = {c.id: c for c in channels}
-    channel_choice = st.selectbox(
-        tr("catalog.channel_choice"),
-        [0, *channel_by_id],
-        format_func=lambda i: channel_by_id[i].label if i else tr("catalog.channel_new"),
-        key="channel_choice",
-    )
-    channel = channel_by_id.get(channel_choice)
-    with st.form(f"channel_form_{channel_choice}"):
+
+    def form(channel, channel_choice: int) -> None:
         kinds = list(support_channels.KINDS)
         h1, h2 = st.columns(2)
         ch_kind = h1.selectbox(
@@ -283,7 +243,23 @@ def channels_tab(actor: Actor) -> None:
                     active=ch_active,
                 )
                 saved()
-    if channel is not None and st.button(tr("catalog.delete"), key="channel_delete"):
-        with errors_shown():
-            support_channels.delete_channel(actor, channel.id)
-            saved()
+
+    def delete(channel) -> None:
+        support_channels.delete_channel(actor, channel.id)
+        saved()
+
+    crud(
+        "channel",
+        channels,
+        columns=lambda c: {
+            tr("catalog.channel_kind"): tr(f"support.kind.{c.kind}"),
+            tr("catalog.channel_label"): c.label,
+            tr("catalog.channel_target"): c.target,
+            tr("catalog.channel_hours"): c.hours_text,
+            tr("col.active"): c.active,
+            tr("catalog.sort_order"): c.sort_order,
+        },
+        label=lambda c: c.label,
+        form=form,
+        delete=delete,
+    )

@@ -1,5 +1,5 @@
 """The owner's settings, the team: users and their access, the security switches, the audit
-log and the outgoing mail (pages/settings.py draws the tabs)."""
+log and the outgoing mail (ui/settings/page.py draws the tabs)."""
 
 from datetime import datetime, time, timedelta
 
@@ -13,6 +13,7 @@ from core.insights.reports import export_csv
 from core.platform import audit, i18n, mail, settings
 from core.platform.clock import now
 from ui.kit.context import errors_shown, lang, tr
+from ui.settings import saved
 
 
 def users_tab(actor: Actor) -> None:
@@ -64,8 +65,7 @@ def users_tab(actor: Actor) -> None:
                     language=language,
                     at=now(),
                 )
-                st.session_state["settings_flash"] = "settings.invited"
-                st.rerun()
+                saved("settings.invited")
 
     st.subheader(tr("settings.edit_user"))
     others = [u for u in rows if u.id != actor.user_id]
@@ -90,21 +90,18 @@ def users_tab(actor: Actor) -> None:
             if st.form_submit_button(tr("action.save")):
                 with errors_shown():
                     users.set_access(actor, chosen.id, permissions=perms, active=active, at=now())
-                    st.session_state["settings_flash"] = "settings.saved"
-                    st.rerun()
+                    saved("settings.saved")
         c1, c2 = st.columns(2)
         if c1.button(tr("settings.reset_2fa"), key="reset_2fa", disabled=not chosen.two_factor):
             with errors_shown():
                 twofactor.reset_for(actor, chosen.id, now())
-                st.session_state["settings_flash"] = "settings.2fa_reset"
-                st.rerun()
+                saved("settings.2fa_reset")
         if c2.button(
             tr("settings.unlock"), key="unlock_user", disabled=chosen.locked_until is None
         ):
             with errors_shown():
                 users.unlock(actor, chosen.id, now())
-                st.session_state["settings_flash"] = "settings.unlocked"
-                st.rerun()
+                saved("settings.unlocked")
 
 
 def security_tab(actor: Actor) -> None:
@@ -121,8 +118,7 @@ def security_tab(actor: Actor) -> None:
                 settings.put(actor, "security.require_2fa_staff", require_2fa)
                 settings.put(actor, "accounts.self_registration", self_signup)
                 settings.put(actor, "accounts.require_verified_email", require_verified)
-                st.session_state["settings_flash"] = "settings.saved"
-                st.rerun()
+                saved("settings.saved")
 
 
 def audit_tab(actor: Actor) -> None:

@@ -2,7 +2,7 @@
 the status and priority labels, times in the reader's zone, and attachments (the uploader the
 reply forms and the new-ticket form use, and a file's size in KB).
 
-One place for the page (pages/tickets.py), one ticket (ui.support.thread) and the forms
+One place for the page (ui/support/page.py), one ticket (ui.support.thread) and the forms
 (ui.support.forms), so every ticket form says "done" the same way and the lists, the thread
 and the filters name a status alike. Nothing here shows what a person typed; the parts that
 do show it with st.text / st.dataframe or the escaped tables of ui.kit.tables, never as live
@@ -16,6 +16,7 @@ import streamlit as st
 from core.platform.config import get_settings
 from core.platform.i18n import moment
 from core.support import tickets
+from ui.kit import flash
 from ui.kit.context import lang, tr
 
 FLASH = "tickets_flash"
@@ -27,9 +28,8 @@ CLEAR = "tickets_clear_reply"
 
 def done(key: str, clear_reply: bool = False, **params: str) -> None:
     """After a successful action: remember the message and rerun with fresh data."""
-    st.session_state[FLASH] = (key, params)
     st.session_state[CLEAR] = clear_reply
-    st.rerun()
+    flash.done(FLASH, key, **params)
 
 
 def when(value) -> str:

@@ -1,0 +1,1 @@
+"""The clients pages' parts."""
