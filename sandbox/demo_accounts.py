@@ -27,7 +27,7 @@ from core.panel.whm import (
 )
 from core.platform.db import transaction
 from core.platform.errors import DomainError
-from core.services import LIVE, _target
+from core.services import LIVE, panel_target
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def ensure_demo_accounts(
             .where(Service.server_id.in_(ids), Service.status.in_(LIVE))
             .order_by(Service.id)
         ).all()
-        targets = [(_target(svc), svc.suspend_reason or "Overdue on Payment") for svc in rows]
+        targets = [(panel_target(svc), svc.suspend_reason or "Overdue on Payment") for svc in rows]
         taken = {svc.panel_username for svc in rows if svc.panel_username}
     if not ids:
         return DemoReport(skipped=True)

@@ -1,14 +1,14 @@
 """Renewal on payment: a paid renewal moves the service on one cycle (billing-rules §0.3, §1.4).
 
-* **In the paying transaction.** :func:`on_invoice_paid` is a billing paid hook: it moves
+* **In the paying transaction.** :func:`renew_on_payment` is a billing paid hook: it moves
   ``next_due_date`` one cycle on from the period just paid, once per invoice, and after
   commit tries to reactivate a service that was suspended for non-payment
   (:func:`reactivate_paid`); whatever fails there, the next run retries.
-* **Registered on import.** ``billing_ledger.PAID_HOOK_MODULES`` names this module, so a
-  payment recorded by any process (a page, the CLI, a test) renews alike.
+* **Listed, not registered.** ``core.billing.hooks.PAID_HOOKS`` names it, so a payment
+  recorded by any process (a page, the CLI, a test) renews alike.
 * **Caught up by the run.** The daily run (``core.automation``) renews any current period
-  found paid without the hook (a process that never imported this module), through the same
-  hook (:func:`_catch_up_renewals`).
+  found paid without the hook (a payment recorded before the hook existed, or with it
+  patched out), through the same hook (:func:`_catch_up_renewals`).
 
 Kept apart from the runner because it runs wherever a payment is recorded, not only in the
 daily run: a payment needs neither the lease nor the steps' order.
@@ -26,7 +26,6 @@ from sqlalchemy.orm import Session
 from core.access import SYSTEM, Actor
 from core.automation import policy as automation_settings
 from core.automation.steps import OVERDUE, may_unsuspend
-from core.billing import register_paid_hook
 from core.models import Invoice, InvoiceItem, Payment, Service
 from core.platform import audit, mail, settings
 from core.platform.clock import now, to_local
@@ -53,8 +52,7 @@ def _paid_day(s: Session, invoice: Invoice) -> date:
     return to_local(invoice.paid_at or now(), get_settings().tz).date()
 
 
-@register_paid_hook
-def on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
+def renew_on_payment(session: Session, invoice: Invoice, actor: Actor) -> None:
     """A paid renewal moves the service's next due date one cycle on from the period it
     paid for, exactly once (the period must be the service's current due date, under a row
     lock). Periods already paid ahead are skipped. With ``reanchor_on_late_payment`` a
@@ -128,8 +126,8 @@ def on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
 
 
 def _catch_up_renewals(counts: dict[str, int]) -> None:
-    """A renewal paid while the hook was not registered (a process that never imported this
-    module) is renewed now: the same hook, for each paid invoice of a current period."""
+    """A renewal paid without the hook running (see the module notes) is renewed now: the
+    same hook, for each paid invoice of a current period."""
     with reading() as s:
         paid = s.scalars(
             select(Invoice.id)
@@ -149,7 +147,7 @@ def _catch_up_renewals(counts: dict[str, int]) -> None:
     for invoice_id in paid:
         try:
             with unit_of_work() as s:
-                on_invoice_paid(s, s.get_one(Invoice, invoice_id), SYSTEM)
+                renew_on_payment(s, s.get_one(Invoice, invoice_id), SYSTEM)
         except Exception:  # noqa: BLE001 - one invoice never stops the run
             log.exception("automation: catching up the renewal of invoice %s failed", invoice_id)
             counts["failures"] += 1

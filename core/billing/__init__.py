@@ -11,7 +11,8 @@ credit;
 * ``core.billing.receipts`` — bank-transfer receipts: upload, approve (applies the payment), reject;
 * ``core.billing.views`` — the reads the billing page shows (lists in SQL pages, per role);
 * ``core.billing.invoice_view`` — one invoice's detail (lines, taxes, payments, receipts);
-* ``core.billing.ledger`` — the shared money primitives, locks and the paid hook registry.
+* ``core.billing.ledger`` — the shared money primitives and locks;
+* ``core.billing.hooks`` — the one list of what reacts to a paid invoice.
 
 Tax (billing-rules §5.1, §5.4): the IVA rate is the one in force on the issue date
 (``money.iva_rate``), stored on each line; bases are grouped by rate and taxed once per rate.
@@ -40,9 +41,7 @@ from core.billing.ledger import (
     lock_invoice,
     mark_paid,
     move_credit,
-    on_invoice_paid,
     parse_amount,
-    register_paid_hook,
 )
 from core.catalog.taxes import tax_rates
 from core.models import Client, Invoice, InvoiceItem, Service
@@ -361,12 +360,10 @@ __all__ = [
     "invoice_detail",
     "issue_invoice",
     "list_invoices",
-    "on_invoice_paid",
     "receipt_file",
     "record_payment",
     "record_payment_by_numbers",
     "refund_invoice",
-    "register_paid_hook",
     "reject_receipt",
     "remove_credit",
     "sniff_receipt_type",

@@ -14,7 +14,6 @@ PostgreSQL gets ``SELECT ... FOR UPDATE``.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
@@ -44,34 +43,9 @@ DEFAULT_RECEIPT_MAX_MB = 5
 
 MAX_AMOUNT = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 
-# Called once per invoice, inside the transaction that made it paid:
-# ``hook(session, invoice, actor)``. Later modules (renewals, unsuspension, the SRI factura)
-# append to it; the default is to do nothing.
+# A reaction to a paid invoice: ``hook(session, invoice, actor)``, called once per invoice inside
+# the transaction that made it paid. The list of them is ``core.billing.hooks.PAID_HOOKS``.
 PaidHook = Callable[[Session, Invoice, Actor], None]
-on_invoice_paid: list[PaidHook] = []
-
-
-# The modules that react to a paid invoice. They register their hooks when imported, so they
-# are imported before any hook runs: a payment recorded by any process (a page, the CLI, a
-# test) renews, reprices, applies plan changes and provisions orders alike.
-PAID_HOOK_MODULES = (
-    "core.automation.on_payment",
-    "core.catalog",
-    "core.orders",
-    "core.plan_changes",
-)
-
-
-def _load_paid_hooks() -> None:
-    for name in PAID_HOOK_MODULES:
-        importlib.import_module(name)
-
-
-def register_paid_hook(hook: PaidHook) -> PaidHook:
-    """Add ``hook`` to :data:`on_invoice_paid` once; usable as a decorator."""
-    if hook not in on_invoice_paid:
-        on_invoice_paid.append(hook)
-    return hook
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,7 +173,7 @@ def apply_to_invoice(
 
 
 def mark_paid(session: Session, actor: Actor, invoice: Invoice) -> None:
-    """unpaid → paid, exactly once per invoice; then the registered hooks run."""
+    """unpaid → paid, exactly once per invoice; then every hook in ``PAID_HOOKS`` runs."""
     require_payable(invoice)
     invoice.status = "paid"
     invoice.balance = ZERO
@@ -215,8 +189,11 @@ def mark_paid(session: Session, actor: Actor, invoice: Invoice) -> None:
         number=invoice.number,
         total=invoice.total,
     )
-    _load_paid_hooks()
-    for hook in list(on_invoice_paid):
+    # Imported here, not at the top: the hooks' modules import this one (lock_client,
+    # move_credit), so a top-level import would be a cycle.
+    from core.billing import hooks
+
+    for hook in hooks.PAID_HOOKS:
         hook(session, invoice, actor)
 
 

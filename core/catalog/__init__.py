@@ -10,8 +10,8 @@ business area to keep modules near the house size (about 400 lines):
   and the logo.
 * ``core.catalog.products`` — products, their prices per cycle and setup fees.
 * ``core.catalog.repricing`` — moving existing services to a new price from their next
-  renewal (:func:`renewal_amount`, :func:`renewal_price` and the paid hook, registered once
-  when this module is imported).
+  renewal (:func:`renewal_amount`, :func:`renewal_price` and the paid hook that
+  ``core.billing.hooks`` lists).
 * ``core.catalog.templates`` — the owner's wording of the mail templates.
 
 **IVA table** (``billing.iva_rates``) — ``core.billing`` taxes every new invoice at the rate
@@ -49,8 +49,6 @@ from core.catalog.products import (  # noqa: F401 - re-exported
     list_products,
     save_product,
 )
-
-# Importing this registers the repricing paid hook (once: Python imports a module once).
 from core.catalog.repricing import (  # noqa: F401 - re-exported
     REPRICING_KEY,
     Repricing,

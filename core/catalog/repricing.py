@@ -1,6 +1,6 @@
 """Repricing: moving existing services to a product's new price. Split from
-``core.catalog`` (which re-exports every public name here and so registers the paid hook
-below when it is imported) to keep modules near the house size; behaviour is unchanged.
+``core.catalog`` (which re-exports every public name here) to keep modules near the house
+size; behaviour is unchanged. Its paid hook is listed in ``core.billing.hooks``.
 
 When a product's price changes, existing services keep their recurring amount. When the
 owner asks to move them too, a rule is stored (``catalog.repricing``): services of that
@@ -10,9 +10,9 @@ product and cycle that pay one of the old prices get the new one **from their ne
    period starting on or after the change date, the recurring amount otherwise. The daily run
    calls it when it issues a renewal invoice, so the first renewal after the change is billed
    at the new price and the period in progress never is.
-2. When a renewal invoice for such a period is paid (the ``on_invoice_paid`` hook), the
-   service's ``recurring_amount`` becomes the new price, so MRR, quotes and later renewals
-   follow. Before that, the current period's amount stays what the client paid for.
+2. When a renewal invoice for such a period is paid (the :func:`reprice_on_renewal` paid
+   hook), the service's ``recurring_amount`` becomes the new price, so MRR, quotes and later
+   renewals follow. Before that, the current period's amount stays what the client paid for.
 
 An invoice already issued is never re-priced. Services with a negotiated amount (not one of
 the old list prices) are left alone.
@@ -29,7 +29,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import Actor
-from core.billing.ledger import register_paid_hook
 from core.models import Invoice, InvoiceItem, Service
 from core.platform import audit, settings
 from core.platform.db import reading
@@ -145,8 +144,7 @@ def renewal_price(
     return recurring
 
 
-@register_paid_hook
-def _apply_repricing_on_renewal(session: Session, invoice: Invoice, actor: Actor) -> None:
+def reprice_on_renewal(session: Session, invoice: Invoice, actor: Actor) -> None:
     """A paid renewal for a period on or after a price change moves the service to the new
     price (module notes). Cheap when there is no rule: one setting read."""
     rules = _rules(session)

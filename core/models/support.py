@@ -77,7 +77,7 @@ class SupportChannel(Base):
     label: Mapped[str] = mapped_column(String(100))
     target: Mapped[str] = mapped_column(String(300))
     hours: Mapped[str] = mapped_column(String(100), default="24/7")
-    # kb (knowledge base) is a kind too; hours: core.support.sla.parse_hours; prefill: WhatsApp
+    # kb (knowledge base) is a kind too; hours: core.rules.sla.parse_hours; prefill: WhatsApp
     # text.
     prefill: Mapped[str | None] = mapped_column(String(300))
     sort_order: Mapped[int] = mapped_column(Integer, default=0)

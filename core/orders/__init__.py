@@ -40,9 +40,6 @@ from core.accounts.recovery import require_verified
 from core.billing import LineInput, create_invoice, issue_invoice
 from core.billing.ledger import lock_client
 from core.models import Client, Invoice, Product, ProductPrice, Server, Service
-
-# Importing core.orders.fulfilment also registers its paid hook (once: Python imports a module
-# once), so importing core.orders registers it exactly as it did before the split.
 from core.orders.fulfilment import order_invoice_id, order_invoices
 from core.orders.pricing import (
     FirstLine,

@@ -1,6 +1,6 @@
 """Paid orders become accounts; unpaid ones are cancelled — billing-rules §1.2 and §2.4.
 
-* **Paid → account.** Paying the invoice runs :func:`_on_invoice_paid` in the paying
+* **Paid → account.** Paying the invoice runs :func:`provision_paid_order` in the paying
   transaction (database only); right after commit ``services_provisioning.provision``
   creates the account (panel first; an account an earlier attempt made is adopted, never
   created twice) and the client gets a welcome mail with the service details and a link to
@@ -13,7 +13,7 @@
 It also says which invoice is an order's first invoice (:func:`order_invoices`,
 :func:`order_invoice_id`), the one definition ``core.orders`` lists and places orders with.
 Placing, listing and the order forms are in ``core.orders``; this module never imports it, so
-``core.orders`` can import it and thereby register the paid hook whenever it is imported.
+``core.orders`` can import it. Its paid hook is listed in ``core.billing.hooks``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from sqlalchemy.orm import Session
 
 from core.access import SYSTEM, Actor
 from core.billing import cancel_invoice
-from core.billing.ledger import register_paid_hook
 from core.models import AuditEntry, Client, Invoice, InvoiceItem, Service
 from core.orders.pricing import business_day
 from core.platform import audit, mail, settings
@@ -103,10 +102,8 @@ def _is_order_invoice(s: Session, invoice_id: int) -> list[int]:
     )
 
 
-# Registered when this module is imported, i.e. once: by ``import core.orders`` (listed in
-# ``billing_ledger.PAID_HOOK_MODULES``) or by the daily run calling provision_pending.
-@register_paid_hook
-def _on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
+# Listed in ``core.billing.hooks.PAID_HOOKS``.
+def provision_paid_order(session: Session, invoice: Invoice, actor: Actor) -> None:
     """Inside the paying transaction: database only. The account is created right after
     commit; if that fails, :func:`provision_pending` retries."""
     for service_id in _is_order_invoice(session, invoice.id):

@@ -12,7 +12,8 @@ and the servers kept in settings.
   and, for writes, the failure is noted on the service (``panel_error``) in its own small
   transaction so staff see it, while the change itself is left undone (ARCHITECTURE §2 rule 6).
 
-Nothing here imports streamlit; HTTP lives in ``core.panel.whm``.
+Nothing here imports streamlit; HTTP lives in ``core.panel.transport`` (posting, retries,
+reconciliation) and ``core.panel.whm`` (the WHM and UAPI calls).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from core.panel.errors import (
     PanelRejected,
     PanelUnavailable,
 )
-from core.panel.whm import DEFAULT_BACKOFF, WhmClient
+from core.panel.transport import DEFAULT_BACKOFF
+from core.panel.whm import WhmClient
 from core.platform import audit, vault
 from core.platform.clock import now
 from core.platform.db import reading, transaction

@@ -1,12 +1,10 @@
 """WHM API 1 / cPanel UAPI client on ``requests`` — the one adapter to the hosting panel.
 
-Contract: ``cpanel-api.md`` (§1 transport, §2 envelopes, §3–4 calls, §5 timeouts, retries and
-ambiguous outcomes). The rules that shape this module:
+Contract: ``cpanel-api.md`` (§2 envelopes, §3–4 calls; the transport, timeouts, retries and
+ambiguous outcomes of §1 and §5 are ``core.panel.transport``). The rules that shape this module:
 
-* Every call is a form-encoded POST with ``api.version=1`` and ``Authorization: whm user:token``:
-  POST keeps passwords out of URLs and access logs; v1 everywhere means one envelope shape.
-* Only reads (and writes that are idempotent by value) are retried. A write that times out may
-  still have been carried out by cPanel, so it is *reconciled* by reading state, never repeated.
+* Reads are retried and writes idempotent by value get one retry; any other write goes through
+  the transport's reconciliation (read state, never repeat).
 * "Already in the desired state" is success (account already suspended, already gone, ...).
 * Error messages carry cPanel's reason but never a token or a password.
 
@@ -18,12 +16,8 @@ from __future__ import annotations
 import re
 import secrets
 import string
-import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TypeVar
-
-import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from core.panel.errors import (
     CreatedAccount,
@@ -37,12 +31,12 @@ from core.panel.errors import (
     PanelUnavailable,
     Usage,
     account_row,
-    classify_response,
     mailbox_row,
     plan_row,
     to_int,
     validate_username,
 )
+from core.panel.transport import PanelTransport
 
 __all__ = [
     "CreatedAccount",
@@ -61,18 +55,6 @@ __all__ = [
     "validate_username",
 ]
 
-T = TypeVar("T")
-
-# §5.2: connect fast, read patiently. createacct/removeacct run a long pipeline on the server
-# (DNS, mail, quotas, hooks); FOSSBilling's 30 s timeout reported failures for accounts that
-# were in fact created.
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 30.0
-SLOW_TIMEOUT = 240.0
-SLOW_FUNCTIONS = frozenset(
-    {"createacct", "removeacct", "changepackage", "suspendacct", "unsuspendacct"}
-)
-DEFAULT_BACKOFF = (1.0, 2.0, 4.0)  # §5.4: 1 s, 2 s, 4 s, at most three retries
 LOGIN_SERVICES = ("cpaneld", "webmaild")
 BYTES_PER_MB = 1024 * 1024
 _DOMAIN = re.compile(r"(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
@@ -138,101 +120,12 @@ def _local(email_local: str) -> str:
     return local
 
 
-def _was_sent(exc: requests.RequestException) -> bool:
-    """False only when the request certainly never reached the server (connect failure)."""
-    if isinstance(exc, requests.ConnectTimeout | requests.exceptions.SSLError):
-        return False
-    reason = getattr(exc.args[0], "reason", None) if exc.args else None
-    return not isinstance(reason, NewConnectionError | ConnectTimeoutError)
+class WhmClient(PanelTransport):
+    """Client for one WHM server: the WHM API 1 and UAPI calls (accounts, plans, mailboxes)
+    on the transport and retry policy of :class:`PanelTransport`, which takes the same
+    arguments."""
 
-
-class WhmClient:
-    """Client for one WHM server (``https://host:2087``) authenticated by an API token.
-
-    ``verify``: True, or a CA bundle path (False only for a throw-away local panel).
-    ``timeout`` overrides the per-call timeouts of §5.2 (a number = read timeout of every call,
-    or a ``(connect, read)`` tuple); ``backoff`` lists the sleeps between read retries (its
-    length is the number of retries); ``reconcile_wait`` bounds how long the outcome of an
-    ambiguous write is looked for by reading state.
-    """
-
-    def __init__(
-        self,
-        base_url: str,
-        user: str,
-        token: str,
-        *,
-        verify: bool | str = True,
-        timeout: float | tuple[float, float] | None = None,
-        backoff: Sequence[float] = DEFAULT_BACKOFF,
-        reconcile_wait: float = 60.0,
-        session: requests.Session | None = None,
-    ) -> None:
-        url = base_url.strip().rstrip("/")
-        if not url.startswith(("https://", "http://")):
-            raise ValueError("base_url must start with https:// (or http:// for a local fake)")
-        self.base_url, self.user, self.verify = url, user, verify
-        self._token = token
-        self._timeout = timeout
-        self._backoff = tuple(backoff) or (0.0,)
-        self._reads = len(tuple(backoff))  # retries granted to reads
-        self._reconcile_wait = reconcile_wait
-        # urllib3 stays at its default of zero retries: it must never resend a POST.
-        self._http = session or requests.Session()
-
-    def __repr__(self) -> str:  # keeps the token out of logs and tracebacks
-        return f"WhmClient({self.base_url!r}, user={self.user!r})"
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> WhmClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    # ----------------------------------------------------------------- transport
-    def _timeouts(self, function: str) -> tuple[float, float]:
-        if isinstance(self._timeout, tuple):
-            return self._timeout
-        if self._timeout is not None:
-            seconds = float(self._timeout)  # a timeout in seconds: float, not money
-            return (min(CONNECT_TIMEOUT, seconds), seconds)
-        return (CONNECT_TIMEOUT, SLOW_TIMEOUT if function in SLOW_FUNCTIONS else READ_TIMEOUT)
-
-    def _post(self, path: str, function: str, params: dict[str, Any]) -> dict[str, Any]:
-        form = {"api.version": "1"}
-        form.update({k: str(v) for k, v in params.items() if v is not None})
-        headers = {"Authorization": f"whm {self.user}:{self._token}", "Accept": "application/json"}
-        try:
-            resp = self._http.post(
-                self.base_url + path,
-                data=form,
-                headers=headers,
-                timeout=self._timeouts(function),
-                verify=self.verify,
-                allow_redirects=False,  # a redirect turns POST into GET and drops the form
-            )
-        except requests.RequestException as exc:
-            kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-            detail = str(exc).replace(self._token, "***") if self._token else str(exc)
-            raise PanelUnavailable(
-                f"{function}: {kind} ({type(exc).__name__}: {detail})",
-                function=function,
-                ambiguous=_was_sent(exc),
-            ) from exc
-        body = resp.content.decode("utf-8", "replace")  # Content-Type is unreliable (§2.1)
-        return classify_response(function, resp.status_code, body)
-
-    def _attempts(self, once: Callable[[], T], retries: int) -> T:
-        for attempt in range(retries):
-            try:
-                return once()
-            except PanelUnavailable:  # auth errors and rejections are final, never retried
-                time.sleep(self._backoff[min(attempt, len(self._backoff) - 1)])
-        return once()
-
+    # ------------------------------------------------------------------ envelopes
     def _whm(
         self, function: str, params: dict[str, Any] | None = None, retries: int = 0
     ) -> dict[str, Any]:
@@ -257,42 +150,6 @@ class WhmClient:
         if not isinstance(doc.get("result"), dict):
             raise PanelUnavailable(f"{label}: not a UAPI answer", function=label)
         return doc["result"].get("data")
-
-    # ------------------------------------------------------------ reconciliation
-    def _settle(self, check: Callable[[], bool], wait: float) -> bool:
-        """Poll ``check`` (a read of panel state) until it is True or ``wait`` s have passed."""
-        deadline = time.monotonic() + wait
-        for attempt in range(1_000_000):
-            try:
-                if check():
-                    return True
-            except PanelUnavailable:
-                pass  # the panel is still busy or unreachable; look again until the deadline
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                break
-            time.sleep(min(self._backoff[min(attempt, len(self._backoff) - 1)], remaining))
-        return False
-
-    def _write(self, label: str, send: Callable[[], T], done: Callable[[], bool]) -> T | None:
-        """Run a non-idempotent write once (§5.4). Returns its result, or None when the call
-        failed but the panel is already in the desired state (``done()``), which is success."""
-        try:
-            return send()
-        except PanelRejected:
-            if self._settle(done, 0):  # e.g. "already exists" for our own earlier attempt
-                return None
-            raise
-        except PanelUnavailable as exc:
-            if not exc.ambiguous:
-                raise
-            if self._settle(done, self._reconcile_wait):
-                return None
-            raise PanelUnavailable(
-                f"{label}: no clear answer from the panel and the outcome could not be "
-                "confirmed; check the panel before trying again",
-                function=label,
-            ) from exc
 
     def _lifecycle(self, function: str, params: dict[str, str], done: Callable[[], bool]) -> None:
         self._write(function, lambda: self._whm(function, params), done)

@@ -18,7 +18,7 @@
   the setting; default off), credits the difference to the client's balance when applied. With the
   ``plan_change.downgrade_policy`` setting at "at_renewal", a downgrade is instead scheduled for
   the next due date: nothing is charged or credited, and it has no invoice.
-* **Apply, exactly once.** Paying the invoice runs :func:`_on_invoice_paid` inside the paying
+* **Apply, exactly once.** Paying the invoice runs :func:`apply_paid_plan_change` inside the paying
   transaction (database only: the change becomes "paid"); right after commit the panel is asked
   to change the package (``services_provisioning.change_plan``, panel first), then one short
   transaction moves the recurring amount (and the cycle, due date and anchor the quote says),
@@ -56,7 +56,7 @@ from core.billing.ledger import lock_client
 from core.models import Client, Invoice, PlanChange, Product, Service
 from core.plan_changes.apply import (  # noqa: F401 - re-exported
     _confirm,
-    _on_invoice_paid,
+    apply_paid_plan_change,
     apply_pending,
     expire_quotes,
     retry,

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from core import services
 from core.access import SYSTEM, Actor, get_scoped, require_owner
 from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
-from core.billing.ledger import lock_client, move_credit, register_paid_hook
+from core.billing.ledger import lock_client, move_credit
 from core.models import Invoice, InvoiceItem, PlanChange, Service
 from core.plan_changes.common import OPEN, Confirmed, _day, _iso, _lock_change, _lock_service
 from core.plan_changes.pricing import _blocker, _build, _pick
@@ -147,10 +147,8 @@ def _repeat(
 
 
 # ------------------------------------------------------------------------ paid → applied
-# Registered when this module is imported, i.e. once, by ``import core.plan_changes``
-# (listed in ``billing_ledger.PAID_HOOK_MODULES``).
-@register_paid_hook
-def _on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
+# Listed in ``core.billing.hooks.PAID_HOOKS``.
+def apply_paid_plan_change(session: Session, invoice: Invoice, actor: Actor) -> None:
     """Inside the paying transaction: database only. The change becomes "paid" and is applied
     on the panel right after commit (retried by :func:`apply_pending` if that fails)."""
     changes = session.scalars(

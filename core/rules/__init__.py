@@ -1,3 +1,4 @@
 """Pure arithmetic, no I/O: money and IVA (``money``), billing cycles and due dates
-(``cycles``) and prorated quotes (``proration``). Everything here is a function of its
-arguments, so the billing-rules vectors test it directly."""
+(``cycles``), prorated quotes (``proration``) and SLA clocks in office hours (``sla``).
+Everything here is a function of its arguments, so the billing-rules vectors test it
+directly."""

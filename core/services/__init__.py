@@ -147,7 +147,8 @@ class _Target:
         return bool(self.username) and self.has_server
 
 
-def _target(service: Service) -> _Target:
+def panel_target(service: Service) -> _Target:
+    """What a panel call needs to know about ``service`` (public: the demo book uses it)."""
     server = service.server
     ep, problem = None, None
     if server is not None:
@@ -175,7 +176,7 @@ def _load(actor: Actor, service_id: Any, session: Session | None) -> _Target:
     """The service as the actor may reach it: a client their own (else NotFound), staff
     with the services permission and the owner any."""
     with reading(session) as s:
-        return _target(get_scoped(s, actor, Service, service_id, "services"))
+        return panel_target(get_scoped(s, actor, Service, service_id, "services"))
 
 
 def _endpoint(t: _Target) -> panel.Endpoint:
@@ -358,7 +359,7 @@ def service_detail(
     staff_view = not actor.is_client
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
-        t = _target(svc)
+        t = panel_target(svc)
         options = []
         if staff_view:
             options = [

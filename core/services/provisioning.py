@@ -40,7 +40,7 @@ from core.services import (
     _load,
     _require_account,
     _Target,
-    _target,
+    panel_target,
 )
 
 
@@ -80,7 +80,7 @@ def provision(actor: Actor, service_id: Any, *, session: Session | None = None) 
     require(actor, "services")
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
-        t = _target(svc)
+        t = panel_target(svc)
         taken = {
             name
             for name in s.scalars(

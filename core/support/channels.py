@@ -29,7 +29,7 @@ from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
 from core.platform.i18n import t
-from core.support.sla import DAYS, OfficeHours, days_spec, hhmm, is_open_at, parse_hours
+from core.rules.sla import DAYS, OfficeHours, days_spec, hhmm, is_open_at, parse_hours
 
 KINDS = ("whatsapp", "phone", "email", "chat", "status", "kb")
 URL_KINDS = ("chat", "status", "kb")

@@ -19,6 +19,7 @@ from core.access import Actor, require
 from core.models import Department, Ticket, TicketMessage, User
 from core.platform import audit
 from core.platform.errors import Forbidden, ValidationError
+from core.rules.sla import Policy
 from core.support import notices as tickets_mail
 from core.support import sla
 from core.support.common import STATUSES, check_priority, require_move
@@ -28,7 +29,7 @@ def clock_start(ticket: Ticket) -> datetime:
     return ticket.sla_started_at or ticket.created_at
 
 
-def refresh_due(ticket: Ticket, policy: sla.Policy) -> None:
+def refresh_due(ticket: Ticket, policy: Policy) -> None:
     """Deadlines from the clock start, the priority and the policy in force."""
     if ticket.status == "closed":
         ticket.sla_due_at = None

@@ -139,14 +139,14 @@ def test_month_end_anchor_never_drifts_and_credit_pays_the_renewal(fake, persona
 
 
 def test_a_renewal_paid_without_the_hook_is_caught_up_by_the_run(fake, personas, monkeypatch):
-    from core.billing import ledger as billing_ledger
+    from core.billing import hooks as billing_hooks
 
-    others = [
-        h for h in billing_ledger.on_invoice_paid if h is not automation_payment.on_invoice_paid
-    ]
-    monkeypatch.setattr(billing_ledger, "on_invoice_paid", others)
+    others = tuple(
+        h for h in billing_hooks.PAID_HOOKS if h is not automation_payment.renew_on_payment
+    )
+    monkeypatch.setattr(billing_hooks, "PAID_HOOKS", others)
     a = personas.client_a
-    pay(a.invoice_id, D("2026-11-27"))  # a process that never imported core.automation.on_payment
+    pay(a.invoice_id, D("2026-11-27"))  # the renewal hook did not run (patched out of the list)
     assert svc(a.service_id).next_due_date == DUE
     automation.run(D("2026-11-28"))
     assert svc(a.service_id).next_due_date == D("2027-01-05")

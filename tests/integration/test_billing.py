@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import billing
+from core.billing import hooks as billing_hooks
 from core.models import AuditEntry, InvoiceItem, Payment
 from core.platform import settings
 from core.platform.db import read_session
@@ -131,20 +132,18 @@ def test_a_service_period_is_invoiced_once(personas):
 # --- payments ----------------------------------------------------------------------------
 
 
-def test_full_payment_marks_the_invoice_paid_and_runs_the_paid_hooks_once(personas):
+def test_full_payment_marks_the_invoice_paid_and_runs_the_paid_hooks_once(personas, monkeypatch):
     owner, a = personas.owner.actor, personas.client_a
     seen: list[tuple[int, str]] = []
 
     def hook(session, inv, actor):
         seen.append((inv.id, inv.status))
 
-    billing.on_invoice_paid.append(hook)
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(billing_hooks, "PAID_HOOKS", (*billing_hooks.PAID_HOOKS, hook))
         result = billing.record_payment(owner, [a.invoice_id], "11.50", reference="TRX-1")
         with pytest.raises(Conflict) as refused:  # paid already: a second payment is refused
             billing.record_payment(owner, [a.invoice_id], "11.50")
-    finally:
-        billing.on_invoice_paid.remove(hook)
     assert refused.value.key == "error.billing_invoice_paid"
     paid = invoice(a.invoice_id)
     assert (paid.status, paid.balance, paid.amount_paid) == ("paid", 0, Decimal("11.50"))

@@ -16,7 +16,8 @@ from sqlalchemy import select
 
 from core import billing, panel, plan_changes
 from core.access import Actor
-from core.billing.ledger import on_invoice_paid
+from core.billing import hooks as billing_hooks
+from core.billing.hooks import PAID_HOOKS
 from core.models import (
     AuditEntry,
     Client,
@@ -168,7 +169,7 @@ def test_upgrade_end_to_end_quote_invoice_payment_panel_once(fake, personas):
     with pytest.raises(Conflict):
         billing.record_payment(owner, [made.invoice_id], "5.75")
     with unit_of_work() as s:
-        for hook in list(on_invoice_paid):
+        for hook in PAID_HOOKS:
             hook(s, s.get(Invoice, made.invoice_id), owner)
     assert plan_changes.apply_pending(AT) == 0
     assert plan_changes.apply_pending(AT + timedelta(days=1)) == 0
@@ -227,16 +228,15 @@ def test_panel_failure_leaves_it_paid_and_apply_pending_finishes_once(fake, pers
     assert [r.id for r in listed] == [made.plan_change_id]
 
 
-def test_a_payment_whose_hook_never_ran_is_reconciled_by_the_daily_run(fake, personas):
+def test_a_payment_whose_hook_never_ran_is_reconciled_by_the_daily_run(fake, personas, monkeypatch):
     _, estandar = catalogue()
     a = personas.client_a
     unblock(personas, a)
     made = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly", at=AT)
-    on_invoice_paid.remove(plan_changes._on_invoice_paid)  # a process that never imported it
-    try:
+    with monkeypatch.context() as patch:  # the hook did not run (patched out of the list)
+        others = tuple(h for h in PAID_HOOKS if h is not plan_changes.apply_paid_plan_change)
+        patch.setattr(billing_hooks, "PAID_HOOKS", others)
         pay(personas.owner.actor, made.invoice_id)
-    finally:
-        on_invoice_paid.append(plan_changes._on_invoice_paid)
     assert change(made.plan_change_id).status == "pending" and changepackages(fake) == []
     assert plan_changes.expire_quotes(AT + timedelta(days=30)) == 0  # paid: never expired
     assert plan_changes.apply_pending(AT) == 1 and plan_changes.apply_pending(AT) == 0

@@ -1,20 +1,41 @@
-"""The paid hooks are registered by importing the modules billing_ledger names, not by a
-call: a hook moved to a module nobody imports would quietly stop running."""
+"""What reacts to a paid invoice is one list, ``core.billing.hooks.PAID_HOOKS`` (ARCHITECTURE
+§2, rule 11): a reaction left out of it would quietly stop running, so the list is checked."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_every_reaction_to_a_paid_invoice_is_registered_once():
+def test_every_reaction_to_a_paid_invoice_is_listed_once_in_order():
     """A payment renews the service, reprices it, provisions an order and applies a paid
-    plan change, whichever process records it. The hooks are registered by importing the
-    modules billing_ledger names; a hook moved to a module nobody imports would silently
-    stop running, so each is checked here. (Their order follows import order, which is
-    fine: none reads what another writes — a renewal's price, its next due date, a pending
-    order's set-up after commit, a plan change's own lines.)"""
-    from core.billing import ledger as billing_ledger
+    plan change, whichever process records it. The order is the list's: it is not
+    load-bearing (none reads what another writes — a renewal's next due date, a renewal
+    line's new price, a pending order's set-up after commit, a plan change's own rows), but
+    it is fixed so every run reads the same."""
+    from core.billing import hooks
 
-    billing_ledger._load_paid_hooks()
-    assert sorted((h.__module__, h.__name__) for h in billing_ledger.on_invoice_paid) == [
-        ("core.automation.on_payment", "on_invoice_paid"),
-        ("core.catalog.repricing", "_apply_repricing_on_renewal"),
-        ("core.orders.fulfilment", "_on_invoice_paid"),
-        ("core.plan_changes.apply", "_on_invoice_paid"),
+    assert [(h.__module__, h.__name__) for h in hooks.PAID_HOOKS] == [
+        ("core.automation.on_payment", "renew_on_payment"),
+        ("core.catalog.repricing", "reprice_on_renewal"),
+        ("core.orders.fulfilment", "provision_paid_order"),
+        ("core.plan_changes.apply", "apply_paid_plan_change"),
     ]
+
+
+def test_mark_paid_runs_the_list_and_nothing_registers_hooks():
+    """``mark_paid`` reads ``hooks.PAID_HOOKS`` when it runs (so a test may patch the list),
+    and no module keeps a registry or a list of module names to import."""
+    ledger = (ROOT / "core/billing/ledger.py").read_text(encoding="utf-8")
+    [mark_paid] = [
+        n
+        for n in ast.walk(ast.parse(ledger))
+        if isinstance(n, ast.FunctionDef) and n.name == "mark_paid"
+    ]
+    loops = [n for n in ast.walk(mark_paid) if isinstance(n, ast.For)]
+    assert [ast.unparse(n.iter) for n in loops] == ["hooks.PAID_HOOKS"]
+    assert "importlib" not in ledger
+    for path in sorted((ROOT / "core").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        for word in ("register_paid_hook", "PAID_HOOK_MODULES"):
+            assert word not in text, f"{path.relative_to(ROOT)} uses {word}"

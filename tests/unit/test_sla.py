@@ -8,17 +8,16 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from core.platform.errors import ValidationError
-from core.support.sla import (
-    DEFAULT_TARGETS,
+from core.rules.sla import (
     OfficeHours,
     Policy,
-    _clean_targets,
     add_office_time,
     hours_from_parts,
     is_open_at,
     office_time_between,
     parse_hours,
 )
+from core.support.sla import DEFAULT_TARGETS, _clean_targets
 
 GYE = ZoneInfo("America/Guayaquil")  # UTC-5 all year
 NYC = ZoneInfo("America/New_York")  # has DST

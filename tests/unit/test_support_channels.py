@@ -9,8 +9,8 @@ import pytest
 
 from core.models import SupportChannel
 from core.platform.errors import ValidationError
+from core.rules.sla import parse_hours
 from core.support.channels import channel_link, clean_target, describe_hours, is_open
-from core.support.sla import parse_hours
 
 GYE = ZoneInfo("America/Guayaquil")
 
