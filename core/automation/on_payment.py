@@ -83,14 +83,14 @@ def on_invoice_paid(session: Session, invoice: Invoice, actor: Actor) -> None:
         if (
             svc.status == "suspended"
             and svc.suspend_reason == OVERDUE
-            and settings.get_bool(UNSUSPEND, True, session=session)
+            and settings.get_bool(UNSUSPEND, session=session)
         ):
             after_commit(session, partial(reactivate_paid, svc.id, paid_on))
         if svc.next_due_date != start or not is_recurring(svc.billing_cycle):
             continue  # not the period due now (already advanced, or paid ahead)
         old = svc.next_due_date
         cycle = svc.billing_cycle
-        if svc.status == "suspended" and settings.get_bool(REANCHOR, False, session=session):
+        if svc.status == "suspended" and settings.get_bool(REANCHOR, session=session):
             svc.anchor_day = paid_on.day
             new = advance(paid_on, cycle, svc.anchor_day)
         else:
