@@ -38,7 +38,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("accounts.self_registration", bool, False,
             "Visitors may create their own client account from the sign-in page."),
     Setting("accounts.require_verified_email", bool, False,
-            "A client cannot sign in until the address of the account is verified."),
+            "A client's actions are refused until the address of the account is verified."),
     Setting("security.require_2fa_staff", bool, True,
             "Staff and the owner must set up two-factor sign-in before using the back office."),
     # The business, on invoices, PDFs and the payment page
@@ -74,7 +74,7 @@ SETTINGS: tuple[Setting, ...] = (
             "A billing-cycle change: 'switch_now' (prorated) or 'keep_due_date'."),
     # Support desk
     Setting("tickets.autoclose_days", int, 5,
-            "Days a ticket answered by staff waits for the client before it closes; 0 = never."),
+            "Days a ticket waiting on the client stays open before the run closes it; 0 = never."),
     Setting("tickets.attachment_types", list, ["pdf", "jpg", "png", "gif", "txt", "zip"],
             "The file types a ticket may carry; an empty or unknown list reads as the default."),
     Setting("tickets.attachment_max_mb", int, 5,
@@ -95,7 +95,8 @@ SETTINGS: tuple[Setting, ...] = (
             "the general one.",
             family=True),
     Setting("continuous_invoicing", bool, False,
-            "The next due date follows the last one, not the payment date."),
+            "Renewals keep being invoiced, one unbilled period per run, for unpaid or suspended "
+            "services too."),
     Setting("unpaid_reminder_days", int, 7,
             "Days before the due date the unpaid-invoice reminder goes out; 0 = off."),
     Setting("overdue_reminder_1_days", int, 1,
@@ -111,7 +112,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("late_fee_amount", Decimal, Decimal("10.00"),
             "The late fee, in percent or dollars; 0 = no late fee."),
     Setting("late_fee_minimum", Decimal, Decimal("0.00"),
-            "The smallest late fee charged when it is a percentage."),
+            "A computed late fee below it is raised to it (unless the fee is off)."),
     Setting("tax_late_fee", bool, True,
             "The late fee carries IVA (it is taxable income in Ecuador, §3.4)."),
     Setting("suspend_enabled", bool, True,
@@ -131,7 +132,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("cancel_invoice_on_cancellation", bool, True,
             "Cancelling a service cancels its unpaid invoices."),
     Setting("reanchor_on_late_payment", bool, False,
-            "A late payment of a suspended service moves its due date to the payment date."),
+            "Paying a suspended service re-anchors its due dates on the payment date (§1.4)."),
 )  # fmt: skip
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS if not s.family}
