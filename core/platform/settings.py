@@ -3,7 +3,7 @@
 Reading is open to core (a setting is not customer data); writing is the owner's and is
 audited. Decimal values are stored as strings so JSON keeps them exact. Every key is
 declared once in :mod:`core.platform.settings_registry`; a key with no row reads as the
-default declared there, and a key declared nowhere is refused (``UnknownSetting``).
+default declared there, and reading a key declared nowhere raises ``UnknownSetting``.
 """
 
 from __future__ import annotations
