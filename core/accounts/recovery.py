@@ -194,7 +194,7 @@ def require_verified(actor: Actor, *, session: Session | None = None) -> None:
     """Refuse a client action when the owner requires a verified address and it is not."""
     if not actor.is_client:
         return
-    if settings.get_bool("accounts.require_verified_email", False, session=session) and not (
+    if settings.get_bool("accounts.require_verified_email", session=session) and not (
         is_verified(actor, session=session)
     ):
         raise ValidationError("error.email_not_verified")
@@ -273,7 +273,7 @@ def register(
     """Self-registration (an owner setting, off by default), verified by e-mail.
 
     An address that already has an account gets the same reply and no new account."""
-    if not settings.get_bool("accounts.self_registration", False, session=session):
+    if not settings.get_bool("accounts.self_registration", session=session):
         raise Forbidden()
     address = normalise_email(email)
     check_password_strength(password)

@@ -35,7 +35,7 @@ def _hash(code: str) -> str:
 
 def required_for(role: str, *, session: Session | None = None) -> bool:
     return role in ("staff", "owner") and settings.get_bool(
-        "security.require_2fa_staff", True, session=session
+        "security.require_2fa_staff", session=session
     )
 
 

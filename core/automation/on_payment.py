@@ -81,7 +81,7 @@ def renew_on_payment(session: Session, invoice: Invoice, actor: Actor) -> None:
         if (
             svc.status == "suspended"
             and svc.suspend_reason == OVERDUE
-            and settings.get_bool(UNSUSPEND, True, session=session)
+            and settings.get_bool(UNSUSPEND, session=session)
         ):
             after_commit(session, partial(reactivate_paid, svc.id, paid_on))
         if svc.next_due_date != start or not is_recurring(svc.billing_cycle):
@@ -89,7 +89,7 @@ def renew_on_payment(session: Session, invoice: Invoice, actor: Actor) -> None:
         old = svc.next_due_date
         assert old is not None  # equals the line's period_start, which is not NULL
         cycle = svc.billing_cycle
-        if svc.status == "suspended" and settings.get_bool(REANCHOR, False, session=session):
+        if svc.status == "suspended" and settings.get_bool(REANCHOR, session=session):
             svc.anchor_day = paid_on.day
             new = advance(paid_on, cycle, svc.anchor_day)
         else:

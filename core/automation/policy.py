@@ -1,10 +1,10 @@
-"""The automation settings (billing-rules §7) the daily run reads: names, defaults, checks.
+"""The automation settings (billing-rules §7) the daily run reads: names and checks.
 
-Every setting is kept in the ``setting`` table through ``core.platform.settings`` and has its
-default
-here, next to its check. The run reads them once (:func:`load`) and passes the values down;
-the owner changes them through :func:`save`, which validates all of them before writing any.
-Names mirror WHMCS's (billing-rules §7) so a migration from it maps one to one.
+Every setting is kept in the ``setting`` table through ``core.platform.settings``; its default
+and meaning are declared in ``core.platform.settings_registry`` and its check is here. The
+run reads them once (:func:`load`) and passes the values down; the owner changes them
+through :func:`save`, which validates all of them before writing any. Names mirror WHMCS's
+(billing-rules §7) so a migration from it maps one to one.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
 from core.models import Setting
-from core.platform import settings
+from core.platform import settings, settings_registry
 from core.platform.db import reading, transaction
 from core.platform.errors import ValidationError
-from core.rules.cycles import DEFAULT_INVOICE_DAYS_BEFORE, RECURRING_CYCLES
+from core.rules.cycles import RECURRING_CYCLES
 from core.rules.money import LATE_FEE_TYPES, D, q2
 
 # Per-cycle override of invoice_days_before: "invoice_days_before.<cycle>"; unset = default.
@@ -33,29 +33,30 @@ MAX_DAYS = 730
 
 @dataclass(frozen=True)
 class AutomationSettings:
-    """What the daily run does, read once per run (defaults: WHMCS install values, §3)."""
+    """What the daily run does, read once per run (each setting, its default and meaning are
+    declared in ``core.platform.settings_registry``; defaults: WHMCS install values, §3)."""
 
-    invoice_days_before: int = DEFAULT_INVOICE_DAYS_BEFORE
+    invoice_days_before: int
+    continuous_invoicing: bool
+    unpaid_reminder_days: int
+    overdue_reminder_1_days: int
+    overdue_reminder_2_days: int
+    overdue_reminder_3_days: int
+    late_fee_days: int
+    late_fee_type: str
+    late_fee_amount: Decimal
+    late_fee_minimum: Decimal
+    tax_late_fee: bool
+    suspend_enabled: bool
+    suspend_days: int
+    unsuspend_enabled: bool
+    terminate_enabled: bool
+    terminate_days: int
+    terminate_requires_approval: bool
+    auto_cancellation_requests: bool
+    cancel_invoice_on_cancellation: bool
+    reanchor_on_late_payment: bool
     invoice_days_overrides: tuple[tuple[str, int], ...] = ()
-    continuous_invoicing: bool = False
-    unpaid_reminder_days: int = 7  # before the due date; 0 = off
-    overdue_reminder_1_days: int = 1  # after the due date; 0 = off
-    overdue_reminder_2_days: int = 7
-    overdue_reminder_3_days: int = 14
-    late_fee_days: int = 5
-    late_fee_type: str = "percentage"
-    late_fee_amount: Decimal = Decimal("10.00")  # percent or dollars; 0 = no late fee
-    late_fee_minimum: Decimal = Decimal("0.00")
-    tax_late_fee: bool = True  # IVA on the fee (it is taxable income in Ecuador, §3.4)
-    suspend_enabled: bool = True
-    suspend_days: int = 5
-    unsuspend_enabled: bool = True
-    terminate_enabled: bool = False
-    terminate_days: int = 30
-    terminate_requires_approval: bool = False
-    auto_cancellation_requests: bool = True
-    cancel_invoice_on_cancellation: bool = True
-    reanchor_on_late_payment: bool = False
 
     def days_before(self, cycle: str) -> int:
         return dict(self.invoice_days_overrides).get(cycle, self.invoice_days_before)
@@ -67,7 +68,6 @@ class AutomationSettings:
         return [(kind, d) for kind, d in zip(OVERDUE_KINDS, days, strict=True) if d > 0]
 
 
-DEFAULTS = AutomationSettings()
 INT_FIELDS = (
     "invoice_days_before",
     "unpaid_reminder_days",
@@ -98,6 +98,7 @@ FIELD_NAMES = tuple(
 )
 OVERRIDE_KEYS = tuple(f"{OVERRIDE_PREFIX}{cycle}" for cycle in RECURRING_CYCLES)
 ALL_KEYS = (*FIELD_NAMES, *OVERRIDE_KEYS)
+DEFAULTS = AutomationSettings(**{name: settings_registry.default(name) for name in FIELD_NAMES})
 CYCLES = RECURRING_CYCLES  # each may override invoice_days_before
 # The owner's settings form: the settings of billing-rules §7 this run reads, by group.
 SETTINGS_FORM: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -132,24 +133,23 @@ def load(*, session: Session | None = None) -> AutomationSettings:
     with reading(session) as s:
         present = {row.key for row in s.scalars(select(Setting).where(Setting.key.in_(ALL_KEYS)))}
 
-        def read(name: str, reader: Any, default: Any) -> Any:
-            return reader(name, default, session=s) if name in present else default
+        def read(name: str, reader: Any) -> Any:
+            return reader(name, session=s) if name in present else settings_registry.default(name)
 
         values: dict[str, Any] = {}
         for name in INT_FIELDS:
-            values[name] = max(0, read(name, settings.get_int, getattr(DEFAULTS, name)))
+            values[name] = max(0, read(name, settings.get_int))
         for name in BOOL_FIELDS:
-            values[name] = read(name, settings.get_bool, getattr(DEFAULTS, name))
+            values[name] = read(name, settings.get_bool)
         for name in MONEY_FIELDS:
-            values[name] = _money(read(name, settings.get, None), getattr(DEFAULTS, name))
-        fee_type = read("late_fee_type", settings.get_text, DEFAULTS.late_fee_type)
+            values[name] = _money(read(name, settings.get), getattr(DEFAULTS, name))
+        fee_type = read("late_fee_type", settings.get_text)
         values["late_fee_type"] = fee_type if fee_type in LATE_FEE_TYPES else DEFAULTS.late_fee_type
         overrides = []
         for cycle, key in zip(RECURRING_CYCLES, OVERRIDE_KEYS, strict=True):
-            if read(key, settings.get, None) not in (None, ""):
-                value = settings.get_int(key, -1, session=s)
-                if value >= 0:
-                    overrides.append((cycle, value))
+            value = read(key, settings.get_int)  # unset or blank: the family's default, -1
+            if value >= 0:
+                overrides.append((cycle, value))
         values["invoice_days_overrides"] = tuple(overrides)
     return AutomationSettings(**values)
 
@@ -158,9 +158,8 @@ def days_before(cycle: str, *, session: Session | None = None) -> int:
     """Days before the due date the renewal of ``cycle`` is invoiced (two reads, for the
     paid hook, which needs only this)."""
     with reading(session) as s:
-        default = DEFAULTS.invoice_days_before
-        general = max(0, settings.get_int("invoice_days_before", default, session=s))
-        value = settings.get_int(f"{OVERRIDE_PREFIX}{cycle}", -1, session=s)
+        general = max(0, settings.get_int("invoice_days_before", session=s))
+        value = settings.get_int(f"{OVERRIDE_PREFIX}{cycle}", session=s)
         return value if value >= 0 else general
 
 
@@ -233,7 +232,7 @@ def save(
             raise ValidationError("error.automation_fee_percent")
         for name, value in clean.items():
             stored = str(value) if isinstance(value, Decimal) else value
-            if settings.get(name, None, session=s) != stored:
+            if settings.stored(name, session=s) != stored:
                 settings.put(actor, name, value, session=s)
         return load(session=s)
 

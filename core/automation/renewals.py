@@ -63,8 +63,8 @@ def renew_group(
     with unit_of_work() as s:
         rows = _services(s, [item.service_id for item in items])
         billed = _billed(s, items)
-        credit_first = settings.get_bool(AUTO_APPLY_CREDIT, True, session=s)
-        gross = settings.get_bool(PRICES_INCLUDE_TAX, False, session=s)
+        credit_first = settings.get_bool(AUTO_APPLY_CREDIT, session=s)
+        gross = settings.get_bool(PRICES_INCLUDE_TAX, session=s)
         rate = iva_rate(today, tax_rates(session=s))
         statuses = LIVE if cfg.continuous_invoicing else ("active",)
 

@@ -126,7 +126,7 @@ def _issue(session: Session, actor: Actor, invoice: Invoice, client: Client | No
     session.flush()
     if client is None or client.id != invoice.client_id:
         client = lock_client(session, invoice.client_id)
-    if invoice.balance > 0 and settings.get_bool(AUTO_APPLY_CREDIT, True, session=session):
+    if invoice.balance > 0 and settings.get_bool(AUTO_APPLY_CREDIT, session=session):
         apply_credit_to(session, actor, client, [invoice])
     if invoice.status == "unpaid" and invoice.balance == ZERO:
         mark_paid(session, actor, invoice)
@@ -179,7 +179,7 @@ def create_invoice(
                 for line, amount in zip(lines, amounts, strict=True)
             ],
         )
-        gross = settings.get_bool(PRICES_INCLUDE_TAX, False, session=s)
+        gross = settings.get_bool(PRICES_INCLUDE_TAX, session=s)
         _price(s, invoice, issued, gross=gross)
         s.add(invoice)
         s.flush()

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, get_scoped
 from core.billing.ledger import (
-    DEFAULT_RECEIPT_MAX_MB,
     PAYABLE,
     RECEIPT_MAX_MB,
     TRANSFER_INSTRUCTIONS,
@@ -191,8 +190,6 @@ def invoice_detail(
                 ReceiptView(r.id, r.created_at, r.amount, r.reference, r.status, r.reject_reason, f)
                 for r, f in receipts
             ],
-            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
-            receipt_max_mb=max(
-                1, settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s)
-            ),
+            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, session=s),
+            receipt_max_mb=max(1, settings.get_int(RECEIPT_MAX_MB, session=s)),
         )

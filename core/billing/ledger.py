@@ -39,7 +39,6 @@ AUTO_APPLY_CREDIT = "auto_apply_credit"  # billing-rules §3.2: apply credit at 
 PRICES_INCLUDE_TAX = "prices_include_tax"  # line amounts are gross (IVA included)
 RECEIPT_MAX_MB = "billing.receipt_max_mb"  # transfer-receipt size limit
 TRANSFER_INSTRUCTIONS = "billing.transfer_instructions"  # shown to clients
-DEFAULT_RECEIPT_MAX_MB = 5
 
 MAX_AMOUNT = Decimal("9999999999.99")  # what Numeric(12, 2) holds
 

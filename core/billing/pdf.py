@@ -21,13 +21,13 @@ from sqlalchemy.orm import Session
 from core import catalog
 from core.access import Actor
 from core.billing.invoice_view import InvoiceDetail, invoice_detail
-from core.platform import i18n, settings
+from core.platform import i18n, settings, settings_registry
 from core.platform.db import reading
 
 BUSINESS_NAME = "business.name"
 BUSINESS_RUC = "business.ruc"
 BUSINESS_ADDRESS = "business.address"
-DEFAULT_BUSINESS_NAME = "Anfitrión"
+DEFAULT_BUSINESS_NAME: str = settings_registry.default(BUSINESS_NAME)
 
 TAX_ID_TYPES = ("ruc", "cedula", "pasaporte", "consumidor_final")
 LOGO_HEIGHT_MM = 16
@@ -58,10 +58,9 @@ def invoice_pdf(
     with reading(session) as s:
         detail = invoice_detail(actor, invoice_id, session=s)
         business = (
-            settings.get_text(BUSINESS_NAME, DEFAULT_BUSINESS_NAME, session=s)
-            or DEFAULT_BUSINESS_NAME,
-            settings.get_text(BUSINESS_RUC, "", session=s),
-            settings.get_text(BUSINESS_ADDRESS, "", session=s),
+            settings.get_text(BUSINESS_NAME, session=s) or DEFAULT_BUSINESS_NAME,
+            settings.get_text(BUSINESS_RUC, session=s),
+            settings.get_text(BUSINESS_ADDRESS, session=s),
         )
         stored = catalog.logo(session=s)
     return render(detail, business, language, logo=stored.data if stored else None)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, get_scoped, require
 from core.billing.ledger import (
-    DEFAULT_RECEIPT_MAX_MB,
     PAYABLE,
     RECEIPT_MAX_MB,
     clean_text,
@@ -73,7 +72,7 @@ def sniff_receipt_type(data: bytes, filename: str) -> str:
 
 
 def max_receipt_bytes(session: Session | None = None) -> int:
-    mb = settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=session)
+    mb = settings.get_int(RECEIPT_MAX_MB, session=session)
     return max(1, mb) * MB
 
 

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, of_client, require, scoped, visible
 from core.billing.ledger import (
-    DEFAULT_RECEIPT_MAX_MB,
     PAYABLE,
     RECEIPT_MAX_MB,
     STATUSES,
@@ -253,10 +252,8 @@ def client_billing_view(
             credit_balance=credit,
             amount_owed=Decimal(owed).quantize(Decimal("0.01")),
             overdue=Decimal(overdue).quantize(Decimal("0.01")),
-            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
-            receipt_max_mb=max(
-                1, settings.get_int(RECEIPT_MAX_MB, DEFAULT_RECEIPT_MAX_MB, session=s)
-            ),
+            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, session=s),
+            receipt_max_mb=max(1, settings.get_int(RECEIPT_MAX_MB, session=s)),
         )
 
 

@@ -22,7 +22,7 @@ from core.access import Actor, require_owner
 from core.accounts.profile import clean_tax_id
 from core.billing.ledger import TRANSFER_INSTRUCTIONS
 from core.models import Upload
-from core.platform import settings, uploads
+from core.platform import settings, settings_registry, uploads
 from core.platform.db import reading, transaction
 from core.platform.errors import ValidationError
 
@@ -30,7 +30,7 @@ BUSINESS_NAME = "business.name"
 BUSINESS_RUC = "business.ruc"
 BUSINESS_ADDRESS = "business.address"
 BUSINESS_LOGO = "business.logo_upload_id"
-DEFAULT_BUSINESS_NAME = "Anfitrión"
+DEFAULT_BUSINESS_NAME: str = settings_registry.default(BUSINESS_NAME)
 
 LOGO_TYPES = ("png", "jpg")
 LOGO_MAX_BYTES = 512 * 1024
@@ -53,12 +53,11 @@ def business(*, session: Session | None = None) -> Business:
     """The business's details as invoices and the client area show them (anyone may read)."""
     with reading(session) as s:
         return Business(
-            name=settings.get_text(BUSINESS_NAME, DEFAULT_BUSINESS_NAME, session=s)
-            or DEFAULT_BUSINESS_NAME,
-            ruc=settings.get_text(BUSINESS_RUC, "", session=s),
-            address=settings.get_text(BUSINESS_ADDRESS, "", session=s),
-            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, "", session=s),
-            has_logo=settings.get(BUSINESS_LOGO, None, session=s) is not None,
+            name=settings.get_text(BUSINESS_NAME, session=s) or DEFAULT_BUSINESS_NAME,
+            ruc=settings.get_text(BUSINESS_RUC, session=s),
+            address=settings.get_text(BUSINESS_ADDRESS, session=s),
+            transfer_instructions=settings.get_text(TRANSFER_INSTRUCTIONS, session=s),
+            has_logo=settings.stored(BUSINESS_LOGO, session=s) is not None,
         )
 
 
@@ -143,7 +142,7 @@ def remove_logo(actor: Actor, *, session: Session | None = None) -> None:
 def logo(*, session: Session | None = None) -> uploads.StoredFile | None:
     """The business logo, or None (public: it is shown to everyone)."""
     with reading(session) as s:
-        upload_id = settings.get_int(BUSINESS_LOGO, 0, session=s)
+        upload_id = settings.get_int(BUSINESS_LOGO, session=s)
         if not upload_id:
             return None
         row = s.get(Upload, upload_id)

@@ -46,7 +46,7 @@ class Repricing:
 
 
 def _rules(session: Session) -> list[Repricing]:
-    raw = settings.get(REPRICING_KEY, None, session=session)
+    raw = settings.get(REPRICING_KEY, session=session)
     rules: list[Repricing] = []
     for item in raw if isinstance(raw, list) else []:
         try:

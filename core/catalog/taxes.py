@@ -49,7 +49,7 @@ def tax_rates(*, session: Session | None = None) -> RateTable:
     """The IVA table in force: the owner's (setting ``billing.iva_rates``) or the built-in."""
     return settings.memoised(  # parsed once per snapshot scope (the daily run)
         TAX_RATES_KEY,
-        lambda: _parse_rates(settings.get(TAX_RATES_KEY, None, session=session)) or IVA_RATES,
+        lambda: _parse_rates(settings.get(TAX_RATES_KEY, session=session)) or IVA_RATES,
     )
 
 

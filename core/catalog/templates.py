@@ -106,9 +106,7 @@ def template(
     require_owner(actor)
     lang = normalise(language)
     default = _default_text(name, lang)
-    override = settings.get_text(
-        mail.OVERRIDE_KEY.format(lang=lang, name=name), "", session=session
-    )
+    override = settings.get_text(mail.OVERRIDE_KEY.format(lang=lang, name=name), session=session)
     return TemplateView(name, lang, default, override, tuple(sorted(_variables(default))))
 
 

@@ -320,7 +320,7 @@ def _cash_in(s: Session, today: date, days: int) -> CashIn:
         )
         .group_by(Service.next_due_date)
     ).all()
-    gross = settings.get_bool(PRICES_INCLUDE_TAX, False, session=s)
+    gross = settings.get_bool(PRICES_INCLUDE_TAX, session=s)
     rate = ZERO if gross else iva_rate_on(today, session=s)
 
     def with_tax(base: Decimal) -> Decimal:

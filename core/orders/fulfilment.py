@@ -45,7 +45,6 @@ from core.services import provisioning as services_provisioning
 log = logging.getLogger("anfitrion.orders")
 
 CANCEL_UNPAID_DAYS = "orders.cancel_unpaid_days"  # setting: days an unpaid order waits
-DEFAULT_CANCEL_UNPAID_DAYS = 7
 ORDER_KINDS = ("renewal", "prorata")  # the first invoice's lines (plus "setup")
 WELCOME_LOOKBACK = timedelta(days=60)
 
@@ -244,7 +243,7 @@ def cancel_stale(at: date | datetime, session: Session | None = None) -> int:
     """Cancel orders unpaid for ``orders.cancel_unpaid_days`` days (0: never), with their
     invoice, and orders whose invoice was cancelled. Returns how many were cancelled."""
     day = business_day(at)
-    days = settings.get_int(CANCEL_UNPAID_DAYS, DEFAULT_CANCEL_UNPAID_DAYS, session=session)
+    days = settings.get_int(CANCEL_UNPAID_DAYS, session=session)
     first = order_invoices()
     with reading(session) as s:
         rows = s.execute(

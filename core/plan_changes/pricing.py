@@ -21,7 +21,7 @@ from core.billing.ledger import PRICES_INCLUDE_TAX
 from core.catalog.taxes import iva_rate_on
 from core.models import Invoice, InvoiceItem, PlanChange, Product, ProductPrice, Service
 from core.plan_changes.common import OPEN
-from core.platform import settings
+from core.platform import settings, settings_registry
 from core.platform.errors import ValidationError
 from core.platform.i18n import day as fmt_day
 from core.platform.i18n import money as fmt_money
@@ -35,8 +35,8 @@ CREDIT_ON_DOWNGRADE = "credit_on_downgrade"  # billing-rules §0.6; a product ma
 DOWNGRADE_POLICY = "plan_change.downgrade_policy"  # "now" | "at_renewal"
 CYCLE_CHANGE_MODE = "cycle_change_mode"  # billing-rules §2.3: "switch_now" | "keep_due_date"
 POLICIES = ("now", "at_renewal")
-DEFAULT_POLICY = "now"
-DEFAULT_MODE = "switch_now"
+DEFAULT_POLICY: str = settings_registry.default(DOWNGRADE_POLICY)
+DEFAULT_MODE: str = settings_registry.default(CYCLE_CHANGE_MODE)
 
 QUOTE_DAYS = 7  # a quote is valid this many days (or until the day before the due date)
 
@@ -129,12 +129,12 @@ class Quote:
 
 # ------------------------------------------------------------------------ pricing
 def _mode(s: Session) -> str:
-    mode = settings.get_text(CYCLE_CHANGE_MODE, DEFAULT_MODE, session=s)
+    mode = settings.get_text(CYCLE_CHANGE_MODE, session=s)
     return mode if mode in CHANGE_MODES else DEFAULT_MODE
 
 
 def _policy(s: Session) -> str:
-    policy = settings.get_text(DOWNGRADE_POLICY, DEFAULT_POLICY, session=s)
+    policy = settings.get_text(DOWNGRADE_POLICY, session=s)
     return policy if policy in POLICIES else DEFAULT_POLICY
 
 
@@ -143,7 +143,7 @@ def credit_on_downgrade(product: Product, *, session: Session | None = None) -> 
     setting (default off)."""
     if product.credit_on_downgrade is not None:
         return bool(product.credit_on_downgrade)
-    return settings.get_bool(CREDIT_ON_DOWNGRADE, False, session=session)
+    return settings.get_bool(CREDIT_ON_DOWNGRADE, session=session)
 
 
 def _monthly(price: Decimal, cycle: str) -> Fraction:
@@ -229,7 +229,7 @@ def _build(s: Session, svc: Service, target: Product, price: ProductPrice, day: 
     if svc.next_due_date is not None:
         valid_until = max(day, min(valid_until, svc.next_due_date - timedelta(days=1)))
     rate = iva_rate_on(day, session=s)  # the owner's dated IVA table, as the invoice
-    gross = settings.get_bool(PRICES_INCLUDE_TAX, False, session=s)
+    gross = settings.get_bool(PRICES_INCLUDE_TAX, session=s)
     if at_renewal:
         exact = None
         credit = charge = net = ZERO

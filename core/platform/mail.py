@@ -65,7 +65,7 @@ def _render_override(
         settings as stored,  # core.platform.settings → audit; imported late on purpose
     )
 
-    source = stored.get_text(OVERRIDE_KEY.format(lang=lang, name=template), "", session=session)
+    source = stored.get_text(OVERRIDE_KEY.format(lang=lang, name=template), session=session)
     if not source.strip():
         return None
     try:

@@ -1,8 +1,9 @@
 """Business settings kept in the ``setting`` table (key → JSON value).
 
 Reading is open to core (a setting is not customer data); writing is the owner's and is
-audited. Decimal values are stored as strings so JSON keeps them exact. A key with no row
-reads as the default the caller passes: every caller names its own default next to the use.
+audited. Decimal values are stored as strings so JSON keeps them exact. Every key is
+declared once in :mod:`core.platform.settings_registry`; a key with no row reads as the
+default declared there, and reading a key declared nowhere raises ``UnknownSetting``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from core.platform import audit
 from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import ValidationError
+from core.platform.settings_registry import default as _default
+from core.platform.settings_registry import lookup
 
 MAX_KEY = 80
 
@@ -83,30 +86,35 @@ def memoised(name: str, build: Any) -> Any:
     return snap.memo[name]
 
 
-def get(key: str, default: Any = None, *, session: Session | None = None) -> Any:
-    """The stored value of ``key``, or ``default`` when it was never set."""
+def get(key: str, *, session: Session | None = None) -> Any:
+    """The stored value of ``key``, or its declared default when it was never set."""
+    value = stored(key, session=session)
+    return _default(key) if value is None else value
+
+
+def stored(key: str, *, session: Session | None = None) -> Any:
+    """The value stored under ``key``, or None when unset (for a caller that must tell "unset"
+    from "set to the default")."""
+    lookup(key)  # an undeclared key is a bug, whether or not a row happens to exist
     snap = _current.get()
     if snap is not None and snap.valid:
         value = snap.values.get(key)
-        if value is None:
-            return default
         return copy.deepcopy(value) if isinstance(value, (list, dict)) else value
     with reading(session) as s:
         row = s.get(Setting, key)
-        if row is None or row.value is None:
-            return default
-        return row.value
+        return None if row is None else row.value
 
 
-def get_bool(key: str, default: bool, *, session: Session | None = None) -> bool:
-    value = get(key, default, session=session)
+def get_bool(key: str, *, session: Session | None = None) -> bool:
+    value = get(key, session=session)
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on", "si", "sí")
     return bool(value)
 
 
-def get_int(key: str, default: int, *, session: Session | None = None) -> int:
-    value = get(key, default, session=session)
+def get_int(key: str, *, session: Session | None = None) -> int:
+    default: int = lookup(key).default  # an unreadable value falls back to it, too
+    value = get(key, session=session)
     if isinstance(value, bool):
         return default
     try:
@@ -115,9 +123,9 @@ def get_int(key: str, default: int, *, session: Session | None = None) -> int:
         return default
 
 
-def get_text(key: str, default: str = "", *, session: Session | None = None) -> str:
-    value = get(key, default, session=session)
-    return default if value is None else str(value)
+def get_text(key: str, *, session: Session | None = None) -> str:
+    value = get(key, session=session)
+    return "" if value is None else str(value)
 
 
 def put(actor: Actor, key: str, value: Any, *, session: Session | None = None) -> None:

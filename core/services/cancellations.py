@@ -48,7 +48,7 @@ from core.services.leaving_invoices import release_service_invoices
 TYPES = ("immediate", "end_of_billing_period")
 REQUESTABLE = ("active", "suspended")
 REASON_MAX = 2000
-CANCEL_INVOICES = "cancel_invoice_on_cancellation"  # billing-rules §7, default on
+CANCEL_INVOICES = "cancel_invoice_on_cancellation"  # billing-rules §7
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ def request(
         s.flush()
         cancelled: list[int] = []
         trimmed: list[int] = []
-        if settings.get_bool(CANCEL_INVOICES, True, session=s):
+        if settings.get_bool(CANCEL_INVOICES, session=s):
             cancelled, trimmed = release_service_invoices(
                 s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}"
             )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner, scoped
 from core.models import Ticket
-from core.platform import settings, uploads
+from core.platform import settings, settings_registry, uploads
 from core.platform.errors import NotFound, ValidationError
 from core.support.sla import PRIORITIES
 
@@ -37,11 +37,9 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 WAITING_ON_CUSTOMER = "answered"
 
 AUTOCLOSE_DAYS_KEY = "tickets.autoclose_days"
-DEFAULT_AUTOCLOSE_DAYS = 5  # 0 turns auto-closing off
 ATTACHMENT_TYPES_KEY = "tickets.attachment_types"
-DEFAULT_ATTACHMENT_TYPES = ("pdf", "jpg", "png", "gif", "txt", "zip")
+DEFAULT_ATTACHMENT_TYPES: tuple[str, ...] = tuple(settings_registry.default(ATTACHMENT_TYPES_KEY))
 ATTACHMENT_MAX_MB_KEY = "tickets.attachment_max_mb"
-DEFAULT_ATTACHMENT_MAX_MB = 5
 MAX_ATTACHMENT_MB = 50
 MAX_FILES = 5  # per message
 SUBJECT_MAX = 200
@@ -122,10 +120,10 @@ class AttachmentRules:
 
 
 def attachment_rules(*, session: Session | None = None) -> AttachmentRules:
-    raw = settings.get(ATTACHMENT_TYPES_KEY, None, session=session)
+    raw = settings.get(ATTACHMENT_TYPES_KEY, session=session)
     listed = raw if isinstance(raw, list) else []
     types = tuple(t for t in listed if t in uploads.FILE_TYPES)
-    max_mb = settings.get_int(ATTACHMENT_MAX_MB_KEY, DEFAULT_ATTACHMENT_MAX_MB, session=session)
+    max_mb = settings.get_int(ATTACHMENT_MAX_MB_KEY, session=session)
     return AttachmentRules(
         types=types or DEFAULT_ATTACHMENT_TYPES,
         max_mb=min(max(1, max_mb), MAX_ATTACHMENT_MB),

@@ -26,7 +26,6 @@ from core.platform.errors import Conflict, NotFound, ValidationError
 from core.platform.i18n import LANGUAGES
 from core.support.common import (
     AUTOCLOSE_DAYS_KEY,
-    DEFAULT_AUTOCLOSE_DAYS,
     MAX_ATTACHMENT_MB,
     attachment_rules,
     set_attachment_rules,
@@ -232,7 +231,7 @@ def desk_rules(*, session: Session | None = None) -> DeskRules:
     """The rules the desk works by now (what ``autoclose_waiting`` and ``attachment_rules``
     read, defaults included). Settings are not customer data: anyone in core may read them."""
     with reading(session) as s:
-        days = settings.get_int(AUTOCLOSE_DAYS_KEY, DEFAULT_AUTOCLOSE_DAYS, session=s)
+        days = settings.get_int(AUTOCLOSE_DAYS_KEY, session=s)
         rules = attachment_rules(session=s)
         return DeskRules(max(0, days), rules.types, rules.max_mb)
 

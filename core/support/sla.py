@@ -46,12 +46,12 @@ def _clean_targets(raw: object) -> dict[str, tuple[int, int]]:
 
 
 def targets(*, session: Session | None = None) -> dict[str, tuple[int, int]]:
-    return _clean_targets(settings.get(TARGETS_KEY, None, session=session))
+    return _clean_targets(settings.get(TARGETS_KEY, session=session))
 
 
 def business_hours(*, session: Session | None = None) -> OfficeHours | None:
     """The support desk's business hours, or None for calendar time."""
-    spec = settings.get_text(BUSINESS_HOURS_KEY, "", session=session).strip()
+    spec = settings.get_text(BUSINESS_HOURS_KEY, session=session).strip()
     if not spec:
         return None
     try:

@@ -43,7 +43,6 @@ from core.support import flow, sla
 from core.support import notices as tickets_mail
 from core.support.common import (  # noqa: F401 - re-exported for pages
     AUTOCLOSE_DAYS_KEY,
-    DEFAULT_AUTOCLOSE_DAYS,
     OPEN_STATUSES,
     PRIORITIES,
     STATUSES,
@@ -354,7 +353,7 @@ def autoclose_waiting(actor: Actor, at: datetime, *, session: Session | None = N
 
     The daily run calls ``autoclose_waiting(access.SYSTEM, at)``."""
     flow.require_desk(actor)
-    days = settings.get_int(AUTOCLOSE_DAYS_KEY, DEFAULT_AUTOCLOSE_DAYS, session=session)
+    days = settings.get_int(AUTOCLOSE_DAYS_KEY, session=session)
     if days <= 0:
         return 0
     cutoff = at - timedelta(days=days)

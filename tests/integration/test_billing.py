@@ -502,7 +502,7 @@ def test_views_for_each_role(personas):
 
 def test_settings_are_owner_only_and_audited(personas):
     owner = personas.owner.actor
-    assert settings.get("business.name", "Anfitrión") == "Anfitrión"
+    assert settings.get("business.name") == "Anfitrión"
     settings.put(owner, "business.name", "Hostería Ñandú")
     settings.put(owner, "smtp_password", "no-lo-muestres")
     assert settings.get("business.name") == "Hostería Ñandú"

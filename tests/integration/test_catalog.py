@@ -334,7 +334,7 @@ def test_a_template_override_is_checked_before_it_is_stored(personas):
         catalog.save_template(owner, "../core/secret", "es", "A\nB")
     with pytest.raises(Forbidden):
         catalog.save_template(personas.staff.actor, "welcome", "es", "A\nB")
-    assert settings.get("mail.template.es.welcome") is None
+    assert settings.stored("mail.template.es.welcome") is None  # nothing was stored
 
 
 def test_a_broken_stored_override_never_stops_a_mail(personas):

@@ -70,7 +70,7 @@ def test_security_switches_are_saved(page_personas):
     checkboxes = {c.label: c for c in at.checkbox}
     checkboxes[tr("settings.self_registration")].check()
     at.button(key="save_security").click().run()
-    assert settings.get_bool("accounts.self_registration", False) is True
+    assert settings.get_bool("accounts.self_registration") is True
 
 
 def test_queued_mail_is_readable_by_the_owner(page_personas):

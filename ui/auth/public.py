@@ -63,7 +63,7 @@ def forgot_form() -> None:
 
 
 def register_form() -> None:
-    if not settings.get_bool("accounts.self_registration", False):
+    if not settings.get_bool("accounts.self_registration"):
         return
     with st.expander(tr("register.title")):
         with st.form("register", clear_on_submit=False):

@@ -117,7 +117,7 @@ def sla_tab(actor: Actor) -> None:
     st.caption(tr("catalog.sla_help"))
     with settings.snapshot_scope():
         current_targets = sla.targets()
-        current_hours = settings.get_text(sla.BUSINESS_HOURS_KEY, "")
+        current_hours = settings.get_text(sla.BUSINESS_HOURS_KEY)
     with st.form("sla_targets"):
         chosen_targets: dict[str, tuple[int, int]] = {}
         for priority in sla.PRIORITIES:

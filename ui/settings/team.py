@@ -106,9 +106,9 @@ def users_tab(actor: Actor) -> None:
 
 def security_tab(actor: Actor) -> None:
     with settings.snapshot_scope():  # the three switches in one read
-        was_2fa = settings.get_bool("security.require_2fa_staff", True)
-        was_signup = settings.get_bool("accounts.self_registration", False)
-        was_verified = settings.get_bool("accounts.require_verified_email", False)
+        was_2fa = settings.get_bool("security.require_2fa_staff")
+        was_signup = settings.get_bool("accounts.self_registration")
+        was_verified = settings.get_bool("accounts.require_verified_email")
     with st.form("security_settings"):
         require_2fa = st.checkbox(tr("settings.require_2fa"), value=was_2fa)
         self_signup = st.checkbox(tr("settings.self_registration"), value=was_signup)
