@@ -42,6 +42,7 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     if not password:
         print("error: give the password on standard input", file=sys.stderr)
         return 2
+    at = now()  # the action's moment: the account is made and verified at once
     try:
         with unit_of_work() as session:
             user = accounts.create_user(
@@ -54,9 +55,9 @@ def cmd_create_user(args: argparse.Namespace) -> int:
                 permissions=args.permission or ["tickets", "clients", "services"]
                 if args.role == "staff"
                 else None,
-                at=now(),
+                at=at,
             )
-            user.verified_at = now()  # made by the operator: the address is trusted
+            user.verified_at = at  # made by the operator: the address is trusted
             email, role = user.email, user.role
     except DomainError as exc:
         print(f"error: {t(exc.key, 'en', **exc.params)}", file=sys.stderr)

@@ -88,11 +88,12 @@ def _seconds(at: datetime) -> int:
     return int((at - _LEASE_EPOCH).total_seconds())
 
 
-def _acquire(on: date) -> tuple[int, int] | None:
+def _acquire(on: date, started: datetime) -> tuple[int, int] | None:
     """Take the lease and open the run's ledger row in the same transaction; returns
-    (lease token, run id), or None when another run holds the lease."""
+    (lease token, run id), or None when another run holds the lease. ``started``: the real
+    time, read by ``run``."""
     for _ in range(2):
-        current = _seconds(now())
+        current = _seconds(started)
         expiry = current + int(LEASE.total_seconds())
         with unit_of_work() as s:
             taken = cast(
@@ -107,9 +108,9 @@ def _acquire(on: date) -> tuple[int, int] | None:
                 s.execute(  # a run that held an expired lease crashed
                     update(AutomationRun)
                     .where(AutomationRun.status == "running")
-                    .values(status="aborted", finished_at=now())
+                    .values(status="aborted", finished_at=started)
                 )
-                row = AutomationRun(run_date=on, dry_run=False, started_at=now())
+                row = AutomationRun(run_date=on, dry_run=False, started_at=started)
                 row.status = "running"
                 s.add(row)
                 s.flush()
@@ -124,9 +125,10 @@ def _acquire(on: date) -> tuple[int, int] | None:
     return None
 
 
-def _renew(token: int) -> int:
-    """Extend a lease that is past half its life; raise when it was lost."""
-    current = _seconds(now())
+def _renew(token: int, at: datetime) -> int:
+    """Extend a lease that is past half its life (at real time ``at``, read by ``run``);
+    raise when it was lost."""
+    current = _seconds(at)
     if token - current > LEASE.total_seconds() / 2:
         return token
     fresh = current + int(LEASE.total_seconds())
@@ -177,15 +179,19 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
     """The daily run for business date ``on`` (acting as ``access.SYSTEM``).
 
     ``dry_run`` computes what would be done and writes nothing. When another run holds the
-    lock, nothing is done and the result says ``locked``. ``at`` is the moment used for the
-    ticket auto-close (default now)."""
+    lock, nothing is done and the result says ``locked``. ``at`` is the moment of the run
+    (default now), passed to every step that stamps a time (paid, processed, applied, the
+    ticket auto-close). The lease, the run's ledger row and the mail outbox are kept on real
+    time instead, read here as the run goes: a lease measures how long the run has held it,
+    and mail queued during the run is due only after ``at``."""
+    at = at or now()
     if dry_run:
         items = plan(on)
         awaiting = sum(1 for item in items if item.awaiting)
         return RunResult(
             on, _counts_of(items), dry_run=True, planned=tuple(items), awaiting=awaiting
         )
-    lease = _acquire(on)
+    lease = _acquire(on, now())
     if lease is None:
         return RunResult(on, _zero(), locked=True)
     token, run_id = lease
@@ -197,17 +203,17 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             cfg = automation_settings.load()
             # Payments that came in may have left panel work undone: accounts of paid orders
             # and paid plan changes first, so renewals are billed on the plan in force.
-            _area_step_run(order_fulfilment.provision_pending, on, counts)
-            _area_step_run(plan_changes.apply_pending, on, counts)
+            _area_step_run(order_fulfilment.provision_pending, on, counts, moment=at)
+            _area_step_run(plan_changes.apply_pending, on, counts, moment=at)
             _catch_up_renewals(counts)
             for step in STEPS:
                 with reading() as s:
                     items = step.select(s, on, cfg)
                 for part in _parts(items, GROUP if step.group else 1):
-                    token = _renew(token)
+                    token = _renew(token, now())
                     outcomes, alone = _attempt_group(step.group, run_id, part, on, cfg)
                     for item in alone:
-                        outcomes[item.key] = _attempt(step.execute, run_id, item, on, cfg)
+                        outcomes[item.key] = _attempt(step.execute, run_id, item, on, cfg, at)
                     for outcome in outcomes.values():
                         if outcome == DONE:
                             counts[step.count] += 1
@@ -217,11 +223,11 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
                             counts["failures"] += 1
             counts["plan_changes_expired"] = _area_step_run(plan_changes.expire_quotes, on, counts)
             _area_step_run(order_fulfilment.cancel_stale, on, counts)
-            _area_step_run(tickets.autoclose_waiting, at or now(), counts)
-            _mail(counts)
+            _area_step_run(tickets.autoclose_waiting, at, counts)
+            _mail(counts, now())
             status = "done"
     finally:
-        _close(run_id, token, counts, awaiting, status)
+        _close(run_id, token, counts, awaiting, status, now())
     return RunResult(on, counts, run_id=run_id, awaiting=awaiting)
 
 
@@ -248,10 +254,15 @@ def _attempt_group(
 
 
 def _attempt(
-    execute: Callable[..., Any], run_id: int, item: Item, on: date, cfg: AutomationSettings
+    execute: Callable[..., Any],
+    run_id: int,
+    item: Item,
+    on: date,
+    cfg: AutomationSettings,
+    at: datetime,
 ) -> str:
     try:
-        return execute(run_id, item, on, cfg).status
+        return execute(run_id, item, on, cfg, at).status
     except IntegrityError as exc:
         with reading() as s:
             if done_keys(s, [item.key]):  # its unique key is taken: done first elsewhere
@@ -267,12 +278,15 @@ def _attempt(
         return FAILED
 
 
-def _area_step_run(fn: Callable[..., Any], at: date | datetime, counts: dict[str, int]) -> int:
+def _area_step_run(
+    fn: Callable[..., Any], at: date | datetime, counts: dict[str, int], **kw: Any
+) -> int:
     """Run another area's part of the run (paid orders' accounts, plan-change quotes, stale
-    orders, ticket auto-close); its failure counts as one failure and never stops the run."""
+    orders, ticket auto-close); its failure counts as one failure and never stops the run.
+    ``kw``: keyword arguments of that part (the run's moment)."""
     try:
         params = list(inspect.signature(fn).parameters)
-        done = fn(SYSTEM, at) if params and params[0] == "actor" else fn(at)
+        done = fn(SYSTEM, at, **kw) if params and params[0] == "actor" else fn(at, **kw)
     except Exception:  # noqa: BLE001
         log.exception("automation: %s.%s failed", fn.__module__, fn.__name__)
         counts["failures"] += 1
@@ -287,21 +301,25 @@ def _area_step_run(fn: Callable[..., Any], at: date | datetime, counts: dict[str
         return 0
 
 
-def _mail(counts: dict[str, int]) -> None:
-    """Mail that failed to go out is put back and tried again (the outbox retry)."""
+def _mail(counts: dict[str, int], at: datetime) -> None:
+    """Mail that failed to go out is put back and tried again (the outbox retry), as of the
+    real time ``at`` read by ``run``."""
     try:
-        mail.recover_stuck()
-        mail.deliver_due(limit=500)
+        mail.recover_stuck(at=at)
+        mail.deliver_due(at, limit=500)
     except Exception:  # noqa: BLE001
         log.exception("automation: mail delivery failed; messages stay queued")
         counts["failures"] += 1
 
 
-def _close(run_id: int, token: int, counts: dict[str, int], awaiting: int, status: str) -> None:
-    """Write the run's outcome to the ledger and give the lease back, in one transaction."""
+def _close(
+    run_id: int, token: int, counts: dict[str, int], awaiting: int, status: str, at: datetime
+) -> None:
+    """Write the run's outcome to the ledger (finished at real time ``at``) and give the
+    lease back, in one transaction."""
     with unit_of_work() as s:
         row = s.get_one(AutomationRun, run_id)
-        row.finished_at = now()
+        row.finished_at = at
         row.counts = {**counts, "awaiting_approval": awaiting}
         row.status = status
         s.execute(

@@ -8,7 +8,7 @@ Each step has a *selection* (what is due on the run date, already-done items lef
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -140,7 +140,9 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
     return fresh(s, items)
 
 
-def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_renewal(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     assert item.period_start is not None and item.service_id is not None
     with unit_of_work() as s:
         svc = s.get(
@@ -175,6 +177,7 @@ def do_renewal(run_id: int, item: Item, today: date, cfg: AutomationSettings) ->
                 issued_on=today,
                 due_on=max(start, today),
                 session=s,
+                at=at,
             )
         except Conflict:  # this period is already on an invoice (made by hand, say)
             return Outcome(SKIPPED)
@@ -352,7 +355,9 @@ def preload_invoices(s: Session, items: list[Item]) -> Sequence[Invoice]:
     )
 
 
-def do_reminder(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_reminder(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     with unit_of_work() as s:
         return apply_reminder(s, run_id, item, today, cfg)
 
@@ -453,7 +458,9 @@ def apply_late_fee(
     return Outcome(DONE)
 
 
-def do_late_fee(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_late_fee(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     with unit_of_work() as s:
         return apply_late_fee(s, run_id, item, today, cfg)
 

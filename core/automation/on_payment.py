@@ -28,7 +28,7 @@ from core.automation import policy as automation_settings
 from core.automation.steps import OVERDUE, may_unsuspend
 from core.models import Invoice, InvoiceItem, Payment, Service
 from core.platform import audit, mail, settings
-from core.platform.clock import now, to_local
+from core.platform.clock import to_local
 from core.platform.config import get_settings
 from core.platform.db import after_commit, reading, unit_of_work
 from core.platform.errors import DomainError
@@ -49,7 +49,9 @@ def _paid_day(s: Session, invoice: Invoice) -> date:
     ).scalar_one()
     if received is not None:
         return received
-    return to_local(invoice.paid_at or now(), get_settings().tz).date()
+    # mark_paid stamped paid_at (the paying action's moment) before the hooks run.
+    assert invoice.paid_at is not None
+    return to_local(invoice.paid_at, get_settings().tz).date()
 
 
 def renew_on_payment(session: Session, invoice: Invoice, actor: Actor) -> None:

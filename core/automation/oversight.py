@@ -23,6 +23,7 @@ from core.automation.policy import AutomationSettings
 from core.automation.steps import AWAITING, DONE, finish_termination, plan, terminate_service
 from core.models import AutomationAction, AutomationRun, Client, Invoice, InvoiceItem, Service
 from core.platform import audit
+from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
 
@@ -236,10 +237,17 @@ def awaiting_terminations(actor: Actor, *, session: Session | None = None) -> li
 
 
 def approve_termination(
-    actor: Actor, action_id: Any, *, today: date, session: Session | None = None
+    actor: Actor,
+    action_id: Any,
+    *,
+    today: date,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
     """The owner approves a termination the run left waiting: the account is removed from
-    the panel now, its open invoices are cancelled, and the client is told."""
+    the panel now, its open invoices are cancelled, and the client is told. ``at``: the
+    moment of the approval (default now)."""
+    at = at or now()
     require_owner(actor)
     try:
         key = int(action_id)
@@ -256,7 +264,7 @@ def approve_termination(
     terminate_service(service_id, today)
     with transaction(session) as s:
         action = s.get_one(AutomationAction, key)
-        finish_termination(s, service_id, today)
+        finish_termination(s, service_id, today, at)
         action.status = DONE
         action.detail = json.dumps({"approved_by": actor.label(), "on": today.isoformat()})
         audit.record(

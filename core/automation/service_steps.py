@@ -10,7 +10,7 @@ retried next run.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -108,7 +108,9 @@ def _still_overdue(service_id: int, today: date, days: int, statuses: tuple[str,
         )
 
 
-def do_suspend(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_suspend(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     assert item.service_id is not None
     if not _still_overdue(item.service_id, today, cfg.suspend_days, ("active",)):
         return Outcome(SKIPPED)  # paid (or put on hold) since the selection
@@ -135,7 +137,9 @@ def select_terminations(s: Session, today: date, cfg: AutomationSettings) -> lis
     return items
 
 
-def do_terminate(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_terminate(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     assert item.service_id is not None
     if not _still_overdue(item.service_id, today, cfg.terminate_days, LIVE):
         return Outcome(SKIPPED)
@@ -147,7 +151,7 @@ def do_terminate(run_id: int, item: Item, today: date, cfg: AutomationSettings) 
         return Outcome(AWAITING)
     terminate_service(item.service_id, today)
     with unit_of_work() as s:
-        finish_termination(s, item.service_id, today)
+        finish_termination(s, item.service_id, today, at)
         record(s, run_id, item, due=item.due)
     return Outcome(DONE)
 
@@ -161,10 +165,11 @@ def terminate_service(service_id: int, today: date) -> None:
             raise
 
 
-def finish_termination(s: Session, service_id: int, today: date) -> None:
-    """The database half: its open invoices are cancelled (§3.5) and the client is told."""
+def finish_termination(s: Session, service_id: int, today: date, at: datetime) -> None:
+    """The database half: its open invoices are cancelled (§3.5) and the client is told;
+    ``at`` is the moment of the action (the run's, or the owner's approval)."""
     cancellations_invoices.release_service_invoices(
-        s, SYSTEM, service_id, reason="terminated: overdue"
+        s, SYSTEM, service_id, reason="terminated: overdue", at=at
     )
     service_mail(s, service_id, "service_terminated", today, requested=False)
 
@@ -274,7 +279,9 @@ def may_unsuspend(s: Session, service_id: int, today: date) -> bool:
     return not any(due < today or (cause is not None and due <= cause) for due in dues)
 
 
-def do_unsuspend(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_unsuspend(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     assert item.service_id is not None
     with reading() as s:
         if not may_unsuspend(s, item.service_id, today):
@@ -331,11 +338,13 @@ def select_cancellations(s: Session, today: date, cfg: AutomationSettings) -> li
     return fresh(s, items)
 
 
-def do_cancellation(run_id: int, item: Item, today: date, cfg: AutomationSettings) -> Outcome:
+def do_cancellation(
+    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
+) -> Outcome:
     request_id = int(item.key.split(":", 1)[1])
     cancellations.terminate_on_panel(request_id, today=today)
     with unit_of_work() as s:
-        if cancellations.finish(s, SYSTEM, request_id, today=today) is None:
+        if cancellations.finish(s, SYSTEM, request_id, today=today, at=at) is None:
             return Outcome(SKIPPED)
         record(s, run_id, item, type=item.kind)
     return Outcome(DONE)

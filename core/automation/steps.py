@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
@@ -62,7 +62,8 @@ class Step:
     name: str
     count: str  # the run's count it adds to
     select: Callable[[Session, date, AutomationSettings], list[Item]]
-    execute: Callable[[int, Item, date, AutomationSettings], Outcome]
+    # The last argument is the run's moment (ARCHITECTURE §2 rule 5: read once, by ``run``).
+    execute: Callable[[int, Item, date, AutomationSettings, datetime], Outcome]
     # Optional: many items in one transaction (``core.automation.renewals``), falling back
     # to ``execute`` item by item when the group fails or hands items back.
     group: Callable[..., tuple[dict[str, str], list[Item]]] | None = None

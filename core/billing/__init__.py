@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -46,7 +46,7 @@ from core.billing.ledger import (
 from core.catalog.taxes import tax_rates
 from core.models import Client, Invoice, InvoiceItem, Service
 from core.platform import audit, settings
-from core.platform.clock import today
+from core.platform.clock import now, to_local
 from core.platform.config import get_settings
 from core.platform.db import transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
@@ -66,10 +66,6 @@ class LineInput:
     service_id: int | None = None
     period_start: date | None = None
     period_end: date | None = None
-
-
-def business_today() -> date:
-    return today(get_settings().tz)
 
 
 def _check_lines(session: Session, client_id: int, lines: Sequence[LineInput]) -> list[Decimal]:
@@ -118,18 +114,21 @@ def _price(session: Session, invoice: Invoice, issued_on: date, *, gross: bool) 
     invoice.balance = q2(totals.total - invoice.amount_paid - invoice.credit_applied)
 
 
-def _issue(session: Session, actor: Actor, invoice: Invoice, client: Client | None = None) -> None:
+def _issue(
+    session: Session, actor: Actor, invoice: Invoice, client: Client | None = None, *, at: datetime
+) -> None:
     """Number an invoice, make it payable, apply credit (§3.2), settle a zero total.
-    ``client``: the invoice's client, already locked in this transaction."""
+    ``client``: the invoice's client, already locked in this transaction; ``at``: the moment
+    of the action (a settled invoice's ``paid_at``)."""
     invoice.number = next_number(session, "invoice")
     invoice.status = "unpaid"
     session.flush()
     if client is None or client.id != invoice.client_id:
         client = lock_client(session, invoice.client_id)
     if invoice.balance > 0 and settings.get_bool(AUTO_APPLY_CREDIT, session=session):
-        apply_credit_to(session, actor, client, [invoice])
+        apply_credit_to(session, actor, client, [invoice], at=at)
     if invoice.status == "unpaid" and invoice.balance == ZERO:
-        mark_paid(session, actor, invoice)
+        mark_paid(session, actor, invoice, at)
 
 
 def create_invoice(
@@ -142,15 +141,18 @@ def create_invoice(
     draft: bool = False,
     notes: str | None = None,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> int:
     """A new invoice for ``client_id``; returns its id.
 
     Not a draft: it gets the next number, is unpaid, and the client's credit is applied when
     the ``auto_apply_credit`` setting is on (default). A draft has no number and no credit
-    until :func:`issue_invoice`. Staff with billing rights and the owner only.
+    until :func:`issue_invoice`. Staff with billing rights and the owner only. ``at``: the
+    moment of the action (default now; its business date is the default issue date).
     """
+    at = at or now()
     require(actor, "billing")
-    issued = issued_on or business_today()
+    issued = issued_on or to_local(at, get_settings().tz).date()
     due = due_on or issued
     if due < issued:
         raise ValidationError("error.billing_due_before_issue")
@@ -184,7 +186,7 @@ def create_invoice(
         s.add(invoice)
         s.flush()
         if not draft:
-            _issue(s, actor, invoice, client)
+            _issue(s, actor, invoice, client, at=at)
         s.flush()
         audit.record(
             s,
@@ -208,8 +210,12 @@ def issue_invoice(
     issued_on: date | None = None,
     due_on: date | None = None,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> str:
-    """Draft → unpaid: number it, re-tax it at the issue date's rate; returns the number."""
+    """Draft → unpaid: number it, re-tax it at the issue date's rate; returns the number.
+    ``at``: the moment of the action (default now; its business date is the default issue
+    date)."""
+    at = at or now()
     require(actor, "billing")
     with transaction(session) as s:
         found = s.get(Invoice, _id(invoice_id))
@@ -219,7 +225,7 @@ def issue_invoice(
         invoice = lock_invoice(s, found.id)
         if invoice.status != "draft":
             raise Conflict("error.billing_not_draft")
-        issued = issued_on or business_today()
+        issued = issued_on or to_local(at, get_settings().tz).date()
         due = due_on or max(invoice.due_on, issued)
         if due < issued:
             raise ValidationError("error.billing_due_before_issue")
@@ -229,7 +235,7 @@ def issue_invoice(
             # The stored amounts are bases now: re-tax them at the issue date's rate.
             _price(s, invoice, issued, gross=False)
         invoice.issued_on = issued
-        _issue(s, actor, invoice)
+        _issue(s, actor, invoice, at=at)
         audit.record(
             s,
             actor,

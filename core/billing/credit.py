@@ -27,6 +27,7 @@ from core.billing.ledger import (
 )
 from core.models import CreditEntry, Invoice
 from core.platform import audit
+from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
 
@@ -99,12 +100,14 @@ def apply_credit(
     invoice_id: int | str | None = None,
     client_id: int | None = None,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> Decimal:
     """Spend available credit on one invoice, or on all unpaid ones oldest first.
 
     A client may do it for their own invoices; staff need billing rights. Returns the
-    amount applied.
+    amount applied. ``at``: the moment of the action (default now).
     """
+    at = at or now()
     if actor.is_client:
         client_id = actor.client_id
     else:
@@ -134,7 +137,7 @@ def apply_credit(
         if client.credit_balance <= 0:
             raise ValidationError("error.billing_no_credit")
         invoices.sort(key=lambda inv: (inv.due_on, inv.id))
-        return apply_credit_to(s, actor, client, invoices)
+        return apply_credit_to(s, actor, client, invoices, at=at)
 
 
 def credit_history(

@@ -15,6 +15,7 @@ PostgreSQL gets ``SELECT ... FOR UPDATE``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -24,7 +25,6 @@ from sqlalchemy.orm import Session
 from core.access import Actor
 from core.models import Client, CreditEntry, Invoice
 from core.platform import audit
-from core.platform.clock import now
 from core.platform.errors import Conflict, NotFound, ValidationError
 from core.rules.money import ZERO, D, q2
 
@@ -148,12 +148,18 @@ def require_payable(invoice: Invoice) -> None:
 
 
 def apply_to_invoice(
-    session: Session, actor: Actor, invoice: Invoice, amount: Decimal, *, from_credit: bool
+    session: Session,
+    actor: Actor,
+    invoice: Invoice,
+    amount: Decimal,
+    *,
+    from_credit: bool,
+    at: datetime,
 ) -> bool:
     """Lower a locked, payable invoice's balance by ``amount`` (≤ balance).
 
-    Returns True when this made it paid. The caller books the money (a payment row or a
-    credit-ledger entry) in the same transaction.
+    Returns True when this made it paid (at ``at``, the action's moment). The caller books
+    the money (a payment row or a credit-ledger entry) in the same transaction.
     """
     require_payable(invoice)
     if amount <= 0:
@@ -166,17 +172,18 @@ def apply_to_invoice(
         invoice.amount_paid = q2(invoice.amount_paid + amount)
     invoice.balance = q2(invoice.balance - amount)
     if invoice.balance == ZERO:
-        mark_paid(session, actor, invoice)
+        mark_paid(session, actor, invoice, at)
         return True
     return False
 
 
-def mark_paid(session: Session, actor: Actor, invoice: Invoice) -> None:
-    """unpaid → paid, exactly once per invoice; then every hook in ``PAID_HOOKS`` runs."""
+def mark_paid(session: Session, actor: Actor, invoice: Invoice, at: datetime) -> None:
+    """unpaid → paid at ``at`` (the paying action's moment, read by its entry point), exactly
+    once per invoice; then every hook in ``PAID_HOOKS`` runs."""
     require_payable(invoice)
     invoice.status = "paid"
     invoice.balance = ZERO
-    invoice.paid_at = now()
+    invoice.paid_at = at
     session.flush()
     audit.record(
         session,
@@ -225,7 +232,7 @@ def move_credit(
 
 
 def apply_credit_to(
-    session: Session, actor: Actor, client: Client, invoices: Iterable[Invoice]
+    session: Session, actor: Actor, client: Client, invoices: Iterable[Invoice], *, at: datetime
 ) -> Decimal:
     """Spend the locked client's credit on locked invoices in the order given (partially if
     need be, billing-rules vector #17). Returns the amount applied."""
@@ -246,6 +253,6 @@ def apply_credit_to(
             client_id=client.id,
             amount=take,
         )
-        apply_to_invoice(session, actor, invoice, take, from_credit=True)
+        apply_to_invoice(session, actor, invoice, take, from_credit=True, at=at)
         spent += take
     return spent

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -31,7 +31,7 @@ from core.billing.ledger import (
 )
 from core.models import Client, Invoice, Payment
 from core.platform import audit
-from core.platform.clock import today
+from core.platform.clock import now, to_local
 from core.platform.config import get_settings
 from core.platform.db import transaction
 from core.platform.errors import NotFound, ValidationError
@@ -74,8 +74,10 @@ def apply_payment(
     method: str,
     reference: str | None,
     received_on: date,
+    at: datetime,
 ) -> PaymentResult:
-    """Book ``amount`` received from a locked client against locked, payable invoices."""
+    """Book ``amount`` received from a locked client against locked, payable invoices;
+    ``at`` is the moment of the action (a settled invoice's ``paid_at``)."""
     for invoice in invoices:
         require_payable(invoice)
     split = allocate(amount, [invoice.balance for invoice in invoices])
@@ -100,7 +102,7 @@ def apply_payment(
         session.add(row)
         session.flush()
         payment_ids.append(row.id)
-        if apply_to_invoice(session, actor, invoice, part, from_credit=False):
+        if apply_to_invoice(session, actor, invoice, part, from_credit=False, at=at):
             paid.append(invoice.id)
     if split.unapplied > 0:
         row = Payment(
@@ -149,14 +151,17 @@ def record_payment(
     reference: str | None = None,
     received_on: date | None = None,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> PaymentResult:
     """Money received from a client, applied to ``invoice_ids`` in that order.
 
     With no invoices (give ``client_id``) the whole amount becomes credit. Zero, negative
     or malformed amounts, an invoice that is not unpaid (paid, cancelled, draft, refunded)
     and invoices of two clients are refused before anything changes. Staff with billing
-    rights and the owner only.
+    rights and the owner only. ``at``: the moment of the action (default now; its business
+    date is the default ``received_on``).
     """
+    at = at or now()
     require(actor, "billing")
     value = parse_amount(amount)
     if method not in METHODS:
@@ -164,7 +169,7 @@ def record_payment(
     ids = _ids(invoice_ids)
     if not ids and client_id is None:
         raise ValidationError("error.billing_no_target")
-    received = received_on or today(get_settings().tz)
+    received = received_on or to_local(at, get_settings().tz).date()
     with transaction(session) as s:
         owner_id = client_id
         if ids:
@@ -191,6 +196,7 @@ def record_payment(
             method=method,
             reference=reference,
             received_on=received,
+            at=at,
         )
 
 
@@ -207,8 +213,10 @@ def record_payment_by_numbers(
     reference: str | None = None,
     received_on: date | None = None,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> PaymentResult:
     """:func:`record_payment` for invoices given by number ("F0000001, F0000002")."""
+    at = at or now()
     require(actor, "billing")
     parse_amount(amount)  # a bad amount is reported before an unknown number
     wanted = _SPLIT.split(numbers.strip()) if isinstance(numbers, str) else list(numbers)
@@ -235,4 +243,5 @@ def record_payment_by_numbers(
             reference=reference,
             received_on=received_on,
             session=s,
+            at=at,
         )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import logging
+from datetime import date
 
 from fpdf import FPDF
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from core import catalog
 from core.access import Actor
 from core.billing.invoice_view import InvoiceDetail, invoice_detail
-from core.platform import i18n, settings, settings_registry
+from core.platform import clock, i18n, settings, settings_registry
+from core.platform.config import get_settings
 from core.platform.db import reading
 
 BUSINESS_NAME = "business.name"
@@ -52,11 +54,14 @@ def invoice_pdf(
     *,
     lang: str | None = None,
     session: Session | None = None,
+    today: date | None = None,
 ) -> bytes:
-    """The invoice as PDF bytes, in ``lang`` (default: the actor's language)."""
+    """The invoice as PDF bytes, in ``lang`` (default: the actor's language); ``today``: the
+    business date it is drawn on (default today)."""
+    today = today or clock.today(get_settings().tz)
     language = i18n.normalise(lang or actor.language)
     with reading(session) as s:
-        detail = invoice_detail(actor, invoice_id, session=s)
+        detail = invoice_detail(actor, invoice_id, session=s, today=today)
         business = (
             settings.get_text(BUSINESS_NAME, session=s) or DEFAULT_BUSINESS_NAME,
             settings.get_text(BUSINESS_RUC, session=s),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import PurePath
 
@@ -33,7 +34,7 @@ from core.billing.ledger import (
 from core.billing.payments import PaymentResult, apply_payment
 from core.models import Invoice, TransferReceipt, Upload
 from core.platform import audit, settings
-from core.platform.clock import now, today
+from core.platform.clock import now, to_local
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
@@ -164,9 +165,15 @@ def _lock_pending(s: Session, receipt_id: int | str) -> TransferReceipt:
 
 
 def approve_receipt(
-    actor: Actor, receipt_id: int | str, *, session: Session | None = None
+    actor: Actor,
+    receipt_id: int | str,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> PaymentResult:
-    """Approve a pending receipt: the payment is recorded, once, in this transaction."""
+    """Approve a pending receipt: the payment is recorded, once, in this transaction.
+    ``at``: the moment of the action (default now)."""
+    at = at or now()
     require(actor, "billing")
     with transaction(session) as s:
         receipt = _lock_pending(s, receipt_id)
@@ -182,11 +189,12 @@ def approve_receipt(
             receipt.amount,
             method="transfer",
             reference=receipt.reference or f"receipt:{receipt.id}",
-            received_on=today(get_settings().tz),
+            received_on=to_local(at, get_settings().tz).date(),
+            at=at,
         )
         receipt.status = "approved"
         receipt.reviewed_by = actor.user_id or None
-        receipt.reviewed_at = now()
+        receipt.reviewed_at = at
         receipt.payment_id = result.payment_ids[0] if result.payment_ids else None
         audit.record(
             s,
@@ -203,9 +211,15 @@ def approve_receipt(
 
 
 def reject_receipt(
-    actor: Actor, receipt_id: int | str, reason: str, *, session: Session | None = None
+    actor: Actor,
+    receipt_id: int | str,
+    reason: str,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
-    """Reject a pending receipt with a reason the client will read."""
+    """Reject a pending receipt with a reason the client will read (``at``: default now)."""
+    at = at or now()
     require(actor, "billing")
     why = clean_text(reason, 300)
     if not why:
@@ -215,7 +229,7 @@ def reject_receipt(
         receipt.status = "rejected"
         receipt.reject_reason = why
         receipt.reviewed_by = actor.user_id or None
-        receipt.reviewed_at = now()
+        receipt.reviewed_at = at
         audit.record(
             s,
             actor,

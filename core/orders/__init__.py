@@ -49,6 +49,7 @@ from core.orders.pricing import (
     unicode_domain,
 )
 from core.platform import audit
+from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
 from core.platform.i18n import day as fmt_day
@@ -308,9 +309,11 @@ def place_order(
 
     A client orders for themselves (another client's id is NotFound; the server is chosen for
     them). Staff with the services permission and the owner name the client and may name the
-    server. The same order repeated the same day returns the one already placed.
+    server. The same order repeated the same day returns the one already placed. ``at``: the
+    moment (default now; a date gives the day, and the moment is read now).
     """
-    day = business_day(at)
+    moment = at if isinstance(at, datetime) else now()
+    day = business_day(at or moment)
     name = normalise_domain(domain)
     if actor.is_client:
         require_verified(actor, session=session)
@@ -378,7 +381,7 @@ def place_order(
         lang = client.language
         lines = [_line(line, svc, product.name, cycle, lang) for line in plan.lines]
         invoice_id = create_invoice(
-            SYSTEM, client.id, lines, issued_on=day, due_on=day, draft=True, session=s
+            SYSTEM, client.id, lines, issued_on=day, due_on=day, draft=True, session=s, at=moment
         )
         total = s.get_one(Invoice, invoice_id).total
         svc.first_payment_amount = total
@@ -398,7 +401,7 @@ def place_order(
         s.flush()
         # Issuing applies the client's credit and settles a zero total: the paid hook then
         # finds this order and provisions it after commit.
-        issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=day, session=s)
+        issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=day, session=s, at=moment)
         return _placed(svc.id, s, repeated=False)
 
 

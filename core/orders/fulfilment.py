@@ -192,13 +192,17 @@ def _provision_one(service_id: int, session: Session | None) -> bool:
     return True
 
 
-def provision_pending(at: date | datetime, session: Session | None = None) -> int:
+def provision_pending(
+    at: date | datetime, session: Session | None = None, *, moment: datetime | None = None
+) -> int:
     """Set up every paid order still without its account (the panel failed, or the process
     stopped before the after-commit step), and send a welcome mail that was never sent.
-    Returns how many orders were completed now; a re-run completes none twice."""
+    Returns how many orders were completed now; a re-run completes none twice. ``moment``:
+    when (default now; the daily run passes its own), the end of the welcome look-back."""
+    moment = moment or now()
     business_day(at)  # validates the argument; the work does not depend on the date
     first = order_invoices()
-    since = now() - WELCOME_LOOKBACK
+    since = moment - WELCOME_LOOKBACK
     with reading(session) as s:
         paid = list(
             s.scalars(

@@ -16,7 +16,6 @@ from decimal import Decimal
 import idna
 
 from core import panel
-from core.billing import business_today
 from core.platform.clock import to_local
 from core.platform.config import get_settings
 from core.platform.errors import ValidationError
@@ -50,10 +49,8 @@ class FirstInvoice:
 
 
 # ------------------------------------------------------------------------ pure parts
-def business_day(at: date | datetime | None) -> date:
-    """A business calendar date from ``at`` (a date, a naive-UTC datetime, or now)."""
-    if at is None:
-        return business_today()
+def business_day(at: date | datetime) -> date:
+    """A business calendar date from ``at`` (a date, or a naive-UTC datetime)."""
     if isinstance(at, datetime):
         return to_local(at, get_settings().tz).date()
     return at

@@ -87,6 +87,7 @@ from core.plan_changes.pricing import (  # noqa: F401 - re-exported
     explain,
 )
 from core.platform import audit
+from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, DomainError, NotFound
 from core.rules.money import D
@@ -164,8 +165,9 @@ def quote(
     at: date | datetime | None = None,
     session: Session | None = None,
 ) -> Quote:
-    """The quote for one target; raises the reason when the service cannot change now."""
-    day = _day(at)
+    """The quote for one target; raises the reason when the service cannot change now
+    (``at``: default now)."""
+    day = _day(at or now())
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
         blocked = _blocker(s, svc, day)
@@ -306,9 +308,9 @@ def upgrades_view(
     The services the actor may pick (a client's active ones; staff search every live one),
     the selected service (NotFound when it is not the actor's) with a quote per allowed
     target or the reason it is blocked, the open and recent plan changes, and for a client the
-    plans they can order plus their orders awaiting payment or set-up.
+    plans they can order plus their orders awaiting payment or set-up. ``at``: default now.
     """
-    day = _day(at)
+    day = _day(at or now())
     with reading(session) as s:
         choices = _choices(s, actor, search)
         current, quotes, blocked, no_targets = None, [], None, False
@@ -377,12 +379,14 @@ def confirm(
     session: Session | None = None,
 ) -> Confirmed:
     """Freeze the quote in a PlanChange and make its invoice (or schedule a downgrade at
-    renewal). A repeat of the same request the same day returns the change already made."""
-    day = _day(at)
+    renewal). A repeat of the same request the same day returns the change already made.
+    ``at``: the moment (default now; a date gives the day, and the moment is read now)."""
+    moment = at if isinstance(at, datetime) else now()
+    day = _day(at or moment)
     if actor.is_client:
         require_verified(actor, session=session)
     with transaction(session) as s:
-        made = _confirm(s, actor, service_id, to_product_id, to_cycle, day)
+        made = _confirm(s, actor, service_id, to_product_id, to_cycle, day, moment)
     if session is None and made.status == "paid":
         # A change paid at once (a downgrade, or covered by credit) was applied right after
         # commit: report where it stands now.

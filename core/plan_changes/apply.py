@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from core import services
 from core.access import SYSTEM, Actor, get_scoped, require_owner
-from core.billing import LineInput, business_today, cancel_invoice, create_invoice, issue_invoice
+from core.billing import LineInput, cancel_invoice, create_invoice, issue_invoice
 from core.billing.ledger import lock_client, move_credit
 from core.models import Invoice, InvoiceItem, PlanChange, Service
 from core.plan_changes.common import OPEN, Confirmed, _day, _iso, _lock_change, _lock_service
@@ -40,7 +40,13 @@ log = logging.getLogger("anfitrion.plan_changes")
 
 # ------------------------------------------------------------------------ confirm
 def _confirm(
-    s: Session, actor: Actor, service_id: Any, to_product_id: Any, to_cycle: str, day: date
+    s: Session,
+    actor: Actor,
+    service_id: Any,
+    to_product_id: Any,
+    to_cycle: str,
+    day: date,
+    at: datetime,
 ) -> Confirmed:
     found = get_scoped(s, actor, Service, service_id, "services")
     lock_client(s, found.client_id)  # one change at a time per client, as billing locks
@@ -70,7 +76,7 @@ def _confirm(
         to_cycle=price.cycle,
         quote=q.frozen(),
         status="scheduled" if q.at_renewal else "pending",
-        requested_at=now(),
+        requested_at=at,
     )
     s.add(change)
     s.flush()
@@ -115,12 +121,13 @@ def _confirm(
         due_on=q.valid_until,
         draft=True,
         session=s,
+        at=at,
     )
     change.invoice_id = invoice_id
     s.flush()
     # Issuing applies the client's credit and settles a zero total: the paid hook then
     # finds this change by its invoice and applies it after commit.
-    issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=q.valid_until, session=s)
+    issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=q.valid_until, session=s, at=at)
     return Confirmed(change.id, invoice_id, change.status, repeated=False)
 
 
@@ -156,11 +163,12 @@ def apply_paid_plan_change(session: Session, invoice: Invoice, actor: Actor) -> 
             PlanChange.invoice_id == invoice.id, PlanChange.status == "pending"
         )
     ).all()
+    assert invoice.paid_at is not None  # mark_paid stamped it before the hooks run
     for change in changes:
-        _mark_paid(session, change, actor)
+        _mark_paid(session, change, actor, invoice.paid_at)
 
 
-def _mark_paid(session: Session, change: PlanChange, actor: Actor) -> None:
+def _mark_paid(session: Session, change: PlanChange, actor: Actor, at: datetime) -> None:
     change.status = "paid"
     audit.record(
         session,
@@ -171,12 +179,13 @@ def _mark_paid(session: Session, change: PlanChange, actor: Actor) -> None:
         plan_change=change.id,
         invoice=change.invoice_id,
     )
-    after_commit(session, partial(_apply_after_commit, change.id))
+    after_commit(session, partial(_apply_after_commit, change.id, at))
 
 
-def _apply_after_commit(change_id: int) -> None:
+def _apply_after_commit(change_id: int, at: datetime) -> None:
+    """Right after the paying commit, as of the payment's moment ``at``."""
     try:
-        _apply_one(change_id, business_today(), None)
+        _apply_one(change_id, _day(at), at, None)
     except Exception:  # noqa: BLE001 - the payment is committed; the daily run retries
         log.exception("plan change %s could not be applied now; it stays pending", change_id)
 
@@ -191,9 +200,15 @@ def _due(change: PlanChange, day: date) -> bool:
 
 
 def _apply_one(
-    change_id: int, day: date, session: Session | None, *, raise_errors: bool = False
+    change_id: int,
+    day: date,
+    at: datetime,
+    session: Session | None,
+    *,
+    raise_errors: bool = False,
 ) -> bool:
-    """Apply one paid (or due scheduled) change: panel first, then billing, exactly once."""
+    """Apply one paid (or due scheduled) change: panel first, then billing, exactly once;
+    ``day`` and ``at`` are the acting entry point's business date and moment."""
     with reading(session) as s:
         change = s.get(PlanChange, change_id)
         if change is None or not _due(change, day):
@@ -238,7 +253,7 @@ def _apply_one(
                 invoice_id=change.invoice_id,
             )
         change.status = "applied"
-        change.applied_at = now()
+        change.applied_at = at
         audit.record(
             s,
             SYSTEM,
@@ -272,9 +287,16 @@ def _apply_one(
     return True
 
 
-def retry(actor: Actor, plan_change_id: Any, *, session: Session | None = None) -> None:
+def retry(
+    actor: Actor,
+    plan_change_id: Any,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
+) -> None:
     """The owner applies a paid change now instead of waiting for the daily run; a panel
-    failure is reported as the panel's message."""
+    failure is reported as the panel's message. ``at``: the moment (default now)."""
+    at = at or now()
     require_owner(actor)
     try:
         key = int(plan_change_id)
@@ -286,7 +308,7 @@ def retry(actor: Actor, plan_change_id: Any, *, session: Session | None = None) 
             raise NotFound()
         if change.status != "paid":
             raise Conflict("error.upgrade_not_paid")
-    if not _apply_one(key, business_today(), session, raise_errors=True):
+    if not _apply_one(key, _day(at), at, session, raise_errors=True):
         raise Conflict("error.upgrade_not_applied")
 
 
@@ -303,11 +325,15 @@ def _each(ids: list[int], session: Session | None, work: Any) -> int:
     return done
 
 
-def apply_pending(at: date | datetime, session: Session | None = None) -> int:
+def apply_pending(
+    at: date | datetime, session: Session | None = None, *, moment: datetime | None = None
+) -> int:
     """Apply every paid change still waiting (the panel failed, or the process stopped before
     the after-commit step) and every downgrade scheduled for a renewal that has come.
     Changes whose invoice was paid without the hook running are marked paid first.
-    Returns how many were applied now; a re-run applies nothing twice."""
+    Returns how many were applied now; a re-run applies nothing twice. ``moment``: when
+    (default now; the daily run passes its own), the changes' ``applied_at``."""
+    moment = moment or now()
     day = _day(at)
     with reading(session) as s:
         missed = list(
@@ -350,7 +376,7 @@ def apply_pending(at: date | datetime, session: Session | None = None) -> int:
     applied = 0
     for change_id in ready:
         try:
-            if _apply_one(change_id, day, session):
+            if _apply_one(change_id, day, moment, session):
                 applied += 1
         except DomainError as exc:
             log.warning("plan change %s not applied: %s", change_id, exc.key)

@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.billing import business_today
 from core.models import PlanChange, Service
 from core.platform.clock import to_local
 from core.platform.config import get_settings
@@ -31,10 +30,8 @@ class Confirmed:
     repeated: bool  # a double click: the change made a moment ago, not a new one
 
 
-def _day(at: date | datetime | None) -> date:
-    """A business calendar date from ``at`` (a date, a naive-UTC datetime, or now)."""
-    if at is None:
-        return business_today()
+def _day(at: date | datetime) -> date:
+    """A business calendar date from ``at`` (a date, or a naive-UTC datetime)."""
     if isinstance(at, datetime):
         return to_local(at, get_settings().tz).date()
     return at

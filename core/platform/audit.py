@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, of_client, require_owner
 from core.models import AuditEntry
-from core.platform.clock import now
 from core.platform.db import reading
 
 _SECRET_WORDS = ("password", "token", "secret", "hash", "totp", "recovery", "cookie", "key")
@@ -53,9 +52,9 @@ def entry_values(
     actor_label: str | None = None,
     **details: Any,
 ) -> dict[str, Any]:
-    """One entry's column values, redacted (``record`` adds it; a bulk insert takes many)."""
-    return {
-        "at": at or now(),
+    """One entry's column values, redacted (``record`` adds it; a bulk insert takes many).
+    Without ``at`` the column's default stamps the entry when it is written."""
+    values: dict[str, Any] = {
         "actor_id": actor.user_id if actor and actor.user_id else None,
         "actor_label": actor_label or (actor.label() if actor else "anonymous"),
         "action": action,
@@ -64,6 +63,9 @@ def entry_values(
         "client_id": client_id,
         "details": redact(details),
     }
+    if at is not None:
+        values["at"] = at
+    return values
 
 
 def search(

@@ -100,7 +100,7 @@ def outbox_values(
         "template": template,
         "language": normalise(language),
         "status": "queued",
-        "next_attempt_at": now(),
+        # next_attempt_at: the column's default (now, when the row is written) makes it due
     }
 
 
@@ -196,32 +196,34 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
                 fresh = s.get_one(MailOutbox, mail_id)
                 fresh.last_error = type(exc).__name__  # never the server's text: may echo data
                 fresh.status = "failed" if fresh.attempts >= MAX_ATTEMPTS else "queued"
-                fresh.next_attempt_at = now() + backoff(fresh.attempts)
+                fresh.next_attempt_at = at + backoff(fresh.attempts)
             counts["failed"] += 1
             continue
         with unit_of_work() as s:
             fresh = s.get_one(MailOutbox, mail_id)
             fresh.status = "sent"
-            fresh.sent_at = now()
+            fresh.sent_at = at
             fresh.last_error = None
         counts["sent"] += 1
     return counts
 
 
-def recover_stuck(older_than: timedelta = timedelta(minutes=10)) -> int:
-    """Messages left in 'sending' by a crash go back to the queue (the daily run calls this).
+def recover_stuck(
+    older_than: timedelta = timedelta(minutes=10), *, at: datetime | None = None
+) -> int:
+    """Messages left in 'sending' by a crash go back to the queue (the daily run and the CLI
+    call this; ``at``: the moment, default now).
 
     A crash between SMTP acceptance and the 'sent' mark may deliver one twice; the stable
     Message-ID above lets receiving servers discard that duplicate.
     """
+    at = at or now()
     with unit_of_work() as s:
         return cast(
             "CursorResult[Any]",
             s.execute(
                 update(MailOutbox)
-                .where(
-                    MailOutbox.status == "sending", MailOutbox.next_attempt_at < now() - older_than
-                )
+                .where(MailOutbox.status == "sending", MailOutbox.next_attempt_at < at - older_than)
                 .values(status="queued")
             ),
         ).rowcount

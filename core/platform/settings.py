@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from core.access import Actor, require_owner
 from core.models import Setting
 from core.platform import audit
-from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import ValidationError
 from core.platform.settings_registry import default as _default
@@ -143,11 +143,12 @@ def put(actor: Actor, key: str, value: Any, *, session: Session | None = None) -
         row = s.get(Setting, key)
         old = None if row is None else row.value
         if row is None:
-            s.add(Setting(key=key, value=stored, updated_at=now(), updated_by=by))
+            s.add(Setting(key=key, value=stored, updated_by=by))  # updated_at: its default
         else:
             row.value = stored
-            row.updated_at = now()
             row.updated_by = by
+            # Written even when unchanged, so the column's onupdate stamps updated_at.
+            flag_modified(row, "value")
         s.flush()
         # A setting whose name looks secret is logged as redacted, value and all.
         audit.record(

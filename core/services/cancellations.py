@@ -215,10 +215,13 @@ def request(
     *,
     today: date,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> int:
     """Ask to cancel a service; returns the request id. The service's open invoices are
     released at once (setting ``cancel_invoice_on_cancellation``), the client gets a
-    confirmation mail, and the daily run does the rest on the effective date."""
+    confirmation mail, and the daily run does the rest on the effective date. ``at``: the
+    moment of the request (default now)."""
+    at = at or now()
     if type not in TYPES:
         raise ValidationError("error.cancel_type")
     text = (reason or "").strip()
@@ -240,7 +243,7 @@ def request(
             type=type,
             reason=text,
             requested_by=actor.user_id or None,
-            requested_at=now(),
+            requested_at=at,
             effective_date=effective,
         )
         s.add(req)
@@ -249,7 +252,7 @@ def request(
         trimmed: list[int] = []
         if settings.get_bool(CANCEL_INVOICES, session=s):
             cancelled, trimmed = release_service_invoices(
-                s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}"
+                s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at
             )
         audit.record(
             s,
@@ -363,10 +366,13 @@ def terminate_on_panel(request_id: int, *, today: date) -> bool:
     return live
 
 
-def finish(s: Session, actor: Actor, request_id: int, *, today: date) -> Service | None:
+def finish(
+    s: Session, actor: Actor, request_id: int, *, today: date, at: datetime
+) -> Service | None:
     """The database half, in the caller's transaction: the request is done, the service is
     cancelled, anything still open for it is released, and the client is told. Returns the
-    service, or None when the request was already processed (or is gone)."""
+    service, or None when the request was already processed (or is gone). ``at``: the
+    moment of the action that carries it out."""
     req = s.get(CancellationRequest, request_id)
     if req is None:
         return None
@@ -376,12 +382,12 @@ def finish(s: Session, actor: Actor, request_id: int, *, today: date) -> Service
     if req.processed_at is not None:
         return None
     svc = _lock_service(s, req.service_id)
-    req.processed_at = now()
+    req.processed_at = at
     if svc.status in (*REQUESTABLE, "terminated", "pending"):
         svc.status = "cancelled"
     svc.terminated_on = svc.terminated_on or today
     svc.next_due_date = svc.next_invoice_date = None
-    release_service_invoices(s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}")
+    release_service_invoices(s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at)
     audit.record(
         s,
         actor,
@@ -406,9 +412,18 @@ def finish(s: Session, actor: Actor, request_id: int, *, today: date) -> Service
     return svc
 
 
-def process(actor: Actor, request_id: Any, *, today: date, session: Session | None = None) -> None:
+def process(
+    actor: Actor,
+    request_id: Any,
+    *,
+    today: date,
+    session: Session | None = None,
+    at: datetime | None = None,
+) -> None:
     """Carry out a request now (staff with services; the daily run does it on the
-    effective date): the account leaves the panel first, then the database follows."""
+    effective date): the account leaves the panel first, then the database follows.
+    ``at``: the moment of the action (default now)."""
+    at = at or now()
     require(actor, "services")
     rid = _int(request_id)
     with reading(session) as s:
@@ -416,5 +431,5 @@ def process(actor: Actor, request_id: Any, *, today: date, session: Session | No
             raise NotFound()
     terminate_on_panel(rid, today=today)
     with transaction(session) as s:
-        if finish(s, actor, rid, today=today) is None:
+        if finish(s, actor, rid, today=today, at=at) is None:
             raise Conflict("error.cancel_not_pending")

@@ -14,6 +14,8 @@ credit refunds, marking paid) shared by every way a service ends, not only by a 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -39,14 +41,15 @@ def reprice(invoice: Invoice) -> None:
 
 
 def release_service_invoices(
-    session: Session, actor: Actor, service_id: int, *, reason: str
+    session: Session, actor: Actor, service_id: int, *, reason: str, at: datetime
 ) -> tuple[list[int], list[int]]:
     """Take a service off its open invoices, inside the caller's transaction.
 
     An invoice that bills only this service (plus invoice-level lines such as a late fee,
     billing-rules §8.7) is cancelled; what was paid on it goes back to the client's credit.
     On an invoice that also bills other services, this service's lines are removed and the
-    rest re-totalled. Returns (cancelled invoice ids, invoice ids that lost lines)."""
+    rest re-totalled; one left with nothing to pay is paid at ``at`` (the action's moment).
+    Returns (cancelled invoice ids, invoice ids that lost lines)."""
     ids = session.scalars(
         select(InvoiceItem.invoice_id)
         .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
@@ -66,13 +69,13 @@ def release_service_invoices(
         if others is None:
             billing.cancel_invoice(actor, invoice_id, reason=reason, session=session)
             cancelled.append(invoice_id)
-        elif _remove_lines(session, actor, invoice_id, service_id, reason):
+        elif _remove_lines(session, actor, invoice_id, service_id, reason, at):
             trimmed.append(invoice_id)
     return cancelled, trimmed
 
 
 def _remove_lines(
-    session: Session, actor: Actor, invoice_id: int, service_id: int, reason: str
+    session: Session, actor: Actor, invoice_id: int, service_id: int, reason: str, at: datetime
 ) -> bool:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
@@ -122,5 +125,5 @@ def _remove_lines(
         total=invoice.total,
     )
     if invoice.status == "unpaid" and invoice.balance == ZERO:
-        mark_paid(session, actor, invoice)
+        mark_paid(session, actor, invoice, at)
     return True

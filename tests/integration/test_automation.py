@@ -324,7 +324,7 @@ def test_runs_started_at_the_same_instant_never_duplicate(fake, personas):
 def test_a_crashed_runs_lease_expires(fake, personas, monkeypatch):
     from core import automation as auto
 
-    lease = auto._acquire(D("2026-12-10"))  # a run that never finished
+    lease = auto._acquire(D("2026-12-10"), auto.now())  # a run that never finished
     assert lease is not None
     assert automation.run(D("2026-12-10")).locked
     later = auto._seconds(auto.now()) + int(auto.LEASE.total_seconds()) + 5

@@ -28,6 +28,7 @@ from core.models import (
     Service,
     Ticket,
 )
+from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
 from core.support import notices as tickets_mail
 from core.support import tickets
@@ -147,7 +148,7 @@ def test_a_group_writes_exactly_what_the_one_item_path_writes(fake, personas):
     by_service = {item.service_id: item for item in items}
     run_id = new_run()
 
-    assert do_renewal(run_id, by_service[alone], RUN_DAY, cfg).status == "done"
+    assert do_renewal(run_id, by_service[alone], RUN_DAY, cfg, now()).status == "done"
     outcomes, left = renew_group(run_id, [by_service[grouped_one]], RUN_DAY, cfg)
 
     assert outcomes == {by_service[grouped_one].key: "done"} and left == []
