@@ -1,7 +1,9 @@
 """SQLAlchemy tables: persistence only, no behaviour.
 
-Money columns are Numeric(12, 2) read back as Decimal. Timestamps are naive UTC (``clock.now``)
-on both engines, so comparisons never mix aware and naive values. Billing dates are plain
+Money columns are exact on every engine and read back as Decimal: NUMERIC(12, 2) on
+PostgreSQL, integer cents on SQLite, whose NUMERIC is a binary float (``money_type``).
+Timestamps are naive UTC (``clock.now``) on both engines, so comparisons never mix aware and
+naive values. Billing dates are plain
 calendar dates in the business time zone. Later issues extend this by Alembic migration.
 """
 
@@ -13,14 +15,14 @@ from sqlalchemy import (
     DateTime,
     Integer,
     MetaData,
-    Numeric,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.models.money_type import ExactDecimal
 from core.platform.clock import now
 
-Money = Numeric(12, 2, asdecimal=True)
-Rate = Numeric(6, 3, asdecimal=True)
+Money = ExactDecimal(12, 2)  # integer cents on SQLite
+Rate = ExactDecimal(6, 3)  # a tax percentage such as 15.000; integer thousandths on SQLite
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

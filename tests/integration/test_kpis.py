@@ -56,7 +56,9 @@ def one(query: str, **params):
 
 
 def money(value) -> Decimal:
-    return q2(str(value if value is not None else 0))
+    """A raw SQL sum over money columns: SQLite stores them as integer cents (money_type)."""
+    raw = Decimal(str(value if value is not None else 0))
+    return q2(raw if postgres() else raw / 100)
 
 
 def postgres() -> bool:
