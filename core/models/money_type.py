@@ -58,7 +58,7 @@ class ExactDecimal(TypeDecorator[Decimal]):
     impl = Numeric
     cache_ok = True
 
-    class Comparator(TypeDecorator.Comparator[Decimal], Numeric.Comparator):  # type: ignore[misc]
+    class Comparator(TypeDecorator.Comparator[Decimal], Numeric.Comparator):
         """Keeps this type on ``column * number`` and ``column / number`` (an amount scaled
         is still an amount), where plain NUMERIC would hand the number's type to the result
         and the integer on SQLite would be read unscaled."""
