@@ -19,9 +19,9 @@
   actions, holds, approval of terminations — is ``core.automation.oversight``; the settings are
   ``core.automation.policy``.
 
-Modules: ``automation_steps`` (the order), ``automation_invoicing`` (renewals, reminders,
-late fees), ``automation_services`` (suspension, termination, reactivation, cancellations),
-``automation_items`` (what they share: items, unique keys, the ledger rows).
+Modules: ``steps`` (the order), ``invoicing`` (renewal invoices; ``renewals`` bills them in
+groups), ``dunning`` (reminders, late fees), ``service_steps`` (suspension, termination,
+reactivation, cancellations), ``items`` (what they share: items, unique keys, the ledger rows).
 """
 
 from __future__ import annotations

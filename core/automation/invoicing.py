@@ -1,19 +1,20 @@
-"""The invoicing steps of the daily run (billing-rules §3.1, §3.3, §3.4): renewal invoices N
-days before the due date, payment reminders, and the one late fee of an invoice.
+"""Renewal invoices, the first invoicing step of the daily run (billing-rules §3.1): each
+service's next period billed N days before its due date, and the client's mail about it.
 
-Each step has a *selection* (what is due on the run date, already-done items left out) and an
-*execution* (one item, in its own transaction, recorded under its unique key).
+The step has a *selection* (what is due on the run date, already-done items left out) and an
+*execution* (one item, in its own transaction, recorded under its unique key). The grouped
+path for big runs is ``core.automation.renewals``; it shares ``renewal_line`` and
+``renewal_notice`` from here. Reminders and late fees are ``core.automation.dunning``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, and_, exists, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from core import billing
 from core.access import SYSTEM
@@ -24,23 +25,17 @@ from core.automation.items import (
     Item,
     Outcome,
     fresh,
-    grouped,
-    invoice_of_cancelled_service,
-    key_missing,
     link,
     pending_request,
     record,
 )
 from core.automation.policy import AutomationSettings
-from core.billing.ledger import lock_client, lock_invoice
 from core.models import Client, Invoice, InvoiceItem, Service
 from core.platform import mail
 from core.platform.db import unit_of_work
 from core.platform.errors import Conflict
 from core.platform.i18n import day, money, t
 from core.rules.cycles import RECURRING_CYCLES, advance
-from core.rules.money import iva_rate, late_fee
-from core.services import leaving_invoices as cancellations_invoices
 
 
 # ------------------------------------------------------------------- 1. renewals
@@ -245,224 +240,3 @@ def renewal_notice(
         "paid": paid,
         "link": link(invoice_id),
     }
-
-
-# ------------------------------------------------------------------ 2. reminders
-# id, client_id, client name, number, due_on, issued_on, balance, total
-_InvoiceRow = Row[int, int, str, str | None, date, date, Decimal, Decimal]
-
-
-def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
-    return s.execute(
-        select(
-            Invoice.id,
-            Invoice.client_id,
-            Client.name,
-            Invoice.number,
-            Invoice.due_on,
-            Invoice.issued_on,
-            Invoice.balance,
-            Invoice.total,
-        )
-        .join(Client, Client.id == Invoice.client_id)
-        .where(
-            Invoice.status == "unpaid",
-            Invoice.balance > 0,
-            ~invoice_of_cancelled_service(),
-            *conds,
-        )
-        .order_by(Invoice.id)
-    ).all()
-
-
-def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
-    """Payment reminders (§3.3): one "unpaid" reminder N days before the due date (for
-    invoices issued by then), then the 1st/2nd/3rd overdue reminders N days after it. A run
-    that missed days sends only the latest reminder due, never a burst."""
-    items: list[Item] = []
-
-    def add(kind: str, rows: Sequence[_InvoiceRow]) -> None:
-        for inv_id, client_id, name, number, due, _issued, balance, _total in rows:
-            items.append(
-                Item(
-                    step="reminder",
-                    key=f"reminder:{kind}:{inv_id}",
-                    client_id=client_id,
-                    client_name=name,
-                    target=number or f"#{inv_id}",
-                    invoice_id=inv_id,
-                    due=due,
-                    amount=balance,
-                    kind=kind,
-                )
-            )
-
-    before = cfg.unpaid_reminder_days
-    if before > 0:
-        rows = _invoice_rows(
-            s,
-            Invoice.due_on > today,
-            Invoice.due_on <= today + timedelta(days=before),
-            key_missing("reminder:unpaid:", Invoice.id),
-        )
-        add("unpaid", [r for r in rows if r[5] <= r[4] - timedelta(days=before)])
-    offsets = cfg.overdue_offsets()
-    for n, (kind, days) in enumerate(offsets):
-        conds = [Invoice.due_on <= today - timedelta(days=days)]
-        if n + 1 < len(offsets):
-            conds.append(Invoice.due_on > today - timedelta(days=offsets[n + 1][1]))
-        add(kind, _invoice_rows(s, *conds, key_missing(f"reminder:{kind}:", Invoice.id)))
-    return items
-
-
-def apply_reminder(
-    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
-) -> Outcome:
-    invoice = s.get(Invoice, item.invoice_id)
-    if invoice is None or invoice.status != "unpaid" or invoice.balance <= 0:
-        return Outcome(SKIPPED)
-    client = invoice.client
-    lang = client.language
-    record(s, run_id, item, reminder=item.kind, balance=invoice.balance)
-    mail.queue(
-        s,
-        to_addr=client.email,
-        template="payment_reminder",
-        language=lang,
-        name=client.name,
-        kind=item.kind,
-        number=invoice.number,
-        balance=money(invoice.balance, lang),
-        due=day(invoice.due_on, lang),
-        days=abs((today - invoice.due_on).days),
-        link=link(invoice.id),
-    )
-    return Outcome(DONE)
-
-
-def preload_invoices(s: Session, items: list[Item]) -> Sequence[Invoice]:
-    """The group's invoices with their clients and lines, in one read (the identity map then
-    answers each item's ``get`` while the caller holds the returned list)."""
-    ids = [item.invoice_id for item in items if item.invoice_id is not None]
-    return (
-        s.scalars(
-            select(Invoice)
-            .where(Invoice.id.in_(ids))
-            .options(joinedload(Invoice.client), selectinload(Invoice.items))
-        )
-        .unique()
-        .all()
-    )
-
-
-def do_reminder(
-    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
-) -> Outcome:
-    with unit_of_work() as s:
-        return apply_reminder(s, run_id, item, today, cfg)
-
-
-group_reminders = grouped(apply_reminder, preload_invoices)
-
-
-# ------------------------------------------------------------------- 3. late fees
-def select_late_fees(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
-    """One late fee per invoice (§3.4), ``late_fee_days`` after its due date. Not on a plan
-    change's invoice (its quote simply expires) nor on a new order's (the order is cancelled
-    when left unpaid): a late fee is for services already delivered."""
-    if cfg.late_fee_amount <= 0:
-        return []
-    not_yet_delivered = exists(
-        select(InvoiceItem.id)
-        .outerjoin(Service, Service.id == InvoiceItem.service_id)
-        .where(
-            InvoiceItem.invoice_id == Invoice.id,
-            or_(InvoiceItem.kind == "upgrade", Service.status == "pending"),
-        )
-    )
-    rows = _invoice_rows(
-        s,
-        Invoice.late_fee_applied.is_(False),
-        Invoice.due_on <= today - timedelta(days=cfg.late_fee_days),
-        ~not_yet_delivered,
-    )
-    items = [
-        Item(
-            step="late_fee",
-            key=f"late_fee:{inv_id}",
-            client_id=client_id,
-            client_name=name,
-            target=number or f"#{inv_id}",
-            invoice_id=inv_id,
-            due=due,
-            amount=late_fee(
-                total,
-                fee_type=cfg.late_fee_type,
-                amount=cfg.late_fee_amount,
-                minimum=cfg.late_fee_minimum,
-            ),
-        )
-        for inv_id, client_id, name, number, due, _issued, _balance, total in rows
-    ]
-    return fresh(s, items)
-
-
-def _invoice_rate(invoice: Invoice) -> Decimal:
-    """The IVA rate the invoice was issued with (its lines carry it), for its late fee."""
-    rates = [item.tax_rate for item in invoice.items if item.tax_rate > 0]
-    return max(rates) if rates else iva_rate(invoice.issued_on)
-
-
-def apply_late_fee(
-    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
-) -> Outcome:
-    found = s.get(Invoice, item.invoice_id)
-    if found is None:
-        return Outcome(SKIPPED)
-    client = lock_client(s, found.client_id)
-    invoice = lock_invoice(s, found.id)
-    if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
-        return Outcome(SKIPPED)
-    fee = late_fee(
-        invoice.total,
-        fee_type=cfg.late_fee_type,
-        amount=cfg.late_fee_amount,
-        minimum=cfg.late_fee_minimum,
-    )
-    if fee <= 0:
-        return Outcome(SKIPPED)
-    lang = client.language
-    # Appended to the loaded lines (not re-read): the invoice is locked, its lines are these.
-    invoice.items.append(
-        InvoiceItem(
-            kind="late_fee",
-            description=t("automation.late_fee_line", lang, number=invoice.number or ""),
-            amount=fee,
-            tax_rate=_invoice_rate(invoice) if cfg.tax_late_fee else Decimal("0"),
-        )
-    )
-    cancellations_invoices.reprice(invoice)
-    invoice.late_fee_applied = True
-    record(s, run_id, item, fee=fee, total=invoice.total)
-    mail.queue(
-        s,
-        to_addr=client.email,
-        template="late_fee_added",
-        language=lang,
-        name=client.name,
-        number=invoice.number,
-        fee=money(fee, lang),
-        balance=money(invoice.balance, lang),
-        link=link(invoice.id),
-    )
-    return Outcome(DONE)
-
-
-def do_late_fee(
-    run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
-) -> Outcome:
-    with unit_of_work() as s:
-        return apply_late_fee(s, run_id, item, today, cfg)
-
-
-group_late_fees = grouped(apply_late_fee, preload_invoices)

@@ -7,8 +7,8 @@ so the run took minutes. Here a group of renewals is billed with a few multi-row
 * **All or nothing, then one by one.** A group is one transaction. If anything in it fails
   (a unique key taken by a concurrent run or a hand-made invoice, a bad row, the database),
   it rolls back whole and the caller does each of its items alone, on the ordinary path
-  (``automation_invoicing.do_renewal``), one item per transaction, where a failure is
-  recorded for that item only. So an item's effects (invoice, line, key, audit entry, mail)
+  (``invoicing.do_renewal``), one item per transaction, where a failure is recorded for that
+  item only. So an item's effects (invoice, line, key, audit entry, mail)
   are still written together or not at all, and a second run never bills a period twice.
 * **Only the plain case.** An item whose invoice would not simply stay unpaid — the client
   has credit to apply, or the total is zero (it would be paid at once and run the paid

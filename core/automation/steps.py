@@ -5,7 +5,8 @@ reactivations, cancellation requests.
 Each step pairs a *selection* (a few SQL queries on indexed columns returning the items due on
 the run date, without those already done) with an *execution* (one item in its own
 transaction). The same selections feed the owner's preview, which writes nothing. The steps
-live in ``core.automation.invoicing`` and ``core.automation.service_steps``; what they share is in
+live in ``core.automation.invoicing`` (renewal invoices), ``core.automation.dunning``
+(reminders, late fees) and ``core.automation.service_steps``; what they share is in
 ``core.automation.items``.
 """
 
@@ -18,16 +19,15 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from core.automation import policy as automation_settings
-from core.automation.invoicing import (
+from core.automation.dunning import (
     do_late_fee,
     do_reminder,
-    do_renewal,
     group_late_fees,
     group_reminders,
     select_late_fees,
     select_reminders,
-    select_renewals,
 )
+from core.automation.invoicing import do_renewal, select_renewals
 from core.automation.items import (  # noqa: F401 - the names the run and its callers use
     AWAITING,
     DONE,

@@ -32,9 +32,10 @@ Statuses: ``pending`` (invoice unpaid) → ``paid`` → ``applied``; ``scheduled
 ``applied``; ``pending`` → ``expired`` (quote ran out) or ``cancelled`` (by the client/owner, or
 its invoice was cancelled).
 
-The code is split by job, to keep each module near the house size: ``plan_changes_quote``
-(pricing, blockers, the formula in words), ``plan_changes_apply`` (confirm's invoice, paid →
-applied, the daily run) and ``plan_changes_common`` (statuses, the confirm result, locks).
+The code is split by job, to keep each module near the house size: ``pricing`` (quotes,
+blockers, the formula in words), ``confirming`` (the quote frozen into a change and its
+invoice), ``apply`` (paid → applied, the daily run) and ``common`` (statuses, the confirm
+result, locks).
 The public names are re-exported here so pages, tests and the daily run import one module.
 """
 
@@ -55,7 +56,6 @@ from core.billing import cancel_invoice
 from core.billing.ledger import lock_client
 from core.models import Client, Invoice, PlanChange, Product, Service
 from core.plan_changes.apply import (  # noqa: F401 - re-exported
-    _confirm,
     apply_paid_plan_change,
     apply_pending,
     expire_quotes,
@@ -70,6 +70,7 @@ from core.plan_changes.common import (  # noqa: F401 - re-exported
     _iso,
     _lock_change,
 )
+from core.plan_changes.confirming import _confirm
 from core.plan_changes.pricing import (  # noqa: F401 - re-exported
     CREDIT_ON_DOWNGRADE,
     CYCLE_CHANGE_MODE,

@@ -1,15 +1,15 @@
-"""From a confirmed quote to the new plan, exactly once (billing-rules §2).
+"""From a paid plan change to the new plan, exactly once (billing-rules §2).
 
-The writing side of plan changes: freezing a quote into a ``PlanChange`` with its invoice,
-the paid-invoice hook, applying a paid change (panel first, then billing), the owner's retry
-and the daily run's catch-up, quote expiry and renewal terms. Kept apart from the pages'
-reads so the exactly-once rules sit in one place.
+The writing side of plan changes after confirm (``core.plan_changes.confirming`` freezes the
+quote and makes the invoice): the paid-invoice hook, applying a paid change (panel first,
+then billing), the owner's retry and the daily run's catch-up, quote expiry and renewal
+terms. Kept apart from the pages' reads so the exactly-once rules sit in one place.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -18,12 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import services
-from core.access import SYSTEM, Actor, get_scoped, require_owner
-from core.billing import LineInput, cancel_invoice, create_invoice, issue_invoice
+from core.access import SYSTEM, Actor, require_owner
+from core.billing import cancel_invoice
 from core.billing.ledger import lock_client, move_credit
-from core.models import Invoice, InvoiceItem, PlanChange, Service
-from core.plan_changes.common import OPEN, Confirmed, _day, _iso, _lock_change, _lock_service
-from core.plan_changes.pricing import _blocker, _build, _pick
+from core.models import Invoice, PlanChange, Service
+from core.plan_changes.common import _day, _iso, _lock_change, _lock_service
 from core.platform import audit, mail
 from core.platform.clock import now
 from core.platform.config import get_settings
@@ -36,121 +35,6 @@ from core.rules.money import D, q2
 from core.services import provisioning as services_provisioning
 
 log = logging.getLogger("anfitrion.plan_changes")
-
-
-# ------------------------------------------------------------------------ confirm
-def _confirm(
-    s: Session,
-    actor: Actor,
-    service_id: Any,
-    to_product_id: Any,
-    to_cycle: str,
-    day: date,
-    at: datetime,
-) -> Confirmed:
-    found = get_scoped(s, actor, Service, service_id, "services")
-    lock_client(s, found.client_id)  # one change at a time per client, as billing locks
-    svc = _lock_service(s, found.id)
-    again = _repeat(s, svc.id, to_product_id, to_cycle, day)
-    if again is not None:
-        return Confirmed(again.id, again.invoice_id, again.status, repeated=True)
-    blocked = _blocker(s, svc, day)
-    if blocked is not None:
-        raise Conflict(blocked[0], **blocked[1])
-    product, price = _pick(s, svc, to_product_id, to_cycle)
-    q = _build(s, svc, product, price, day)
-    taken = s.scalars(
-        select(InvoiceItem.id).where(
-            InvoiceItem.service_id == svc.id,
-            InvoiceItem.kind == "upgrade",
-            InvoiceItem.period_start == day,
-        )
-    ).first()
-    if taken is not None and not q.at_renewal:
-        raise Conflict("error.upgrade_again_tomorrow")
-    change = PlanChange(
-        service_id=svc.id,
-        from_product_id=svc.product_id,
-        to_product_id=product.id,
-        from_cycle=svc.billing_cycle,
-        to_cycle=price.cycle,
-        quote=q.frozen(),
-        status="scheduled" if q.at_renewal else "pending",
-        requested_at=at,
-    )
-    s.add(change)
-    s.flush()
-    audit.record(
-        s,
-        actor,
-        "plan_change.requested",
-        target_type="service",
-        target_id=svc.id,
-        client_id=svc.client_id,
-        plan_change=change.id,
-        from_product=q.from_product,
-        to_product=q.to_product,
-        to_cycle=q.to_cycle,
-        net=q.net,
-        total=q.total,
-        at_renewal=q.at_renewal,
-    )
-    if q.at_renewal:
-        return Confirmed(change.id, None, change.status, repeated=False)
-    lang = svc.client.language
-    line = LineInput(
-        description=t(
-            "upgrades.invoice_line",
-            lang,
-            domain=svc.domain,
-            from_plan=q.from_product,
-            to_plan=q.to_product,
-            cycle=t(f"cycle.{q.to_cycle}", lang),
-        ),
-        amount=q.payable,
-        kind="upgrade",
-        service_id=svc.id,
-        period_start=day,
-        period_end=q.next_due - timedelta(days=1) if q.next_due else None,
-    )
-    invoice_id = create_invoice(
-        SYSTEM,
-        svc.client_id,
-        [line],
-        issued_on=day,
-        due_on=q.valid_until,
-        draft=True,
-        session=s,
-        at=at,
-    )
-    change.invoice_id = invoice_id
-    s.flush()
-    # Issuing applies the client's credit and settles a zero total: the paid hook then
-    # finds this change by its invoice and applies it after commit.
-    issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=q.valid_until, session=s, at=at)
-    return Confirmed(change.id, invoice_id, change.status, repeated=False)
-
-
-def _repeat(
-    s: Session, service_id: int, to_product_id: Any, to_cycle: str, day: date
-) -> PlanChange | None:
-    """The same change asked for today, open or already applied (a double click)."""
-    try:
-        product_id = int(to_product_id)
-    except (TypeError, ValueError):
-        return None
-    rows = s.scalars(
-        select(PlanChange).where(
-            PlanChange.service_id == service_id,
-            PlanChange.to_product_id == product_id,
-            PlanChange.to_cycle == to_cycle,
-            PlanChange.status.in_((*OPEN, "applied")),
-        )
-    ).all()
-    for row in rows:
-        if (row.quote or {}).get("change_date") == day.isoformat():
-            return row
-    return None
 
 
 # ------------------------------------------------------------------------ paid → applied

@@ -21,7 +21,8 @@ STATUSES = ("pending", "paid", "scheduled", "applied", "expired", "cancelled")
 OPEN = ("pending", "paid", "scheduled")  # a service has at most one change in these
 
 
-# Made by the confirm path (plan_changes_apply), returned by plan_changes.confirm: both import it.
+# Made by the confirm path (plan_changes.confirming), returned by plan_changes.confirm: both
+# import it.
 @dataclass(frozen=True)
 class Confirmed:
     plan_change_id: int

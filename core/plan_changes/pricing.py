@@ -3,7 +3,7 @@
 The pricing side of plan changes: the settings it reads, the :class:`Quote` value, the reasons
 a service is blocked, the targets it may move to, the proration itself and the formula in
 plain words. It reads the database but never writes, so a page can show every quote and the
-confirm path (``plan_changes_apply``) can freeze the very same numbers.
+confirm path (``plan_changes.confirming``) can freeze the very same numbers.
 """
 
 from __future__ import annotations

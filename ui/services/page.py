@@ -4,7 +4,9 @@ every service with the panel actions for staff with the services permission and 
 Thin on purpose: the role guard, one core read, the rendering, and one core action per form.
 Texts a user typed (domains, reasons, the panel's own error text) are shown as plain text.
 
-Used by pages/services.py, which guards the role and calls ``render``.
+Used by pages/services.py, which guards the role and calls ``render``. A service's staff
+actions are ui.services.staff_tools, cancelling one (the client's request, the staff queue)
+is ui.services.cancellation.
 """
 
 from __future__ import annotations
@@ -14,24 +16,17 @@ import streamlit as st
 
 from core import orders, services
 from core.access import Actor, can_open_page
-from core.platform.clock import today
-from core.platform.config import get_settings
 from core.platform.i18n import number
-from core.services import cancellations
 from core.services import credentials as services_credentials
-from core.services import provisioning as services_provisioning
 from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, lang, money, tr
 from ui.kit.tables import plain_table
+from ui.services.cancellation import cancel_section, cancellation_queue
+from ui.services.common import FLASH, RESYNC, done
+from ui.services.staff_tools import show_resync, staff_tools
 
-FLASH = "services_flash"
-RESYNC = "services_resync_report"
 PAGE = "services_page"
 PER_PAGE = 25
-
-
-def done(key: str, **params: str) -> None:
-    flash.done(FLASH, key, **params)
 
 
 def open_service(service_id: int) -> None:
@@ -54,29 +49,6 @@ def usage_block(used: float, limit: float | None, label: str) -> None:
     st.metric(label, tr("services.usage_of", used=mb(used), limit=mb(limit)))
     if limit:
         st.progress(min(100, int(used * 100 / limit)))
-
-
-def show_resync(report: services_provisioning.ResyncReport) -> None:
-    if report.in_sync:
-        st.success(tr("services.resync_in_sync"))
-        return
-    st.warning(tr("services.resync_differences"))
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("services.diff_field"): tr(f"services.diff.{d.field}"),
-                    tr("services.diff_database"): d.database,
-                    tr("services.diff_panel"): d.panel,
-                    tr("services.diff_outcome"): tr(
-                        "services.diff_fixed" if d.fixed else "services.diff_reported"
-                    ),
-                }
-                for d in report.differences
-            ]
-        ),
-        hide_index=True,
-    )
 
 
 def client_tools(actor: Actor, d: services.ServiceDetail) -> None:
@@ -116,67 +88,6 @@ def client_tools(actor: Actor, d: services.ServiceDetail) -> None:
             icon=":material/mail:",
             query_params={"service": str(d.id)},
         )
-
-
-def staff_tools(actor: Actor, d: services.ServiceDetail) -> None:
-    """Provision, suspend, unsuspend, change plan, terminate and resync (services right)."""
-    if not actor.can("services"):
-        return
-    st.subheader(tr("services.actions_title"))
-    can_provision = not d.panel_username and d.status in ("pending", "active")
-    if can_provision and st.button(tr("services.provision_button"), key="services_provision"):
-        with errors_shown():
-            made = services_provisioning.provision(actor, d.id)
-            done(
-                "services.provision_adopted" if made.adopted else "services.provision_done",
-                username=made.username,
-            )
-    if d.status == "active":
-        with st.form("services_suspend"):
-            reason = st.text_input(tr("services.suspend_reason_input"), key="services_reason")
-            if st.form_submit_button(tr("services.suspend_button"), key="services_suspend_submit"):
-                with errors_shown():
-                    services_provisioning.suspend(actor, d.id, reason)
-                    done("services.suspended_done")
-    if d.status == "suspended" and st.button(
-        tr("services.unsuspend_button"), key="services_unsuspend"
-    ):
-        with errors_shown():
-            services_provisioning.unsuspend(actor, d.id)
-            done("services.unsuspended_done")
-    if d.status in ("active", "suspended"):
-        others = [p for p in d.plan_options if p.id != d.product_id]
-        if others:
-            with st.form("services_plan"):
-                names = {p.id: p.name for p in others}
-                target = st.selectbox(
-                    tr("services.change_plan_input"),
-                    list(names),
-                    format_func=names.get,
-                    key="services_plan_choice",
-                )
-                if st.form_submit_button(
-                    tr("services.change_plan_button"), key="services_plan_submit"
-                ):
-                    with errors_shown():
-                        services_provisioning.change_plan(actor, d.id, target)
-                        done("services.plan_changed_done", plan=names[target])
-    if st.button(tr("services.resync_button"), key="services_resync"):
-        with errors_shown():
-            st.session_state[RESYNC] = services_provisioning.resync(actor, d.id)
-            st.rerun()
-    if d.status != "terminated":
-        st.divider()
-        confirm = st.checkbox(tr("services.terminate_confirm"), key="services_terminate_ok")
-        if st.button(
-            tr("services.terminate_button"),
-            key="services_terminate",
-            type="primary",
-            disabled=not confirm,
-        ):
-            with errors_shown():
-                services_provisioning.terminate(actor, d.id)
-                done("services.terminated_done")
 
 
 def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
@@ -337,91 +248,6 @@ def add_service_form(actor: Actor) -> None:
                         server_id=server_id,
                     )
                     done("orders.added_done", domain=placed.domain, number=placed.invoice_number)
-
-
-def cancel_section(actor: Actor, d: services.ServiceDetail) -> None:
-    """The client asks to cancel: immediately or at the end of the billing period, with a
-    reason; a cheaper plan is offered first, and a box confirms (core.services.cancellations)."""
-    options = None
-    with errors_shown():
-        options = cancellations.cancel_options(actor, d.id, today=today(get_settings().tz))
-    if options is None or (options.pending is None and not options.can_request):
-        return
-    st.subheader(tr("cancel.title"))
-    if options.pending is not None:
-        when = day(options.pending.effective_date)
-        st.info(tr(f"cancel.pending.{options.pending.type}", date=when))
-        return
-    if options.offer is not None:
-        offer = options.offer
-        st.info(
-            tr(
-                "cancel.offer",
-                plan=offer.name,
-                price=money(offer.price),
-                cycle=tr(f"cycle.{offer.cycle}"),
-                saving=money(offer.saving),
-            )
-        )
-        if can_open_page(actor, "upgrades"):
-            st.page_link(
-                "pages/upgrades.py", label=tr("cancel.offer_link"), icon=":material/upgrade:"
-            )
-    kinds = {
-        k: tr(f"cancel.type.{k}", date=day(options.end_of_period)) for k in cancellations.TYPES
-    }
-    with st.form("services_cancel"):
-        kind = st.radio(
-            tr("cancel.when"), list(kinds), format_func=kinds.get, key="services_cancel_type"
-        )
-        reason = st.text_area(
-            tr("cancel.reason"), max_chars=cancellations.REASON_MAX, key="services_cancel_reason"
-        )
-        confirm = st.checkbox(tr("cancel.confirm"), key="services_cancel_confirm")
-        if st.form_submit_button(tr("cancel.submit"), key="services_cancel_submit"):
-            if not confirm:
-                st.error(tr("cancel.confirm_needed"))
-            else:
-                with errors_shown():
-                    cancellations.request(actor, d.id, kind, reason, today=today(get_settings().tz))
-                    done("cancel.requested_done")
-
-
-def cancellation_queue(actor: Actor) -> None:
-    """Staff: the cancellation requests waiting for their date, with undo."""
-    st.subheader(tr("cancel.queue_title"))
-    rows = None
-    with errors_shown():
-        rows = cancellations.pending(actor)
-    if not rows:
-        st.info(tr("cancel.queue_empty"))
-        return
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {
-                    tr("col.domain"): r.domain,
-                    tr("services.col_client"): r.client_name,
-                    tr("cancel.col_type"): tr(f"cancel.kind.{r.type}"),
-                    tr("cancel.col_effective"): day(r.effective_date),
-                    tr("cancel.col_requested"): day(r.requested_at.date()),
-                    tr("cancel.col_reason"): r.reason,
-                }
-                for r in rows
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-    )
-    labels = {r.id: f"{r.domain} · {r.client_name}" for r in rows}
-    q1, q2 = st.columns([3, 1], vertical_alignment="bottom")
-    picked = q1.selectbox(
-        tr("cancel.queue_pick"), list(labels), format_func=labels.get, key="services_cancel_pick"
-    )
-    if q2.button(tr("cancel.undo"), key="services_cancel_undo"):
-        with errors_shown():
-            cancellations.undo(actor, picked)
-            done("cancel.undone_done")
 
 
 def render(actor: Actor) -> None:
