@@ -635,7 +635,9 @@ def test_cli_json_dry_run_and_a_concurrent_run(fake, personas):
     import sys
     import time
 
-    fake.inject("suspendacct", "hang", times=1, seconds=2)
+    # The hang must outlast the start of a second Python process, which takes 1-4 s on a
+    # loaded two-core machine (2 s made this test fail under load, never on a quiet one).
+    fake.inject("suspendacct", "hang", times=1, seconds=8)
     first = subprocess.Popen(
         [sys.executable, "-m", "core.cli", "automation", "run", "--date", "2026-12-10", "--json"],
         stdout=subprocess.PIPE,
