@@ -248,14 +248,20 @@ def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[T]:
     return stmt
 
 
-def get_scoped(
-    session: Session, actor: Actor, model: type[T], obj_id: Any, area: str | None = None
-) -> T:
-    """One row by id, or NotFound when it does not exist or is not the actor's to see."""
+def parse_id(value: object) -> int:
+    """``value`` as an id. Ids are declared ``int``, but the CLI and tests may still hand over
+    a string or anything else: what is not a whole number is NotFound, never a crash."""
     try:
-        key = int(obj_id)
+        return int(value)  # type: ignore[call-overload]
     except (TypeError, ValueError):
         raise NotFound() from None
+
+
+def get_scoped(
+    session: Session, actor: Actor, model: type[T], obj_id: int, area: str | None = None
+) -> T:
+    """One row by id, or NotFound when it does not exist or is not the actor's to see."""
+    key = parse_id(obj_id)
     stmt = scoped(actor, model, area).where(model.id == key)  # type: ignore[attr-defined]
     row = session.scalars(stmt).first()
     if row is None:

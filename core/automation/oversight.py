@@ -238,7 +238,7 @@ def awaiting_terminations(actor: Actor, *, session: Session | None = None) -> li
 
 def approve_termination(
     actor: Actor,
-    action_id: Any,
+    action_id: int,
     *,
     today: date,
     session: Session | None = None,
@@ -279,7 +279,7 @@ def approve_termination(
 
 def hold_service(
     actor: Actor,
-    service_id: Any,
+    service_id: int,
     until: date | None,
     *,
     today: date,

@@ -97,7 +97,7 @@ def remove_credit(
 def apply_credit(
     actor: Actor,
     *,
-    invoice_id: int | str | None = None,
+    invoice_id: int | None = None,
     client_id: int | None = None,
     session: Session | None = None,
     at: datetime | None = None,

@@ -114,7 +114,7 @@ def _taxes(invoice: Invoice, items: list[InvoiceItem]) -> list[TaxGroup]:
 
 def invoice_detail(
     actor: Actor,
-    invoice_id: int | str,
+    invoice_id: int,
     *,
     today: date | None = None,
     session: Session | None = None,

@@ -50,7 +50,7 @@ def tax_id_label(kind: str, lang: str) -> str:
 
 def invoice_pdf(
     actor: Actor,
-    invoice_id: int | str,
+    invoice_id: int,
     *,
     lang: str | None = None,
     session: Session | None = None,

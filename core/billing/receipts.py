@@ -84,7 +84,7 @@ def _safe_name(filename: str) -> str:
 
 def upload_receipt(
     actor: Actor,
-    invoice_id: int | str,
+    invoice_id: int,
     filename: str,
     data: bytes,
     *,
@@ -143,7 +143,7 @@ def upload_receipt(
         return receipt.id
 
 
-def _lock_pending(s: Session, receipt_id: int | str) -> TransferReceipt:
+def _lock_pending(s: Session, receipt_id: int) -> TransferReceipt:
     try:
         key = int(receipt_id)
     except (TypeError, ValueError):
@@ -166,7 +166,7 @@ def _lock_pending(s: Session, receipt_id: int | str) -> TransferReceipt:
 
 def approve_receipt(
     actor: Actor,
-    receipt_id: int | str,
+    receipt_id: int,
     *,
     session: Session | None = None,
     at: datetime | None = None,
@@ -212,7 +212,7 @@ def approve_receipt(
 
 def reject_receipt(
     actor: Actor,
-    receipt_id: int | str,
+    receipt_id: int,
     reason: str,
     *,
     session: Session | None = None,
@@ -241,9 +241,7 @@ def reject_receipt(
         )
 
 
-def receipt_file(
-    actor: Actor, receipt_id: int | str, *, session: Session | None = None
-) -> ReceiptFile:
+def receipt_file(actor: Actor, receipt_id: int, *, session: Session | None = None) -> ReceiptFile:
     """The uploaded file of a receipt (a client: only their own, else NotFound)."""
     with reading(session) as s:
         receipt = get_scoped(s, actor, TransferReceipt, receipt_id, "billing")

@@ -261,7 +261,7 @@ def _search(query: str, page: int, per_page: int, session: Session | None) -> Cl
 # ------------------------------------------------------------------------ one client
 # Shared by clients_detail and clients_records, so that every page given a client id from the
 # URL or a form answers a malformed or unknown one the same way: NotFound.
-def _client(s: Session, client_id: Any) -> Client:
+def _client(s: Session, client_id: int) -> Client:
     try:
         key = int(client_id)
     except (TypeError, ValueError):

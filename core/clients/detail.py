@@ -19,7 +19,6 @@ from collections.abc import Collection
 from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -101,7 +100,7 @@ DETAIL_SECTIONS = ("invoices", "credit", "users", "audit")
 
 def client_detail(
     actor: Actor,
-    client_id: Any,
+    client_id: int,
     *,
     sections: Collection[str] | None = None,
     session: Session | None = None,
@@ -194,7 +193,7 @@ def client_detail(
 # ------------------------------------------------------------------ view as client
 def view_as_client(
     actor: Actor,
-    client_id: Any,
+    client_id: int,
     today: date,
     at: datetime,
     *,

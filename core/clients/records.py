@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -135,7 +134,7 @@ def create_client(
 
 def update_client(
     actor: Actor,
-    client_id: Any,
+    client_id: int,
     form: ClientForm,
     at: datetime,
     *,
@@ -165,7 +164,7 @@ def update_client(
 
 
 def send_password_link(
-    actor: Actor, client_id: Any, at: datetime, *, session: Session | None = None
+    actor: Actor, client_id: int, at: datetime, *, session: Session | None = None
 ) -> str:
     """Mail the client's (first active) sign-in account a link to set a new password; the
     desk never sees or sets a password. Returns the address it went to."""

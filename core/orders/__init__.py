@@ -29,13 +29,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import SYSTEM, Actor, of_client, require, visible
+from core.access import SYSTEM, Actor, of_client, parse_id, require, visible
 from core.accounts.recovery import require_verified
 from core.billing import LineInput, create_invoice, issue_invoice
 from core.billing.ledger import lock_client
@@ -229,7 +228,7 @@ def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRo
 
 
 # ------------------------------------------------------------------------ ordering
-def _offer(s: Session, product_id: Any, cycle: str) -> tuple[Product, ProductPrice]:
+def _offer(s: Session, product_id: int, cycle: str) -> tuple[Product, ProductPrice]:
     try:
         key = int(product_id)
     except (TypeError, ValueError):
@@ -251,7 +250,7 @@ def _in_book(s: Session, name: str) -> Service | None:
     ).first()
 
 
-def _server(s: Session, server_id: Any) -> Server:
+def _server(s: Session, server_id: int | None) -> Server:
     """The chosen server, or the active one with the fewest live accounts and room left."""
     if server_id not in (None, ""):
         try:
@@ -297,11 +296,11 @@ def _same_order(
 def place_order(
     actor: Actor,
     *,
-    product_id: Any,
+    product_id: int,
     cycle: str,
     domain: str,
-    client_id: Any = None,
-    server_id: Any = None,
+    client_id: int | None = None,
+    server_id: int | None = None,
     at: date | datetime | None = None,
     session: Session | None = None,
 ) -> PlacedOrder:
@@ -324,10 +323,7 @@ def place_order(
         require(actor, "services")
         if client_id in (None, ""):
             raise ValidationError("error.order_client_required")
-    try:
-        owner_id = int(client_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    owner_id = parse_id(client_id)
 
     with reading(session) as s:
         if s.get(Client, owner_id) is None:

@@ -159,8 +159,8 @@ class UpgradesView:
 # ------------------------------------------------------------------------ reads
 def quote(
     actor: Actor,
-    service_id: Any,
-    to_product_id: Any,
+    service_id: int,
+    to_product_id: int,
     to_cycle: str,
     *,
     at: date | datetime | None = None,
@@ -276,7 +276,7 @@ def list_changes(
     actor: Actor,
     *,
     statuses: tuple[str, ...] | None = None,
-    service_id: Any = None,
+    service_id: int | None = None,
     limit: int = 100,
     session: Session | None = None,
 ) -> list[ChangeRow]:
@@ -298,7 +298,7 @@ def list_changes(
 
 def upgrades_view(
     actor: Actor,
-    service_id: Any = None,
+    service_id: int | None = None,
     *,
     search: str | None = None,
     at: date | datetime | None = None,
@@ -372,8 +372,8 @@ def upgrades_view(
 # ------------------------------------------------------------------------ confirm
 def confirm(
     actor: Actor,
-    service_id: Any,
-    to_product_id: Any,
+    service_id: int,
+    to_product_id: int,
     to_cycle: str,
     *,
     at: date | datetime | None = None,
@@ -397,7 +397,7 @@ def confirm(
     return made
 
 
-def cancel(actor: Actor, plan_change_id: Any, *, session: Session | None = None) -> None:
+def cancel(actor: Actor, plan_change_id: int, *, session: Session | None = None) -> None:
     """Withdraw a change that is not paid yet (its invoice is cancelled too), or a downgrade
     waiting for renewal. The client's own; staff with services and the owner any."""
     with transaction(session) as s:

@@ -173,7 +173,7 @@ def _apply_one(
 
 def retry(
     actor: Actor,
-    plan_change_id: Any,
+    plan_change_id: int,
     *,
     session: Session | None = None,
     at: datetime | None = None,

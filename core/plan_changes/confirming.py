@@ -11,7 +11,6 @@ and issues its invoice. What happens once that invoice is paid is ``core.plan_ch
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,8 +30,8 @@ from core.platform.i18n import t
 def _confirm(
     s: Session,
     actor: Actor,
-    service_id: Any,
-    to_product_id: Any,
+    service_id: int,
+    to_product_id: int,
     to_cycle: str,
     day: date,
     at: datetime,
@@ -121,7 +120,7 @@ def _confirm(
 
 
 def _repeat(
-    s: Session, service_id: int, to_product_id: Any, to_cycle: str, day: date
+    s: Session, service_id: int, to_product_id: int, to_cycle: str, day: date
 ) -> PlanChange | None:
     """The same change asked for today, open or already applied (a double click)."""
     try:

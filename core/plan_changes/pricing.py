@@ -291,7 +291,7 @@ def _build(s: Session, svc: Service, target: Product, price: ProductPrice, day: 
 
 
 def _pick(
-    s: Session, svc: Service, to_product_id: Any, to_cycle: str
+    s: Session, svc: Service, to_product_id: int, to_cycle: str
 ) -> tuple[Product, ProductPrice]:
     try:
         wanted = int(to_product_id)

@@ -172,7 +172,7 @@ def panel_target(service: Service) -> _Target:
     )
 
 
-def _load(actor: Actor, service_id: Any, session: Session | None) -> _Target:
+def _load(actor: Actor, service_id: int, session: Session | None) -> _Target:
     """The service as the actor may reach it: a client their own (else NotFound), staff
     with the services permission and the owner any."""
     with reading(session) as s:
@@ -351,7 +351,7 @@ def find_services(
 
 
 def service_detail(
-    actor: Actor, service_id: Any, *, with_usage: bool = True, session: Session | None = None
+    actor: Actor, service_id: int, *, with_usage: bool = True, session: Session | None = None
 ) -> ServiceDetail:
     """One service (NotFound when it is not the actor's), with its disk and bandwidth usage
     read from the panel. A panel that cannot answer leaves ``usage`` None and says why in
@@ -405,7 +405,7 @@ def _usage(t: _Target) -> Usage:
         return panel.client(ep).usage(t.username or "")
 
 
-def usage(actor: Actor, service_id: Any, *, session: Session | None = None) -> Usage:
+def usage(actor: Actor, service_id: int, *, session: Session | None = None) -> Usage:
     """Disk and bandwidth of the service's account, read from the panel (MiB)."""
     t = _load(actor, service_id, session)
     if t.status not in LIVE:

@@ -148,7 +148,7 @@ def _end_of_period(svc: Service, today: date) -> date:
 
 
 def cancel_options(
-    actor: Actor, service_id: Any, *, today: date, session: Session | None = None
+    actor: Actor, service_id: int, *, today: date, session: Session | None = None
 ) -> CancelOptions:
     """The pending request of a service, or whether one may be made, with the retention
     offer (a cheaper plan, or None). NotFound for a service that is not the actor's."""
@@ -165,7 +165,7 @@ def cancel_options(
 
 
 def retention_offer(
-    actor: Actor, service_id: Any, *, session: Session | None = None
+    actor: Actor, service_id: int, *, session: Session | None = None
 ) -> RetentionOffer | None:
     """The cheaper plan offered before a cancellation is confirmed, if there is one."""
     with reading(session) as s:
@@ -209,7 +209,7 @@ def _lock_service(s: Session, service_id: int) -> Service:
 
 def request(
     actor: Actor,
-    service_id: Any,
+    service_id: int,
     type: str,  # noqa: A002 - the column's name
     reason: str,
     *,
@@ -282,7 +282,7 @@ def request(
         return req.id
 
 
-def undo(actor: Actor, request_id: Any, *, session: Session | None = None) -> None:
+def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> None:
     """Withdraw a pending request (staff with services). The renewal periods its invoices
     billed are freed (their lines leave the cancelled invoices, audited), so the next run
     bills them again; money those invoices returned to credit stays credit and is applied
@@ -414,7 +414,7 @@ def finish(
 
 def process(
     actor: Actor,
-    request_id: Any,
+    request_id: int,
     *,
     today: date,
     session: Session | None = None,

@@ -9,8 +9,6 @@ click because it expires within minutes. Split from ``core.services``; behaviour
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from core import panel
@@ -25,7 +23,7 @@ from core.platform.i18n import moment
 from core.services import SIGN_IN_SERVICES, _audit, _load, _require_account
 
 
-def reset_panel_password(actor: Actor, service_id: Any, *, session: Session | None = None) -> str:
+def reset_panel_password(actor: Actor, service_id: int, *, session: Session | None = None) -> str:
     """Set a new strong cPanel password and return it, to be shown once.
 
     The password is never stored, logged or audited; the client gets a mail saying that it
@@ -56,7 +54,7 @@ def reset_panel_password(actor: Actor, service_id: Any, *, session: Session | No
 
 def sign_in_link(
     actor: Actor,
-    service_id: Any,
+    service_id: int,
     service: str = "cpaneld",
     *,
     session: Session | None = None,

@@ -85,7 +85,7 @@ class _Box:
     max_quota_mb: int
 
 
-def _load(actor: Actor, service_id: Any, session: Session | None) -> _Box:
+def _load(actor: Actor, service_id: int, session: Session | None) -> _Box:
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
         if svc.status not in ("active", "suspended"):
@@ -207,7 +207,7 @@ def _audit(s: Session, actor: Actor, action: str, box: _Box, **details: Any) -> 
 
 # ------------------------------------------------------------------------ reads
 def list_mailboxes(
-    actor: Actor, service_id: Any, *, session: Session | None = None
+    actor: Actor, service_id: int, *, session: Session | None = None
 ) -> list[MailboxView]:
     """The service's mailboxes with their usage, read from the panel."""
     return _list(_load(actor, service_id, session))
@@ -215,7 +215,7 @@ def list_mailboxes(
 
 def mailbox_page(
     actor: Actor,
-    service_id: Any = None,
+    service_id: int | None = None,
     *,
     search: str | None = None,
     session: Session | None = None,
@@ -268,7 +268,7 @@ def mailbox_page(
 # ----------------------------------------------------------------------- writes
 def create_mailbox(
     actor: Actor,
-    service_id: Any,
+    service_id: int,
     local: str,
     password: str | None = None,
     quota_mb: Any = None,
@@ -300,7 +300,7 @@ def create_mailbox(
 
 
 def change_password(
-    actor: Actor, service_id: Any, address: str, password: str, *, session: Session | None = None
+    actor: Actor, service_id: int, address: str, password: str, *, session: Session | None = None
 ) -> None:
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
@@ -315,7 +315,7 @@ def change_password(
 
 
 def change_quota(
-    actor: Actor, service_id: Any, address: str, quota_mb: Any, *, session: Session | None = None
+    actor: Actor, service_id: int, address: str, quota_mb: Any, *, session: Session | None = None
 ) -> None:
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
@@ -330,7 +330,7 @@ def change_quota(
 
 
 def delete_mailbox(
-    actor: Actor, service_id: Any, address: str, *, session: Session | None = None
+    actor: Actor, service_id: int, address: str, *, session: Session | None = None
 ) -> None:
     """Delete the mailbox and its mail (the page asks for confirmation). A mailbox that is
     already gone counts as deleted."""

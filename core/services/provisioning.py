@@ -70,7 +70,7 @@ class ResyncReport:
 
 
 # -------------------------------------------------------------- provisioning
-def provision(actor: Actor, service_id: Any, *, session: Session | None = None) -> Provisioned:
+def provision(actor: Actor, service_id: int, *, session: Session | None = None) -> Provisioned:
     """Create the cPanel account of a pending (or account-less active) service; it becomes
     active with its panel username once the panel has the account.
 
@@ -135,12 +135,12 @@ def _create_or_adopt(whm: WhmClient, t: _Target, taken: set[str]) -> tuple[str, 
     return created.username, created.adopted
 
 
-def _staff_target(actor: Actor, service_id: Any, session: Session | None) -> _Target:
+def _staff_target(actor: Actor, service_id: int, session: Session | None) -> _Target:
     require(actor, "services")
     return _load(actor, service_id, session)
 
 
-def suspend(actor: Actor, service_id: Any, reason: str, *, session: Session | None = None) -> None:
+def suspend(actor: Actor, service_id: int, reason: str, *, session: Session | None = None) -> None:
     """Suspend an active service on the panel, then in the database (with the reason)."""
     reason = " ".join((reason or "").split())
     if not reason:
@@ -159,7 +159,7 @@ def suspend(actor: Actor, service_id: Any, reason: str, *, session: Session | No
         _audit(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
 
 
-def unsuspend(actor: Actor, service_id: Any, *, session: Session | None = None) -> None:
+def unsuspend(actor: Actor, service_id: int, *, session: Session | None = None) -> None:
     """Reactivate a suspended service on the panel, then in the database."""
     t = _staff_target(actor, service_id, session)
     if t.status != "suspended":
@@ -174,7 +174,7 @@ def unsuspend(actor: Actor, service_id: Any, *, session: Session | None = None) 
 
 
 def terminate(
-    actor: Actor, service_id: Any, *, today: date | None = None, session: Session | None = None
+    actor: Actor, service_id: int, *, today: date | None = None, session: Session | None = None
 ) -> None:
     """Remove the cPanel account (files, databases, mail) and mark the service terminated.
     An account that is already gone counts as removed. The page asks for confirmation."""
@@ -193,7 +193,7 @@ def terminate(
 
 
 def change_plan(
-    actor: Actor, service_id: Any, product_id: Any, *, session: Session | None = None
+    actor: Actor, service_id: int, product_id: int, *, session: Session | None = None
 ) -> None:
     """Move the account to another plan's WHM package, then the service to that product.
     Prices are not touched here: quotes and invoices for a plan change are billing's."""
@@ -229,7 +229,7 @@ def change_plan(
         )
 
 
-def resync(actor: Actor, service_id: Any, *, session: Session | None = None) -> ResyncReport:
+def resync(actor: Actor, service_id: int, *, session: Session | None = None) -> ResyncReport:
     """Read the account from the panel and reconcile: the panel is the truth for whether the
     account exists under this service and whether it is suspended. Differences are reported;
     status (active/suspended) and a missing username are corrected in the database, the rest

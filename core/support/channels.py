@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo
 
@@ -194,7 +193,7 @@ def for_home(actor: Actor, at: datetime, *, session: Session | None = None) -> l
 def save_channel(
     actor: Actor,
     *,
-    channel_id: Any = None,
+    channel_id: int | None = None,
     kind: str,
     label: str,
     target: str,
@@ -242,7 +241,7 @@ def save_channel(
         return row.id
 
 
-def delete_channel(actor: Actor, channel_id: Any, *, session: Session | None = None) -> None:
+def delete_channel(actor: Actor, channel_id: int, *, session: Session | None = None) -> None:
     require_owner(actor)
     with transaction(session) as s:
         try:

@@ -14,7 +14,6 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -68,7 +67,7 @@ def check_priority(priority: str) -> str:
 
 
 # ------------------------------------------------------------------------- loading
-def load(session: Session, actor: Actor, ticket_id: Any, *, lock: bool = False) -> Ticket:
+def load(session: Session, actor: Actor, ticket_id: int, *, lock: bool = False) -> Ticket:
     """A ticket the actor may see (a client: their own; staff: with the tickets right), or
     ``NotFound``; ``lock`` takes the row for the rest of the transaction."""
     try:

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
@@ -153,7 +152,7 @@ def _probe(service_id: int, ep: panel.Endpoint, username: str) -> PanelState:
 
 
 def panel_states(
-    actor: Actor, ticket_id: Any, *, session: Session | None = None
+    actor: Actor, ticket_id: int, *, session: Session | None = None
 ) -> dict[int, PanelState]:
     """Live panel state (suspended or not, disk against the limit) of the ticket's client's
     accounts, the ticket's own service first, at most ``PANEL_LOOKUPS`` of them, read in

@@ -90,7 +90,7 @@ def departments(actor: Actor, *, session: Session | None = None) -> list[Departm
 def save_department(
     actor: Actor,
     *,
-    department_id: Any = None,
+    department_id: int | None = None,
     name: str,
     email: str | None = None,
     staff_ids: Iterable[int] = (),
@@ -145,7 +145,7 @@ def save_department(
         return dept.id
 
 
-def delete_department(actor: Actor, department_id: Any, *, session: Session | None = None) -> None:
+def delete_department(actor: Actor, department_id: int, *, session: Session | None = None) -> None:
     """Delete a department that has no tickets (else hide it from clients instead)."""
     require_owner(actor)
     with transaction(session) as s:
@@ -179,7 +179,7 @@ def canned_replies(
 def save_canned_reply(
     actor: Actor,
     *,
-    reply_id: Any = None,
+    reply_id: int | None = None,
     title: str,
     body: str,
     language: str,
@@ -209,7 +209,7 @@ def save_canned_reply(
         return row.id
 
 
-def delete_canned_reply(actor: Actor, reply_id: Any, *, session: Session | None = None) -> None:
+def delete_canned_reply(actor: Actor, reply_id: int, *, session: Session | None = None) -> None:
     require_owner(actor)
     with transaction(session) as s:
         row = s.get(CannedReply, _key(reply_id))

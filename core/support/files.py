@@ -7,7 +7,6 @@ every file of a ticket. Anything else is ``NotFound``, by id or by URL.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,7 +29,7 @@ class FileOut:
 
 
 def attachment(
-    actor: Actor, ticket_id: Any, upload_id: Any, *, session: Session | None = None
+    actor: Actor, ticket_id: int, upload_id: int, *, session: Session | None = None
 ) -> FileOut:
     """A file attached to a message of this ticket that the actor may read (a client: not
     one on an internal note); anything else is ``NotFound``."""
@@ -51,7 +50,7 @@ def attachment(
         return FileOut(upload.filename, upload.content_type, upload.data)
 
 
-def transcript(actor: Actor, ticket_id: Any, *, session: Session | None = None) -> str:
+def transcript(actor: Actor, ticket_id: int, *, session: Session | None = None) -> str:
     """The thread as plain text in the reader's language (a client's copy has no notes)."""
     lang = actor.language
     tz = get_settings().tz

@@ -139,7 +139,7 @@ def change_priority(s: Session, actor: Actor, ticket: Ticket, priority: str, at:
 
 
 def change_assignee(
-    s: Session, actor: Actor, ticket: Ticket, assignee_id: Any, at: datetime
+    s: Session, actor: Actor, ticket: Ticket, assignee_id: int | None, at: datetime
 ) -> None:
     if assignee_id in (None, ""):
         if ticket.assignee_id is not None:

@@ -92,7 +92,7 @@ from core.support.views import (  # noqa: F401 - re-exported for pages
 
 
 # ------------------------------------------------------------------------ opening
-def _service_for(s: Session, actor: Actor, client_id: int, service_id: Any) -> int | None:
+def _service_for(s: Session, actor: Actor, client_id: int, service_id: int | None) -> int | None:
     if service_id in (None, ""):
         return None
     if actor.is_client:
@@ -111,11 +111,11 @@ def _service_for(s: Session, actor: Actor, client_id: int, service_id: Any) -> i
 def open_ticket(
     actor: Actor,
     *,
-    department_id: Any,
+    department_id: int,
     subject: str,
     body: str,
     priority: str = "medium",
-    service_id: Any = None,
+    service_id: int | None = None,
     client_id: int | None = None,
     files: Sequence[NewFile] = (),
     at: datetime,
@@ -172,7 +172,7 @@ def open_ticket(
 # ------------------------------------------------------------------------- thread
 def reply(
     actor: Actor,
-    ticket_id: Any,
+    ticket_id: int,
     body: str,
     *,
     files: Sequence[NewFile] = (),
@@ -214,7 +214,7 @@ def reply(
 
 def add_note(
     actor: Actor,
-    ticket_id: Any,
+    ticket_id: int,
     body: str,
     *,
     files: Sequence[NewFile] = (),
@@ -234,7 +234,7 @@ def add_note(
 
 # -------------------------------------------------------------- status and people
 def close_ticket(
-    actor: Actor, ticket_id: Any, *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_id: int, *, at: datetime, session: Session | None = None
 ) -> None:
     """Close a ticket (a client: their own)."""
     with transaction(session) as s:
@@ -243,7 +243,7 @@ def close_ticket(
 
 
 def reopen_ticket(
-    actor: Actor, ticket_id: Any, *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_id: int, *, at: datetime, session: Session | None = None
 ) -> None:
     """Reopen a closed ticket (a client: their own); its SLA clock starts again."""
     with transaction(session) as s:
@@ -254,7 +254,7 @@ def reopen_ticket(
 
 
 def set_status(
-    actor: Actor, ticket_id: Any, status: str, *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_id: int, status: str, *, at: datetime, session: Session | None = None
 ) -> None:
     """Staff set a status by hand, along the transition table."""
     flow.require_desk(actor)
@@ -263,7 +263,7 @@ def set_status(
 
 
 def set_priority(
-    actor: Actor, ticket_id: Any, priority: str, *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_id: int, priority: str, *, at: datetime, session: Session | None = None
 ) -> None:
     """Staff change the priority; the SLA deadlines follow."""
     flow.require_desk(actor)
@@ -272,7 +272,12 @@ def set_priority(
 
 
 def assign(
-    actor: Actor, ticket_id: Any, assignee_id: Any, *, at: datetime, session: Session | None = None
+    actor: Actor,
+    ticket_id: int,
+    assignee_id: int | None,
+    *,
+    at: datetime,
+    session: Session | None = None,
 ) -> None:
     """Give the ticket to a member of the desk (None: nobody)."""
     flow.require_desk(actor)
@@ -282,11 +287,11 @@ def assign(
 
 def update_ticket(
     actor: Actor,
-    ticket_id: Any,
+    ticket_id: int,
     *,
     status: str,
     priority: str,
-    assignee_id: Any,
+    assignee_id: int | None,
     at: datetime,
     session: Session | None = None,
 ) -> list[str]:
@@ -303,7 +308,7 @@ def update_ticket(
         return [n for n, old, new in zip(names, before, after, strict=True) if old != new]
 
 
-def _many(s: Session, actor: Actor, ticket_ids: Iterable[Any]) -> list[Ticket]:
+def _many(s: Session, actor: Actor, ticket_ids: Iterable[int]) -> list[Ticket]:
     ids = list(dict.fromkeys(ticket_ids))
     if not ids:
         raise ValidationError("error.ticket_none_selected")
@@ -312,8 +317,8 @@ def _many(s: Session, actor: Actor, ticket_ids: Iterable[Any]) -> list[Ticket]:
 
 def bulk_assign(
     actor: Actor,
-    ticket_ids: Iterable[Any],
-    assignee_id: Any,
+    ticket_ids: Iterable[int],
+    assignee_id: int | None,
     *,
     at: datetime,
     session: Session | None = None,
@@ -328,7 +333,7 @@ def bulk_assign(
 
 
 def bulk_close(
-    actor: Actor, ticket_ids: Iterable[Any], *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_ids: Iterable[int], *, at: datetime, session: Session | None = None
 ) -> int:
     """Close several tickets at once (those already closed are left as they are)."""
     flow.require_desk(actor)

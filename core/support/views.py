@@ -231,6 +231,7 @@ def client_tickets(
     """A client's tickets (open ones first, then the latest), what they need to open one."""
     if not actor.is_client:
         raise Forbidden()
+    assert actor.client_id is not None  # Actor guarantees it for a client
     with reading(session) as s:
         conds = [visible(actor, Ticket)]
         order = [
@@ -247,7 +248,7 @@ def client_tickets(
         )
 
 
-def _services_of(s: Session, client_id: Any) -> list[Option]:
+def _services_of(s: Session, client_id: int) -> list[Option]:
     return [
         Option(sid, domain)
         for sid, domain in s.execute(
@@ -259,7 +260,7 @@ def _services_of(s: Session, client_id: Any) -> list[Option]:
 
 
 def ticket_choices(
-    actor: Actor, client_id: Any, *, session: Session | None = None
+    actor: Actor, client_id: int, *, session: Session | None = None
 ) -> TicketChoices:
     """Staff opening a ticket for ``client_id`` (a phone call, a walk-in): every department
     the desk sees, and that client's services to name the affected one."""
@@ -395,7 +396,7 @@ def _assignable(s: Session, actor: Actor, dept: Department) -> list[Option]:
 
 
 def ticket_view(
-    actor: Actor, ticket_id: Any, *, at: datetime, session: Session | None = None
+    actor: Actor, ticket_id: int, *, at: datetime, session: Session | None = None
 ) -> TicketDetail:
     """One ticket and its thread (a client: their own, without internal notes); staff also
     get the client's services and open invoices, the canned replies and who may take it."""

@@ -150,3 +150,12 @@ def test_staff_without_the_clients_right_get_no_page(page_personas):
     at = page_alone(page_personas.staff, "clients")
     assert [e.value for e in at.error] == [tr("error.page_not_allowed")]
     assert "a@test.ec" not in texts(at)
+
+
+def test_a_malformed_or_unknown_client_id_shows_only_not_found(page_personas):
+    for value in ("abc", "999999", "-1", "1.5"):
+        at = app_as(page_personas.owner, "clients", client=value)
+        assert not at.exception
+        assert [e.value for e in at.error] == [tr("error.not_found")]
+        assert [btn.key for btn in at.button] == ["clients_back"]
+        assert not at.metric and "a@test.ec" not in texts(at)

@@ -175,3 +175,17 @@ def test_staff_has_no_email_accounts_page(fake, page_personas):
     shown = texts(at)
     assert tr("error.page_not_allowed") in shown
     assert "ventas@cliente-a.ec" not in shown and not at.selectbox
+
+
+def test_a_malformed_service_id_shows_only_not_found(fake, page_personas):
+    a = page_personas.client_a
+    fake.log.clear()
+    for value in ("abc", "999999", "1.5"):
+        at = app_as(a, "email_accounts", service=value)
+        assert not at.exception
+        assert [e.value for e in at.error] == [tr("error.not_found")]
+        assert not at.selectbox and "ventas@cliente-a.ec" not in texts(at)
+    assert fake.log == []  # nothing was asked of the panel
+    at = app_as(a, "email_accounts", service="")  # an empty one picks the first, as none
+    assert not at.exception and not at.error
+    assert "ventas@cliente-a.ec" in texts(at)

@@ -179,3 +179,16 @@ def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_person
     with read_session() as s:
         svc = s.scalars(select(Service).where(Service.domain == "agregado-b.ec")).one()
     assert svc.client_id == page_personas.client_b.actor.client_id and svc.status == "pending"
+
+
+def test_a_malformed_service_id_shows_only_not_found(fake, page_personas):
+    a = page_personas.client_a
+    for value in ("abc", "999999", "1.5"):
+        at = app_as(a, "upgrades", service=value)
+        assert not at.exception
+        assert [e.value for e in at.error] == [tr("error.not_found")]
+        assert [btn.key for btn in at.button] == ["upgrades_back"]
+        assert "cliente-a.ec" not in texts(at)
+    at = app_as(a, "upgrades", service="")  # an empty one selects nothing, as no parameter
+    assert not at.exception and not at.error
+    assert at.selectbox(key="upgrades_service").value is None

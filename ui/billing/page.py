@@ -26,6 +26,7 @@ from core.automation import oversight as automation_owner
 from core.billing.views import FILTERS, InvoicePage
 from core.platform.clock import today
 from core.platform.config import get_settings
+from core.platform.errors import NotFound
 from ui.billing import FLASH
 from ui.billing.automation import hold_tab, ledger_tab, preview_tab, settings_tab
 from ui.billing.desk import client_labels, credit_tab, new_invoice_tab, pay_tab, pending_receipts
@@ -38,6 +39,7 @@ from ui.billing.invoice import (
 )
 from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, money, tr
+from ui.kit.ids import query_id
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs, open_tab
 
@@ -83,12 +85,14 @@ def render(actor: Actor) -> None:
 
     # --- one invoice (?invoice=) -----------------------------------------------------------------
 
-    invoice_param = st.query_params.get("invoice")
-    if invoice_param is not None:
+    if st.query_params.get("invoice") is not None:
         st.button(tr("billing.back"), key="billing_back", on_click=close_invoice)
+        invoice_id = query_id("invoice")
         detail = None
         with errors_shown():
-            detail = billing.invoice_detail(actor, invoice_param)
+            if invoice_id is None:
+                raise NotFound()  # a malformed id reads like one that does not exist
+            detail = billing.invoice_detail(actor, invoice_id)
         if detail is None:
             st.stop()
         show_detail(actor, detail)

@@ -22,8 +22,10 @@ from core.clients import records as clients_records
 from core.platform import i18n
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from core.platform.errors import NotFound
 from ui.kit import flash, paging
 from ui.kit.context import attempt, day, errors_shown, lang, money, tr
+from ui.kit.ids import query_id
 from ui.kit.tabs import chosen_tab, lazy_tabs
 
 FLASH = "clients_flash"
@@ -209,8 +211,8 @@ def render(actor: Actor) -> None:
     flash.show(FLASH)
 
     # ------------------------------------------------------------------------ detail
-    selected = st.query_params.get("client")
-    if selected:
+    if st.query_params.get("client"):
+        selected = query_id("client")
         st.button(tr("clients.back"), key="clients_back", on_click=close_client)
         # The tabs below run only the open one (ui.kit.tabs), and the one read reads only its list.
         names = ["contact", "services"]
@@ -221,7 +223,11 @@ def render(actor: Actor) -> None:
         names += ["users", "audit"]
         labels = {n: tr(f"clients.tab_{n}") for n in names}
         showing = chosen_tab(TAB, labels, url_param="tab")
-        detail = attempt(lambda: clients_detail.client_detail(actor, selected, sections=[showing]))
+        detail = None
+        with errors_shown():
+            if selected is None:
+                raise NotFound()  # a malformed id reads like one that does not exist
+            detail = clients_detail.client_detail(actor, selected, sections=[showing])
         if detail is None:
             st.stop()
         st.subheader(tr("clients.detail_title"))

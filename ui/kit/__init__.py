@@ -1,3 +1,3 @@
 """What every page shares: the page context and guard, the notice after an action (flash),
-escaped tables, tabs, the pager under a paged list (paging) and the settings' list-and-edit
-pattern (crud)."""
+escaped tables, tabs, ids read from the URL (ids), the pager under a paged list (paging) and
+the settings' list-and-edit pattern (crud)."""

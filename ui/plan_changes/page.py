@@ -16,8 +16,10 @@ import streamlit as st
 
 from core import orders, plan_changes
 from core.access import Actor, can_open_page
+from core.platform.errors import NotFound
 from ui.kit import flash
 from ui.kit.context import day, errors_shown, lang, money, tr
+from ui.kit.ids import query_id
 
 FLASH = "upgrades_flash"
 
@@ -58,9 +60,13 @@ def render(actor: Actor) -> None:
         invoice_link(actor, flash_invoice)
 
     search = st.text_input(tr("upgrades.search"), key="upgrades_search") if staff else None
+    # No ?service= (or an empty one) selects nothing; a malformed one is not found.
+    service_id = query_id("service")
     view = None
     with errors_shown():
-        view = plan_changes.upgrades_view(actor, st.query_params.get("service"), search=search)
+        if service_id is None and st.query_params.get("service"):
+            raise NotFound()
+        view = plan_changes.upgrades_view(actor, service_id, search=search)
     if view is None:
         st.button(tr("upgrades.back"), key="upgrades_back", on_click=clear_service)
         st.stop()

@@ -13,10 +13,12 @@ import pandas as pd
 import streamlit as st
 
 from core.access import Actor
+from core.platform.errors import NotFound
 from core.platform.i18n import number
 from core.services import mailboxes
 from ui.kit import flash
 from ui.kit.context import errors_shown, lang, tr
+from ui.kit.ids import query_id
 
 FLASH = "mail_flash"
 PICK = "mail_service"
@@ -39,9 +41,13 @@ def render(actor: Actor) -> None:
     if not actor.is_client:
         search = st.text_input(tr("mailboxes.search"), key="mail_search")
 
+    # No ?service= (or an empty one) picks the first service; a malformed one is not found.
+    service_id = query_id("service")
     view = None
     with errors_shown():
-        view = mailboxes.mailbox_page(actor, st.query_params.get("service"), search=search)
+        if service_id is None and st.query_params.get("service"):
+            raise NotFound()
+        view = mailboxes.mailbox_page(actor, service_id, search=search)
     if view is None:
         st.stop()
     if view.service is None:

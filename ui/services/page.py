@@ -16,10 +16,12 @@ import streamlit as st
 
 from core import orders, services
 from core.access import Actor, can_open_page
+from core.platform.errors import NotFound
 from core.platform.i18n import number
 from core.services import credentials as services_credentials
 from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, lang, money, tr
+from ui.kit.ids import query_id
 from ui.kit.tables import plain_table
 from ui.services.cancellation import cancel_section, cancellation_queue
 from ui.services.common import FLASH, RESYNC, done
@@ -256,10 +258,12 @@ def render(actor: Actor) -> None:
 
     flash.show(FLASH)
 
-    wanted = st.query_params.get("service")
-    if wanted:
+    if st.query_params.get("service"):
+        wanted = query_id("service")
         detail = None
         with errors_shown():
+            if wanted is None:
+                raise NotFound()  # a malformed id reads like one that does not exist
             detail = services.service_detail(actor, wanted)
         if detail is None:
             st.button(tr("services.back"), key="services_back_missing", on_click=close_service)

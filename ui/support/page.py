@@ -23,9 +23,11 @@ import streamlit as st
 
 from core.access import Actor
 from core.platform.clock import now
+from core.platform.errors import NotFound
 from core.support import tickets
 from ui.kit import flash, paging
 from ui.kit.context import errors_shown, tr
+from ui.kit.ids import query_id
 from ui.kit.tables import plain_table
 from ui.kit.tabs import lazy_tabs
 from ui.support.common import (
@@ -101,12 +103,14 @@ def render(actor: Actor) -> None:
 
     # --- one ticket (?ticket=) -------------------------------------------------------------------
 
-    ticket_param = st.query_params.get("ticket")
-    if ticket_param is not None:
+    if st.query_params.get("ticket") is not None:
         st.button(tr("tickets.back"), key="tickets_back", on_click=leave_ticket)
+        ticket_id = query_id("ticket")
         detail = None
         with errors_shown():
-            detail = tickets.ticket_view(actor, ticket_param, at=now())
+            if ticket_id is None:
+                raise NotFound()  # a malformed id reads like one that does not exist
+            detail = tickets.ticket_view(actor, ticket_id, at=now())
         if detail is None:
             st.stop()
         header(actor, detail)
