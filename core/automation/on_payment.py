@@ -17,7 +17,7 @@ daily run: a payment needs neither the lease nor the steps' order.
 from __future__ import annotations
 
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from sqlalchemy import func, select
@@ -85,7 +85,7 @@ def renew_on_payment(session: Session, invoice: Invoice, actor: Actor) -> None:
             and svc.suspend_reason == OVERDUE
             and settings.get_bool(UNSUSPEND, session=session)
         ):
-            after_commit(session, partial(reactivate_paid, svc.id, paid_on))
+            after_commit(session, partial(reactivate_paid, svc.id, paid_on, invoice.paid_at))
         if svc.next_due_date != start or not is_recurring(svc.billing_cycle):
             continue  # not the period due now (already advanced, or paid ahead)
         old = svc.next_due_date
@@ -155,14 +155,15 @@ def _catch_up_renewals(counts: dict[str, int]) -> None:
             counts["failures"] += 1
 
 
-def reactivate_paid(service_id: int, on: date) -> bool:
+def reactivate_paid(service_id: int, on: date, at: datetime | None) -> bool:
     """After a payment commits: reactivate a service suspended for non-payment when nothing
-    it owes is overdue any more. Best effort: a failure is left to the next run."""
+    it owes is overdue any more. Best effort: a failure is left to the next run. ``on`` and
+    ``at``: the payment's business date and moment."""
     try:
         with reading() as s:
             if not may_unsuspend(s, service_id, on):
                 return False
-        services_provisioning.unsuspend(SYSTEM, service_id)
+        services_provisioning.unsuspend(SYSTEM, service_id, at=at)
         with unit_of_work() as s:
             svc = s.get_one(Service, service_id)
             client = svc.client

@@ -261,7 +261,7 @@ def approve_termination(
         if action.status != AWAITING or not _still_owed(s, action.service_id, action.key):
             raise Conflict("error.automation_not_awaiting")
         service_id = action.service_id
-    terminate_service(service_id, today)
+    terminate_service(service_id, today, at)
     with transaction(session) as s:
         action = s.get_one(AutomationAction, key)
         finish_termination(s, service_id, today, at)

@@ -115,7 +115,7 @@ def do_suspend(
     if not _still_overdue(item.service_id, today, cfg.suspend_days, ("active",)):
         return Outcome(SKIPPED)  # paid (or put on hold) since the selection
     try:
-        services_provisioning.suspend(SYSTEM, item.service_id, OVERDUE)
+        services_provisioning.suspend(SYSTEM, item.service_id, OVERDUE, at=at)
     except Conflict as exc:
         if exc.key == "services.error_wrong_status":
             return Outcome(SKIPPED)
@@ -149,17 +149,18 @@ def do_terminate(
                 return Outcome(SKIPPED)
             record(s, run_id, item, status=AWAITING, due=item.due)
         return Outcome(AWAITING)
-    terminate_service(item.service_id, today)
+    terminate_service(item.service_id, today, at)
     with unit_of_work() as s:
         finish_termination(s, item.service_id, today, at)
         record(s, run_id, item, due=item.due)
     return Outcome(DONE)
 
 
-def terminate_service(service_id: int, today: date) -> None:
-    """The panel half of an automatic termination (a gone account counts as removed)."""
+def terminate_service(service_id: int, today: date, at: datetime) -> None:
+    """The panel half of an automatic termination (a gone account counts as removed);
+    ``at`` is the moment of the action (the run's, or the owner's approval)."""
     try:
-        services_provisioning.terminate(SYSTEM, service_id, today=today)
+        services_provisioning.terminate(SYSTEM, service_id, today=today, at=at)
     except Conflict as exc:
         if exc.key != "services.error_wrong_status":  # already terminated: nothing to do
             raise
@@ -287,7 +288,7 @@ def do_unsuspend(
         if not may_unsuspend(s, item.service_id, today):
             return Outcome(SKIPPED)
     try:
-        services_provisioning.unsuspend(SYSTEM, item.service_id)
+        services_provisioning.unsuspend(SYSTEM, item.service_id, at=at)
     except Conflict as exc:
         if exc.key == "services.error_wrong_status":
             return Outcome(SKIPPED)
@@ -342,7 +343,7 @@ def do_cancellation(
     run_id: int, item: Item, today: date, cfg: AutomationSettings, at: datetime
 ) -> Outcome:
     request_id = int(item.key.split(":", 1)[1])
-    cancellations.terminate_on_panel(request_id, today=today)
+    cancellations.terminate_on_panel(request_id, today=today, at=at)
     with unit_of_work() as s:
         if cancellations.finish(s, SYSTEM, request_id, today=today, at=at) is None:
             return Outcome(SKIPPED)

@@ -115,12 +115,12 @@ def provision_paid_order(session: Session, invoice: Invoice, actor: Actor) -> No
             client_id=invoice.client_id,
             invoice=invoice.id,
         )
-        after_commit(session, partial(_provision_after_commit, service_id))
+        after_commit(session, partial(_provision_after_commit, service_id, invoice.paid_at))
 
 
-def _provision_after_commit(service_id: int) -> None:
+def _provision_after_commit(service_id: int, at: datetime | None) -> None:
     try:
-        _provision_one(service_id, None)
+        _provision_one(service_id, None, at)
     except Exception:  # noqa: BLE001 - the payment is committed; the daily run retries
         log.exception("order for service %s: set-up failed now; it stays pending", service_id)
 
@@ -138,8 +138,10 @@ def _welcomed(s: Session, service_id: int) -> bool:
     )
 
 
-def _provision_one(service_id: int, session: Session | None) -> bool:
-    """Create the account (panel first) and send the welcome mail, each exactly once."""
+def _provision_one(service_id: int, session: Session | None, at: datetime | None) -> bool:
+    """Create the account (panel first) and send the welcome mail, each exactly once; ``at``
+    is the moment of the action (the payment's, or the daily run's; None only for a paid
+    invoice that was never stamped, such as an imported one: provisioning then uses now)."""
     with reading(session) as s:
         svc = s.get(Service, service_id)
         if svc is None:
@@ -147,7 +149,7 @@ def _provision_one(service_id: int, session: Session | None) -> bool:
         status, username = svc.status, svc.panel_username
     if status == "pending":
         try:
-            services_provisioning.provision(SYSTEM, service_id, session=session)
+            services_provisioning.provision(SYSTEM, service_id, session=session, at=at)
         except DomainError as exc:
             log.warning("order for service %s: panel step failed (%s)", service_id, exc.key)
             return False
@@ -236,7 +238,7 @@ def provision_pending(
     done = 0
     for service_id in dict.fromkeys(paid + unwelcomed):
         try:
-            if _provision_one(service_id, session):
+            if _provision_one(service_id, session, moment):
                 done += 1
         except DomainError as exc:
             log.warning("order for service %s not completed: %s", service_id, exc.key)

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -45,7 +46,6 @@ from core.panel.errors import (
 from core.panel.transport import DEFAULT_BACKOFF
 from core.panel.whm import WhmClient
 from core.platform import audit, vault
-from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, DomainError, NotFound, ValidationError
 
@@ -178,10 +178,13 @@ def to_domain_error(
     return DomainError("error.panel_unavailable")
 
 
-def note_failure(service_id: int, exc: BaseException, *, session: Session | None = None) -> None:
-    """Record the last failed panel call on the service, in its own small transaction (or the
-    caller's, when one is given) so the failed action itself changes nothing else."""
-    text = f"{now():%Y-%m-%d %H:%M} UTC · {exc}"[:PANEL_ERROR_MAX]
+def note_failure(
+    service_id: int, exc: BaseException, at: datetime, *, session: Session | None = None
+) -> None:
+    """Record the last failed panel call on the service, stamped with the action's moment
+    ``at``, in its own small transaction (or the caller's, when one is given) so the failed
+    action itself changes nothing else."""
+    text = f"{at:%Y-%m-%d %H:%M} UTC · {exc}"[:PANEL_ERROR_MAX]
     try:
         with transaction(session) as s:
             service = s.get(Service, service_id)
@@ -196,22 +199,26 @@ def calling(
     service_id: int | None,
     *,
     write: bool,
+    at: datetime | None = None,
     session: Session | None = None,
     note_rejected: bool = True,
     rejected: Callable[[PanelRejected], DomainError | None] | None = None,
 ) -> Iterator[None]:
     """Run panel calls; a failure becomes the reader's DomainError (see ``to_domain_error``).
 
-    For writes the failure is noted on the service; ``note_rejected=False`` skips the note
+    For writes the failure is noted on the service, stamped with ``at`` (the action's moment,
+    read by its entry point: a write must pass it); ``note_rejected=False`` skips the note
     for refusals that are the user's own input (a duplicate mailbox, a weak password).
     """
+    if write and at is None:
+        raise TypeError("a panel write passes the action's moment (at)")
     try:
         yield
     except PanelError as exc:
         log.warning("panel call failed (service %s): %s", service_id, exc)
         noted = not isinstance(exc, PanelRejected) or note_rejected
-        if write and service_id is not None and noted:
-            note_failure(service_id, exc, session=session)
+        if write and service_id is not None and noted and at is not None:
+            note_failure(service_id, exc, at, session=session)
         raise to_domain_error(exc, write=write, rejected=rejected) from exc
     except ValueError as exc:  # the client refused our input before sending (bad domain…)
         log.warning("panel call refused locally (service %s): %s", service_id, exc)

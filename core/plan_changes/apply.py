@@ -104,7 +104,9 @@ def _apply_one(
         try:
             # Panel first; the service's product moves only when the panel agreed, so it is
             # the marker that this part is done (a retry skips it).
-            services_provisioning.change_plan(SYSTEM, service_id, to_product, session=session)
+            services_provisioning.change_plan(
+                SYSTEM, service_id, to_product, session=session, at=at
+            )
         except DomainError as exc:
             log.warning("plan change %s: panel step failed (%s); retried later", change_id, exc.key)
             if raise_errors:

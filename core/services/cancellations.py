@@ -351,9 +351,10 @@ def _int(value: Any) -> int:
         raise NotFound() from None
 
 
-def terminate_on_panel(request_id: int, *, today: date) -> bool:
+def terminate_on_panel(request_id: int, *, today: date, at: datetime) -> bool:
     """The panel half of processing a request: remove the account of a live service.
-    Returns True when there was something to remove. Raises the panel's DomainError."""
+    Returns True when there was something to remove. Raises the panel's DomainError.
+    ``at``: the moment of the action (the run's, or staff's processing)."""
     with reading() as s:
         req = s.get(CancellationRequest, request_id)
         if req is None or req.processed_at is not None:
@@ -362,7 +363,7 @@ def terminate_on_panel(request_id: int, *, today: date) -> bool:
         live = svc is not None and svc.status in REQUESTABLE
         service_id = req.service_id
     if live:
-        services_provisioning.terminate(SYSTEM, service_id, today=today)
+        services_provisioning.terminate(SYSTEM, service_id, today=today, at=at)
     return live
 
 
@@ -429,7 +430,7 @@ def process(
     with reading(session) as s:
         if s.get(CancellationRequest, rid) is None:
             raise NotFound()
-    terminate_on_panel(rid, today=today)
+    terminate_on_panel(rid, today=today, at=at)
     with transaction(session) as s:
         if finish(s, actor, rid, today=today, at=at) is None:
             raise Conflict("error.cancel_not_pending")

@@ -9,6 +9,8 @@ click because it expires within minutes. Split from ``core.services``; behaviour
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from core import panel
@@ -23,18 +25,22 @@ from core.platform.i18n import moment
 from core.services import SIGN_IN_SERVICES, _audit, _load, _require_account
 
 
-def reset_panel_password(actor: Actor, service_id: int, *, session: Session | None = None) -> str:
+def reset_panel_password(
+    actor: Actor, service_id: int, *, session: Session | None = None, at: datetime | None = None
+) -> str:
     """Set a new strong cPanel password and return it, to be shown once.
 
     The password is never stored, logged or audited; the client gets a mail saying that it
     changed, without it. On any panel failure nothing is recorded but the failure itself.
+    ``at``: the action's moment (default now), in the mail and on a panel failure's note.
     """
+    at = at or now()
     t = _load(actor, service_id, session)
     if t.status != "active":
         raise Conflict("services.error_not_active")
     ep = _require_account(t)
     password = generate_password(16)
-    with panel.calling(t.id, write=True, session=session):
+    with panel.calling(t.id, write=True, at=at, session=session):
         panel.client(ep).set_password(t.username or "", password)
     with transaction(session) as s:
         _audit(s, actor, "service.panel_password_reset", t, username=t.username)
@@ -46,7 +52,7 @@ def reset_panel_password(actor: Actor, service_id: int, *, session: Session | No
             name=t.client_name,
             domain=t.domain,
             username=t.username,
-            when=moment(now(), t.client_language, get_settings().tz),
+            when=moment(at, t.client_language, get_settings().tz),
             by_staff=not actor.is_client,
         )
     return password

@@ -17,6 +17,7 @@ import re
 import string
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,7 @@ from core.access import Actor, get_scoped
 from core.models import Service
 from core.panel.whm import Mailbox, PanelRejected, generate_password
 from core.platform import audit
+from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, DomainError, NotFound, ValidationError
 from core.services import ServiceOption
@@ -274,9 +276,12 @@ def create_mailbox(
     quota_mb: Any = None,
     *,
     session: Session | None = None,
+    at: datetime | None = None,
 ) -> CreatedMailbox:
     """Create ``local@<service domain>``. With no password a strong one is generated and
-    returned once; ``quota_mb`` defaults to the plan's maximum per mailbox."""
+    returned once; ``quota_mb`` defaults to the plan's maximum per mailbox. ``at``: the
+    action's moment (default now), stamped on a panel failure's note."""
+    at = at or now()
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, local)
     address = f"{name}@{domain}"
@@ -291,7 +296,12 @@ def create_mailbox(
     if len(existing) >= box.max_mailboxes:
         raise ValidationError("error.mailbox_limit", max=box.max_mailboxes)
     with panel.calling(
-        box.id, write=True, session=session, note_rejected=False, rejected=_refusal(box, address)
+        box.id,
+        write=True,
+        at=at,
+        session=session,
+        note_rejected=False,
+        rejected=_refusal(box, address),
     ):
         panel.client(box.endpoint).add_mailbox(box.username, name, domain, password, quota)
     with transaction(session) as s:
@@ -300,14 +310,26 @@ def create_mailbox(
 
 
 def change_password(
-    actor: Actor, service_id: int, address: str, password: str, *, session: Session | None = None
+    actor: Actor,
+    service_id: int,
+    address: str,
+    password: str,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
+    at = at or now()  # the action's moment, stamped on a panel failure's note
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
     full = f"{name}@{domain}"
     check_password(password, name)
     with panel.calling(
-        box.id, write=True, session=session, note_rejected=False, rejected=_refusal(box, full)
+        box.id,
+        write=True,
+        at=at,
+        session=session,
+        note_rejected=False,
+        rejected=_refusal(box, full),
     ):
         panel.client(box.endpoint).set_mailbox_password(box.username, name, domain, password)
     with transaction(session) as s:
@@ -315,14 +337,26 @@ def change_password(
 
 
 def change_quota(
-    actor: Actor, service_id: int, address: str, quota_mb: Any, *, session: Session | None = None
+    actor: Actor,
+    service_id: int,
+    address: str,
+    quota_mb: Any,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
+    at = at or now()  # the action's moment, stamped on a panel failure's note
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
     full = f"{name}@{domain}"
     quota = _quota(box, quota_mb)
     with panel.calling(
-        box.id, write=True, session=session, note_rejected=False, rejected=_refusal(box, full)
+        box.id,
+        write=True,
+        at=at,
+        session=session,
+        note_rejected=False,
+        rejected=_refusal(box, full),
     ):
         panel.client(box.endpoint).set_mailbox_quota(box.username, name, domain, quota)
     with transaction(session) as s:
@@ -330,15 +364,27 @@ def change_quota(
 
 
 def delete_mailbox(
-    actor: Actor, service_id: int, address: str, *, session: Session | None = None
+    actor: Actor,
+    service_id: int,
+    address: str,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Delete the mailbox and its mail (the page asks for confirmation). A mailbox that is
-    already gone counts as deleted."""
+    already gone counts as deleted. ``at``: the action's moment (default now), stamped on a
+    panel failure's note."""
+    at = at or now()
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
     full = f"{name}@{domain}"
     with panel.calling(
-        box.id, write=True, session=session, note_rejected=False, rejected=_refusal(box, full)
+        box.id,
+        write=True,
+        at=at,
+        session=session,
+        note_rejected=False,
+        rejected=_refusal(box, full),
     ):
         panel.client(box.endpoint).delete_mailbox(box.username, name, domain)
     with transaction(session) as s:

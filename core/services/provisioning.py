@@ -12,7 +12,7 @@ the house size; behaviour is unchanged.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -28,7 +28,7 @@ from core.panel.whm import (
     suggest_username,
     validate_username,
 )
-from core.platform.clock import today as business_today
+from core.platform.clock import now, to_local
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, ValidationError
@@ -70,13 +70,17 @@ class ResyncReport:
 
 
 # -------------------------------------------------------------- provisioning
-def provision(actor: Actor, service_id: int, *, session: Session | None = None) -> Provisioned:
+def provision(
+    actor: Actor, service_id: int, *, session: Session | None = None, at: datetime | None = None
+) -> Provisioned:
     """Create the cPanel account of a pending (or account-less active) service; it becomes
     active with its panel username once the panel has the account.
 
     An account that already exists for this domain (an earlier attempt whose answer was lost)
-    is adopted, never created twice. Staff with "services" and the owner only.
+    is adopted, never created twice. Staff with "services" and the owner only. ``at``: the
+    action's moment (default now), stamped on a panel failure's note.
     """
+    at = at or now()
     require(actor, "services")
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
@@ -95,7 +99,7 @@ def provision(actor: Actor, service_id: int, *, session: Session | None = None) 
     if t.status not in ("pending", "active"):
         raise Conflict("services.error_wrong_status")
     whm = panel.client(_endpoint(t))
-    with panel.calling(t.id, write=True, session=session):
+    with panel.calling(t.id, write=True, at=at, session=session):
         username, adopted = _create_or_adopt(whm, t, taken)
     with transaction(session) as s:
         fresh = s.get(Service, t.id)
@@ -140,8 +144,17 @@ def _staff_target(actor: Actor, service_id: int, session: Session | None) -> _Ta
     return _load(actor, service_id, session)
 
 
-def suspend(actor: Actor, service_id: int, reason: str, *, session: Session | None = None) -> None:
-    """Suspend an active service on the panel, then in the database (with the reason)."""
+def suspend(
+    actor: Actor,
+    service_id: int,
+    reason: str,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
+) -> None:
+    """Suspend an active service on the panel, then in the database (with the reason).
+    ``at``: the action's moment (default now), stamped on a panel failure's note."""
+    at = at or now()
     reason = " ".join((reason or "").split())
     if not reason:
         raise ValidationError("services.error_reason_required")
@@ -151,7 +164,7 @@ def suspend(actor: Actor, service_id: int, reason: str, *, session: Session | No
     if t.status != "active":
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
+        with panel.calling(t.id, write=True, at=at, session=session):
             panel.client(_require_account(t)).suspend(t.username or "", reason)
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
@@ -159,13 +172,17 @@ def suspend(actor: Actor, service_id: int, reason: str, *, session: Session | No
         _audit(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
 
 
-def unsuspend(actor: Actor, service_id: int, *, session: Session | None = None) -> None:
-    """Reactivate a suspended service on the panel, then in the database."""
+def unsuspend(
+    actor: Actor, service_id: int, *, session: Session | None = None, at: datetime | None = None
+) -> None:
+    """Reactivate a suspended service on the panel, then in the database. ``at``: the
+    action's moment (default now), stamped on a panel failure's note."""
+    at = at or now()
     t = _staff_target(actor, service_id, session)
     if t.status != "suspended":
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
+        with panel.calling(t.id, write=True, at=at, session=session):
             panel.client(_require_account(t)).unsuspend(t.username or "")
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
@@ -174,17 +191,24 @@ def unsuspend(actor: Actor, service_id: int, *, session: Session | None = None) 
 
 
 def terminate(
-    actor: Actor, service_id: int, *, today: date | None = None, session: Session | None = None
+    actor: Actor,
+    service_id: int,
+    *,
+    today: date | None = None,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Remove the cPanel account (files, databases, mail) and mark the service terminated.
-    An account that is already gone counts as removed. The page asks for confirmation."""
+    An account that is already gone counts as removed. The page asks for confirmation.
+    ``at``: the action's moment (default now); ``today`` defaults to its business date."""
+    at = at or now()
     t = _staff_target(actor, service_id, session)
     if t.status in ("terminated",):
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
+        with panel.calling(t.id, write=True, at=at, session=session):
             panel.client(_require_account(t)).terminate(t.username or "")
-    day = today or business_today(get_settings().tz)
+    day = today or to_local(at, get_settings().tz).date()
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.terminated_on, svc.panel_error = "terminated", day, None
@@ -193,10 +217,17 @@ def terminate(
 
 
 def change_plan(
-    actor: Actor, service_id: int, product_id: int, *, session: Session | None = None
+    actor: Actor,
+    service_id: int,
+    product_id: int,
+    *,
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> None:
     """Move the account to another plan's WHM package, then the service to that product.
-    Prices are not touched here: quotes and invoices for a plan change are billing's."""
+    Prices are not touched here: quotes and invoices for a plan change are billing's.
+    ``at``: the action's moment (default now), stamped on a panel failure's note."""
+    at = at or now()
     t = _staff_target(actor, service_id, session)
     if t.status not in LIVE:
         raise Conflict("services.error_wrong_status")
@@ -212,7 +243,7 @@ def change_plan(
     if target_id == current:
         raise ValidationError("services.error_same_plan")
     if t.on_panel:
-        with panel.calling(t.id, write=True, session=session):
+        with panel.calling(t.id, write=True, at=at, session=session):
             panel.client(_require_account(t)).change_plan(t.username or "", package)
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)

@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -250,11 +250,15 @@ def test_panel_down_leaves_the_database_unchanged_and_a_retry_succeeds(fake, per
     staff, a = personas.staff.actor, personas.client_a
     point_server(dead_port(), fake.token)
     with pytest.raises(DomainError) as err:
-        services_provisioning.suspend(staff, a.service_id, "Falta de pago")
+        services_provisioning.suspend(
+            staff, a.service_id, "Falta de pago", at=datetime(2026, 12, 3, 14, 5)
+        )
     assert err.value.key == "error.panel_unavailable"
     svc = service(a.service_id)
     assert svc.status == "active" and svc.suspend_reason is None
     assert "suspendacct" in (svc.panel_error or "")  # noted apart, for staff
+    # stamped with the action's moment, which its entry point read and passed down
+    assert (svc.panel_error or "").startswith("2026-12-03 14:05 UTC · ")
     assert audits("service.suspended") == []
 
     point_server(fake.port, fake.token)

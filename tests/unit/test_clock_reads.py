@@ -72,11 +72,18 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     # Staff carry out a request now (core.services' API; the daily run uses finish).
     ("services/cancellations.py", "process"): "public services action, its own action",
     ("services/credentials.py", "reset_panel_password"): "pages/services.py",
-    ("services/provisioning.py", "terminate"): "pages/services.py, CLI",
-    # Not an entry point: the stamp in a failed panel call's note says when the outside
-    # system failed, inside ``panel.calling`` wrapped around every panel call (18 places).
-    # Passing a moment through all of them is left for later; listed so that it is visible.
-    ("panel/__init__.py", "note_failure"): "KNOWN EXCEPTION: panel failure note's stamp",
+    # Staff's panel actions on a service (ui/services/staff_tools.py). The daily run, a
+    # payment and a plan change call them with their own moment; the default is the page's.
+    ("services/provisioning.py", "provision"): "ui/services/staff_tools.py (set up)",
+    ("services/provisioning.py", "suspend"): "ui/services/staff_tools.py (suspend)",
+    ("services/provisioning.py", "unsuspend"): "ui/services/staff_tools.py (reactivate)",
+    ("services/provisioning.py", "terminate"): "ui/services/staff_tools.py (terminate)",
+    ("services/provisioning.py", "change_plan"): "ui/services/staff_tools.py (change plan)",
+    # A client's or staff's mailbox actions (pages/email_accounts.py).
+    ("services/mailboxes.py", "create_mailbox"): "ui/services/mailboxes.py (create)",
+    ("services/mailboxes.py", "change_password"): "ui/services/mailboxes.py (password)",
+    ("services/mailboxes.py", "change_quota"): "ui/services/mailboxes.py (quota)",
+    ("services/mailboxes.py", "delete_mailbox"): "ui/services/mailboxes.py (delete)",
 }
 
 
