@@ -13,7 +13,7 @@
 * **Renewal on payment** is ``core.automation.on_payment`` (the billing paid hook); the run
   first catches up any current period found paid without the hook, through the same hook.
 * Other areas' daily work: paid orders' accounts and paid plan changes before the steps
-  (``order_fulfilment.provision_pending``, ``plan_changes.apply_pending``), expired quotes,
+  (``orders.fulfilment.provision_pending``, ``plan_changes.apply.apply_pending``), expired quotes,
   stale orders and the ticket auto-close after them; then the mail outbox retry.
 * The owner's side — the preview of any date (nothing written), the ledger of runs and
   actions, holds, approval of terminations — is ``core.automation.oversight``; the settings are

@@ -89,7 +89,7 @@ def add_repricing(
     changed: Mapping[str, tuple[Decimal, Decimal]],
     day: date,
 ) -> None:
-    """Store a rule per changed cycle (``catalog_products.save_product`` with
+    """Store a rule per changed cycle (``catalog.products.save_product`` with
     ``reprice_existing``), inside the transaction that changes the prices."""
     rules = _rules(s)
     for cycle, (old, new) in changed.items():

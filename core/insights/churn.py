@@ -3,7 +3,7 @@ with ``billing``).
 
 **Churn** per month (business-time-zone months): cancellation requests by ``requested_at``;
 terminations by ``terminated_on``; ended services and their lost MRR by the same end date as
-the MRR trend (``kpis_common._ended_on``, rules in ``kpis_money``), so the trend's drop and
+the MRR trend (``common._ended_on``, rules in ``revenue``), so the trend's drop and
 the lost MRR agree. Reasons: cancellation requests' reasons, grouped by their text. A request
 followed by its termination counts once in each series: they are different events.
 """

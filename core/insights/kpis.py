@@ -4,12 +4,12 @@ cash-in, churn, and the support desk's open tickets and SLA breaches.
 Every figure is aggregated in SQL (sums and counts grouped on indexed columns); Python only
 divides a per-cycle sum by the cycle's months and rounds once. Each rule is what a test
 reproduces with its own SQL query on the demo book. The figures live by area, each module
-with its rules: ``kpis_money`` (MRR, cash, aging, cash-in), ``kpis_churn`` (churn and its
-reasons), ``kpis_common`` (the rights, month arithmetic, a service's end date); this module
+with its rules: ``revenue`` (MRR, cash, aging, cash-in), ``churn`` (churn and its
+reasons), ``common`` (the rights, month arithmetic, a service's end date); this module
 holds the ticket figures and :func:`home_figures`, which reads them all in one session.
 
 **Tickets**: open = any status but ``closed``; breached = open and the SLA flag set or the
-next deadline (``sla_due_at``) passed (``tickets_views.is_breached``).
+next deadline (``sla_due_at``) passed (``support.views.is_breached``).
 """
 
 from __future__ import annotations

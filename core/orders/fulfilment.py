@@ -1,7 +1,7 @@
 """Paid orders become accounts; unpaid ones are cancelled — billing-rules §1.2 and §2.4.
 
 * **Paid → account.** Paying the invoice runs :func:`provision_paid_order` in the paying
-  transaction (database only); right after commit ``services_provisioning.provision``
+  transaction (database only); right after commit ``services.provisioning.provision``
   creates the account (panel first; an account an earlier attempt made is adopted, never
   created twice) and the client gets a welcome mail with the service details and a link to
   the service's page, where they set the cPanel password. The password never goes in the

@@ -20,7 +20,7 @@
   the next due date: nothing is charged or credited, and it has no invoice.
 * **Apply, exactly once.** Paying the invoice runs :func:`apply_paid_plan_change` inside the paying
   transaction (database only: the change becomes "paid"); right after commit the panel is asked
-  to change the package (``services_provisioning.change_plan``, panel first), then one short
+  to change the package (``services.provisioning.change_plan``, panel first), then one short
   transaction moves the recurring amount (and the cycle, due date and anchor the quote says),
   credits a downgrade, marks the change "applied" and queues the mail. The service's product is
   the marker that the panel part is done, and the change's status guards the billing part, so a

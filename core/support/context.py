@@ -1,7 +1,7 @@
 """What staff see beside a ticket: the client's services (status, what each owes, live panel
 state: suspended or not, disk against the limit) and open invoices with the overdue amount.
 
-The invoices are read here rather than through ``billing_views`` because those reads need the
+The invoices are read here rather than through ``billing.views`` because those reads need the
 billing right, and a support agent with only the tickets right must still see that a client
 is behind on payments. The panel is read live with short timeouts and no retries, a few
 accounts in parallel; any panel failure is "unreachable", never an error on the page.

@@ -14,11 +14,11 @@ Each ticket carries its SLA (``core.support.sla``): ``sla_due_at`` is the next d
 response until staff answer, then the resolution), ``breached`` records a deadline missed.
 Times are passed in (``at``, naive UTC) so tests pin them.
 
-The desk is split by job: ``tickets_common`` (statuses, transition table, loader, texts,
-attachment rules), ``tickets_flow`` (the moves actions are made of), ``tickets_mail`` (who
-hears of what), ``tickets_views`` (lists, queue, thread), ``tickets_context`` (the client's
-services, invoices and live panel state beside a ticket), ``tickets_files`` (attachments,
-transcript), ``tickets_admin`` (departments, canned replies) and ``tickets_stats`` (report
+The desk is split by job: ``common`` (statuses, transition table, loader, texts,
+attachment rules), ``flow`` (the moves actions are made of), ``notices`` (who
+hears of what), ``views`` (lists, queue, thread), ``context`` (the client's
+services, invoices and live panel state beside a ticket), ``files`` (attachments,
+transcript), ``desk_admin`` (departments, canned replies) and ``stats`` (report
 frames). The public names are re-exported here so pages import one module.
 """
 

@@ -1,6 +1,6 @@
 """What the tickets page reads: a client's tickets, the triage queue, one ticket's thread with
-the client's services and invoices beside it (``tickets_context``). Attachments and the
-transcript are ``tickets_files``.
+the client's services and invoices beside it (``support.context``). Attachments and the
+transcript are ``support.files``.
 
 Every read is scoped by the actor: a client reaches their own tickets only, and within them
 never an internal note nor a note's attachment (filtered in SQL, checked again on download);

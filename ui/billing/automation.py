@@ -1,6 +1,6 @@
 """The owner's automation on the billing page: one tab each for the preview of a run, the
 ledger of past runs, approvals and holds, and the settings of the daily run. The page draws
-the tabs and makes the one read (``automation_owner.owner_view``); these draw a tab's content.
+the tabs and makes the one read (``automation.oversight.owner_view``); these draw a tab's content.
 
 User-supplied text (client names, domains) is shown with st.dataframe, never as markdown or
 HTML.
