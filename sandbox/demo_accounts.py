@@ -27,7 +27,8 @@ from core.panel.whm import (
 )
 from core.platform.db import transaction
 from core.platform.errors import DomainError
-from core.services import LIVE, panel_target
+from core.services import LIVE
+from core.services.target import panel_target
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require
+from core.access import Actor, parse_id, require
 from core.billing.views import ClientBillingView
 from core.models import Client, Invoice, Service, Ticket, User
 from core.platform.db import reading
@@ -259,14 +259,11 @@ def _search(query: str, page: int, per_page: int, session: Session | None) -> Cl
 
 
 # ------------------------------------------------------------------------ one client
-# Shared by clients_detail and clients_records, so that every page given a client id from the
-# URL or a form answers a malformed or unknown one the same way: NotFound.
-def _client(s: Session, client_id: int) -> Client:
-    try:
-        key = int(client_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    client = s.get(Client, key)
+# Shared by clients.detail and clients.records (desk reads, after their permission check),
+# so that every page given a client id from the URL or a form answers a malformed or unknown
+# one the same way: NotFound.
+def client_by_id(s: Session, client_id: int) -> Client:
+    client = s.get(Client, parse_id(client_id))
     if client is None:
         raise NotFound()
     return client

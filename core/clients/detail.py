@@ -35,7 +35,7 @@ from core.clients import (
     ServiceLine,
     TicketLine,
     UserLine,
-    _client,
+    client_by_id,
 )
 from core.insights.overview import client_summary
 from core.models import AuditEntry, Invoice, Product, Service, Ticket, User
@@ -115,7 +115,7 @@ def client_detail(
     money, desk = actor.can("billing"), actor.can("tickets")
     wanted = set(DETAIL_SECTIONS if sections is None else sections)
     with reading(session) as s:
-        client = _client(s, client_id)
+        client = client_by_id(s, client_id)
         users = (
             s.scalars(select(User).where(of_client(User, client.id)).order_by(User.id)).all()
             if "users" in wanted
@@ -205,7 +205,7 @@ def view_as_client(
     actor that is never handed out; money needs the staff member's own billing right."""
     require(actor, "clients")
     with transaction(session) as s:
-        client = _client(s, client_id)
+        client = client_by_id(s, client_id)
         eye = Actor(
             user_id=0,  # nothing done with it could be taken for the client's own doing
             role="client",

@@ -20,7 +20,7 @@ from core.access import Actor, of_client, require
 from core.accounts import normalise_email
 from core.accounts.profile import TAX_ID_TYPES, clean_phone, clean_tax_id
 from core.accounts.recovery import create_client_account, send_set_passwordlink
-from core.clients import ClientForm, _client
+from core.clients import ClientForm, client_by_id
 from core.models import Client, User
 from core.platform import audit
 from core.platform.db import transaction
@@ -145,7 +145,7 @@ def update_client(
     require(actor, "clients")
     clean = _clean(form)
     with transaction(session) as s:
-        client = _client(s, client_id)
+        client = client_by_id(s, client_id)
         changed = [n for n in FIELDS if getattr(client, n) != getattr(clean, n)]
         for name in changed:
             setattr(client, name, getattr(clean, name))
@@ -170,7 +170,7 @@ def send_password_link(
     desk never sees or sets a password. Returns the address it went to."""
     require(actor, "clients")
     with transaction(session) as s:
-        client = _client(s, client_id)
+        client = client_by_id(s, client_id)
         user = s.scalars(
             select(User).where(of_client(User, client.id), User.active.is_(True)).order_by(User.id)
         ).first()

@@ -5,7 +5,8 @@ and change the database only when the panel agreed — in a new, short transacti
 is down leaves the database as it was (the failure is noted on ``service.panel_error`` apart,
 for staff) and the reader gets "nothing was changed, try again". A write whose outcome the
 panel would not confirm says so, and ``resync`` reconciles it later from the panel's truth.
-The read before the call is ``_Target`` below, shared by the modules that act on the panel.
+The read before the call is ``Target`` (``core.services.target``), shared by the modules
+that act on the panel.
 
 Who may do what:
 
@@ -17,7 +18,8 @@ Who may do what:
 
 The demo book's accounts on the local sandbox panel are ``sandbox.demo_accounts``. Those three
 were split from this module to keep each near the house size (behaviour unchanged); they
-import the values and the ``_Target`` helpers from here, and this module imports none of them.
+import the values from here and the ``Target`` helpers from ``target``, and this module
+imports none of them.
 Panel servers in settings are ``core.panel`` (re-exported here).
 """
 
@@ -26,7 +28,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -43,10 +44,15 @@ from core.panel import (  # noqa: F401 - servers in settings live in core.panel
     test_connection,
 )
 from core.panel.whm import Usage
-from core.platform import audit
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
 from core.platform.paging import Page
+from core.services.target import (
+    Target,
+    load_target,
+    panel_target,
+    require_account,
+)
 
 STATUSES = ("pending", "active", "suspended", "cancelled", "terminated", "fraud")
 CLIENT_FILTERS = ("active", "suspended", "cancelled", "terminated")
@@ -122,80 +128,6 @@ class ServiceDetail:
     @property
     def has_account(self) -> bool:
         return bool(self.panel_username) and self.status in LIVE
-
-
-@dataclass(frozen=True)
-class _Target:
-    """A service as a panel call needs it, read before the call (no transaction open)."""
-
-    id: int
-    client_id: int
-    status: str
-    domain: str
-    username: str | None
-    package: str
-    endpoint: panel.Endpoint | None
-    problem: DomainError | None  # why the server cannot be called (no token, ...)
-    has_server: bool
-    client_email: str
-    client_name: str
-    client_language: str
-
-    @property
-    def on_panel(self) -> bool:
-        """The service has an account on a server: its changes must go through the panel."""
-        return bool(self.username) and self.has_server
-
-
-def panel_target(service: Service) -> _Target:
-    """What a panel call needs to know about ``service`` (public: the demo book uses it)."""
-    server = service.server
-    ep, problem = None, None
-    if server is not None:
-        try:
-            ep = panel.endpoint(server)
-        except DomainError as exc:
-            problem = exc
-    return _Target(
-        id=service.id,
-        client_id=service.client_id,
-        status=service.status,
-        domain=service.domain.strip().lower(),
-        username=service.panel_username,
-        package=service.product.whm_package,
-        endpoint=ep,
-        problem=problem,
-        has_server=server is not None,
-        client_email=service.client.email,
-        client_name=service.client.name,
-        client_language=service.client.language,
-    )
-
-
-def _load(actor: Actor, service_id: int, session: Session | None) -> _Target:
-    """The service as the actor may reach it: a client their own (else NotFound), staff
-    with the services permission and the owner any."""
-    with reading(session) as s:
-        return panel_target(get_scoped(s, actor, Service, service_id, "services"))
-
-
-def _endpoint(t: _Target) -> panel.Endpoint:
-    if t.endpoint is None:
-        raise t.problem or Conflict("services.error_no_server")
-    return t.endpoint
-
-
-def _require_account(t: _Target) -> panel.Endpoint:
-    ep = _endpoint(t)
-    if not t.username:
-        raise Conflict("services.error_no_account")
-    return ep
-
-
-def _audit(s: Session, actor: Actor, action: str, t: _Target, **details: Any) -> None:
-    audit.record(
-        s, actor, action, target_type="service", target_id=t.id, client_id=t.client_id, **details
-    )
 
 
 # ------------------------------------------------------------------------- reads
@@ -399,15 +331,15 @@ def service_detail(
     return detail
 
 
-def _usage(t: _Target) -> Usage:
-    ep = _require_account(t)
+def _usage(t: Target) -> Usage:
+    ep = require_account(t)
     with panel.calling(t.id, write=False):
         return panel.client(ep).usage(t.username or "")
 
 
 def usage(actor: Actor, service_id: int, *, session: Session | None = None) -> Usage:
     """Disk and bandwidth of the service's account, read from the panel (MiB)."""
-    t = _load(actor, service_id, session)
+    t = load_target(actor, service_id, session)
     if t.status not in LIVE:
         raise Conflict("services.error_wrong_status")
     return _usage(t)

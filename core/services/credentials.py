@@ -22,7 +22,8 @@ from core.platform.config import get_settings
 from core.platform.db import transaction
 from core.platform.errors import Conflict, ValidationError
 from core.platform.i18n import moment
-from core.services import SIGN_IN_SERVICES, _audit, _load, _require_account
+from core.services import SIGN_IN_SERVICES
+from core.services.target import audit_service, load_target, require_account
 
 
 def reset_panel_password(
@@ -35,15 +36,15 @@ def reset_panel_password(
     ``at``: the action's moment (default now), in the mail and on a panel failure's note.
     """
     at = at or now()
-    t = _load(actor, service_id, session)
+    t = load_target(actor, service_id, session)
     if t.status != "active":
         raise Conflict("services.error_not_active")
-    ep = _require_account(t)
+    ep = require_account(t)
     password = generate_password(16)
     with panel.calling(t.id, write=True, at=at, session=session):
         panel.client(ep).set_password(t.username or "", password)
     with transaction(session) as s:
-        _audit(s, actor, "service.panel_password_reset", t, username=t.username)
+        audit_service(s, actor, "service.panel_password_reset", t, username=t.username)
         mail.queue(
             s,
             to_addr=t.client_email,
@@ -70,12 +71,12 @@ def sign_in_link(
     Links expire within minutes: make one per click and never keep it."""
     if service not in SIGN_IN_SERVICES:
         raise ValidationError("services.error_sign_in_service")
-    t = _load(actor, service_id, session)
+    t = load_target(actor, service_id, session)
     if t.status != "active":
         raise Conflict("services.error_not_active")
-    ep = _require_account(t)
+    ep = require_account(t)
     with panel.calling(t.id, write=False):
         url = panel.client(ep).login_url(t.username or "", service)
     with transaction(session) as s:
-        _audit(s, actor, "service.sign_in_link", t, service=service)
+        audit_service(s, actor, "service.sign_in_link", t, service=service)
     return url

@@ -32,15 +32,14 @@ from core.platform.clock import now, to_local
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, ValidationError
-from core.services import (
-    LIVE,
-    REASON_MAX,
-    _audit,
-    _endpoint,
-    _load,
-    _require_account,
-    _Target,
+from core.services import LIVE, REASON_MAX
+from core.services.target import (
+    Target,
+    audit_service,
+    endpoint,
+    load_target,
     panel_target,
+    require_account,
 )
 
 
@@ -98,7 +97,7 @@ def provision(
         }
     if t.status not in ("pending", "active"):
         raise Conflict("services.error_wrong_status")
-    whm = panel.client(_endpoint(t))
+    whm = panel.client(endpoint(t))
     with panel.calling(t.id, write=True, at=at, session=session):
         username, adopted = _create_or_adopt(whm, t, taken)
     with transaction(session) as s:
@@ -109,11 +108,11 @@ def provision(
         if fresh.status == "pending":
             fresh.status = "active"
         fresh.panel_error = None
-        _audit(s, actor, "service.provisioned", t, username=username, adopted=adopted)
+        audit_service(s, actor, "service.provisioned", t, username=username, adopted=adopted)
     return Provisioned(username=username, adopted=adopted)
 
 
-def _create_or_adopt(whm: WhmClient, t: _Target, taken: set[str]) -> tuple[str, bool]:
+def _create_or_adopt(whm: WhmClient, t: Target, taken: set[str]) -> tuple[str, bool]:
     if t.username:
         acct = whm.account(t.username)
         if acct is not None:
@@ -139,9 +138,9 @@ def _create_or_adopt(whm: WhmClient, t: _Target, taken: set[str]) -> tuple[str, 
     return created.username, created.adopted
 
 
-def _staff_target(actor: Actor, service_id: int, session: Session | None) -> _Target:
+def _staff_target(actor: Actor, service_id: int, session: Session | None) -> Target:
     require(actor, "services")
-    return _load(actor, service_id, session)
+    return load_target(actor, service_id, session)
 
 
 def suspend(
@@ -165,11 +164,11 @@ def suspend(
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
         with panel.calling(t.id, write=True, at=at, session=session):
-            panel.client(_require_account(t)).suspend(t.username or "", reason)
+            panel.client(require_account(t)).suspend(t.username or "", reason)
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "suspended", reason, None
-        _audit(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
+        audit_service(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
 
 
 def unsuspend(
@@ -183,11 +182,11 @@ def unsuspend(
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
         with panel.calling(t.id, write=True, at=at, session=session):
-            panel.client(_require_account(t)).unsuspend(t.username or "")
+            panel.client(require_account(t)).unsuspend(t.username or "")
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "active", None, None
-        _audit(s, actor, "service.unsuspended", t, panel=t.on_panel)
+        audit_service(s, actor, "service.unsuspended", t, panel=t.on_panel)
 
 
 def terminate(
@@ -207,13 +206,13 @@ def terminate(
         raise Conflict("services.error_wrong_status")
     if t.on_panel:
         with panel.calling(t.id, write=True, at=at, session=session):
-            panel.client(_require_account(t)).terminate(t.username or "")
+            panel.client(require_account(t)).terminate(t.username or "")
     day = today or to_local(at, get_settings().tz).date()
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.terminated_on, svc.panel_error = "terminated", day, None
         svc.next_due_date = svc.next_invoice_date = None
-        _audit(s, actor, "service.terminated", t, username=t.username, panel=t.on_panel)
+        audit_service(s, actor, "service.terminated", t, username=t.username, panel=t.on_panel)
 
 
 def change_plan(
@@ -244,11 +243,11 @@ def change_plan(
         raise ValidationError("services.error_same_plan")
     if t.on_panel:
         with panel.calling(t.id, write=True, at=at, session=session):
-            panel.client(_require_account(t)).change_plan(t.username or "", package)
+            panel.client(require_account(t)).change_plan(t.username or "", package)
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.product_id, svc.panel_error = target_id, None
-        _audit(
+        audit_service(
             s,
             actor,
             "service.plan_changed",
@@ -266,7 +265,7 @@ def resync(actor: Actor, service_id: int, *, session: Session | None = None) -> 
     status (active/suspended) and a missing username are corrected in the database, the rest
     (a missing account, another plan) only reported for staff to decide."""
     t = _staff_target(actor, service_id, session)
-    whm = panel.client(_endpoint(t))
+    whm = panel.client(endpoint(t))
     with panel.calling(t.id, write=False):
         if t.username:
             acct = whm.account(t.username)
@@ -306,7 +305,7 @@ def resync(actor: Actor, service_id: int, *, session: Session | None = None) -> 
         for name, value in updates.items():
             setattr(svc, name, value)
         svc.panel_error = None
-        _audit(
+        audit_service(
             s,
             actor,
             "service.resynced",

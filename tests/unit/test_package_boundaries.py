@@ -2,6 +2,9 @@
 
 A package is an area: ``core/billing/…`` is ``core.billing``, ``ui/kit/…`` is ``ui.kit``; a
 top-level module (``core/access.py``, ``pages/home.py``, ``sandbox/demo.py``) is its own.
+A package's front door (its ``__init__``) names what others may use, so a private name is
+never taken from a front door either, not even by a module of the same package: what the
+package's modules share lives in a named module of its own (``services/target.py``).
 Product code only: tests may reach into private names.
 """
 
@@ -10,6 +13,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TREES = ("core", "ui", "pages", "sandbox")
+FRONT_DOORS = {
+    ".".join(path.parent.relative_to(ROOT).parts)
+    for tree in TREES
+    for path in (ROOT / tree).rglob("__init__.py")
+}
 
 
 def _area(dotted: str) -> str:
@@ -49,6 +57,12 @@ def _crossings(source: str, where: str, name: str, is_package: bool) -> list[str
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             module = _absolute(node, name, is_package)
+            if module in FRONT_DOORS and module != name:
+                found += [
+                    f"{where}:{node.lineno} from {module} import {alias.name}"
+                    for alias in node.names
+                    if _private(alias.name)
+                ]
             if module.split(".")[0] not in TREES or _area(module) == here:
                 continue
             for alias in node.names:
@@ -105,10 +119,13 @@ def test_the_check_sees_a_crossing():
         "sla._minutes()\n"
         "core.rules.money._q()\n"
         "from . import _near\n"
+        "from core.models import _shared\n"
     )
     found = _crossings(source, "probe", "core.models.probe", False)
     assert [hit.split(" ", 1)[1] for hit in found] == [
         "from core.billing.ledger import _lock",
+        "from core.models import _near",  # the package's own front door, read as such
+        "from core.models import _shared",
         "core.billing.ledger._lock",
         "core.support.sla._minutes",
         "core.rules.money._q",
