@@ -17,7 +17,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import services
-from core.access import Actor, get_scoped, require_owner
+from core.access import Actor, get_scoped, parse_id, require_owner
 from core.automation import policy as automation_settings
 from core.automation.policy import AutomationSettings
 from core.automation.steps import AWAITING, DONE, finish_termination, plan, terminate_service
@@ -249,10 +249,7 @@ def approve_termination(
     moment of the approval (default now)."""
     at = at or now()
     require_owner(actor)
-    try:
-        key = int(action_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    key = parse_id(action_id)
     with reading(session) as s:
         action = s.get(AutomationAction, key)
         if action is None or action.kind != "terminate":

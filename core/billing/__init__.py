@@ -29,7 +29,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require
+from core.access import Actor, parse_id, require
 from core.billing.ledger import (
     AUTO_APPLY_CREDIT,
     LINE_KINDS,
@@ -218,7 +218,7 @@ def issue_invoice(
     at = at or now()
     require(actor, "billing")
     with transaction(session) as s:
-        found = s.get(Invoice, _id(invoice_id))
+        found = s.get(Invoice, parse_id(invoice_id))
         if found is None:
             raise NotFound()
         lock_client(s, found.client_id)
@@ -249,13 +249,6 @@ def issue_invoice(
         return invoice.number or ""
 
 
-def _id(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise NotFound() from None
-
-
 def cancel_invoice(
     actor: Actor, invoice_id: int, *, reason: str = "", session: Session | None = None
 ) -> Decimal:
@@ -264,7 +257,7 @@ def cancel_invoice(
     instead (:func:`refund_invoice`)."""
     require(actor, "billing")
     with transaction(session) as s:
-        found = s.get(Invoice, _id(invoice_id))
+        found = s.get(Invoice, parse_id(invoice_id))
         if found is None:
             raise NotFound()
         client = lock_client(s, found.client_id)
@@ -299,7 +292,7 @@ def refund_invoice(
     returns the amount credited."""
     require(actor, "billing")
     with transaction(session) as s:
-        found = s.get(Invoice, _id(invoice_id))
+        found = s.get(Invoice, parse_id(invoice_id))
         if found is None:
             raise NotFound()
         client = lock_client(s, found.client_id)

@@ -21,7 +21,7 @@ from pathlib import PurePath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, get_scoped, require
+from core.access import Actor, get_scoped, parse_id, require
 from core.billing.ledger import (
     PAYABLE,
     RECEIPT_MAX_MB,
@@ -144,10 +144,7 @@ def upload_receipt(
 
 
 def _lock_pending(s: Session, receipt_id: int) -> TransferReceipt:
-    try:
-        key = int(receipt_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    key = parse_id(receipt_id)
     found = s.get(TransferReceipt, key)
     if found is None:
         raise NotFound()

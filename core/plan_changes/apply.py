@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import services
-from core.access import SYSTEM, Actor, require_owner
+from core.access import SYSTEM, Actor, parse_id, require_owner
 from core.billing import cancel_invoice
 from core.billing.ledger import lock_client, move_credit
 from core.models import Invoice, PlanChange, Service
@@ -184,10 +184,7 @@ def retry(
     failure is reported as the panel's message. ``at``: the moment (default now)."""
     at = at or now()
     require_owner(actor)
-    try:
-        key = int(plan_change_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    key = parse_id(plan_change_id)
     with reading(session) as s:
         change = s.get(PlanChange, key)
         if change is None:

@@ -18,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.access import SYSTEM, Actor, get_scoped, require
+from core.access import SYSTEM, Actor, get_scoped, parse_id, require
 from core.billing.ledger import lock_client
 from core.models import (
     AuditEntry,
@@ -289,7 +288,7 @@ def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> No
     to the new invoice."""
     require(actor, "services")
     with transaction(session) as s:
-        req = s.get(CancellationRequest, _int(request_id))
+        req = s.get(CancellationRequest, parse_id(request_id))
         if req is None:
             raise NotFound()
         if req.processed_at is not None:
@@ -342,13 +341,6 @@ def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> No
             periods_freed=",".join(freed),
         )
         s.delete(req)
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
 
 
 def terminate_on_panel(request_id: int, *, today: date, at: datetime) -> bool:
@@ -426,7 +418,7 @@ def process(
     ``at``: the moment of the action (default now)."""
     at = at or now()
     require(actor, "services")
-    rid = _int(request_id)
+    rid = parse_id(request_id)
     with reading(session) as s:
         if s.get(CancellationRequest, rid) is None:
             raise NotFound()

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import panel, services
-from core.access import Actor, get_scoped
+from core.access import Actor, get_scoped, parse_id
 from core.models import Service
 from core.panel.whm import Mailbox, PanelRejected, generate_password
 from core.platform import audit
@@ -227,10 +227,7 @@ def mailbox_page(
     answer leaves the list empty and names the reason in ``error``."""
     chosen: int | None = None
     if service_id not in (None, ""):
-        try:
-            chosen = int(service_id)
-        except (TypeError, ValueError):
-            raise NotFound() from None
+        chosen = parse_id(service_id)
     with reading(session) as s:
         if chosen is not None:
             get_scoped(s, actor, Service, chosen, "services")  # NotFound before anything else

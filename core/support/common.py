@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require_owner, scoped
+from core.access import Actor, parse_id, require_owner, scoped
 from core.models import Ticket
 from core.platform import settings, settings_registry, uploads
 from core.platform.errors import NotFound, ValidationError
@@ -70,10 +70,7 @@ def check_priority(priority: str) -> str:
 def load(session: Session, actor: Actor, ticket_id: int, *, lock: bool = False) -> Ticket:
     """A ticket the actor may see (a client: their own; staff: with the tickets right), or
     ``NotFound``; ``lock`` takes the row for the rest of the transaction."""
-    try:
-        key = int(ticket_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    key = parse_id(ticket_id)
     stmt = scoped(actor, Ticket, "tickets").where(Ticket.id == key)
     if lock:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
