@@ -118,6 +118,8 @@ def empty_tables(url: str) -> None:
         else:
             for table in tables:
                 conn.execute(table.delete())
+            # The knowledge base's FTS5 index is no model table (migration 0038).
+            conn.execute(text("DELETE FROM kb_search"))
 
 
 @pytest.fixture(params=_engine_params())

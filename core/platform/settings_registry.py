@@ -83,6 +83,11 @@ SETTINGS: tuple[Setting, ...] = (
             "First-reply and resolution targets per priority, over the built-in targets."),
     Setting("tickets.business_hours", str, "",
             "The desk's office hours the SLA clock counts; empty means calendar time."),
+    # Knowledge base
+    Setting("knowledge.public_help", bool, True,
+            "Visitors who are not signed in may read the public articles at /help."),
+    Setting("knowledge.anonymous_votes_per_hour", int, 30,
+            "New votes a visitor who is not signed in may cast per hour from one address."),
     # Mail
     Setting("mail.template.", str, "",
             "mail.template.<lang>.<name>: the owner's wording of a mail; empty uses the file.",
