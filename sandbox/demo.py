@@ -39,6 +39,7 @@ from core.platform import vault
 from core.platform.clock import now
 from core.platform.sequences import next_number
 from core.rules.cycles import CYCLE_MONTHS, advance
+from sandbox.demo_articles import load_articles
 
 IVA = Decimal("15")
 CENT = Decimal("0.01")
@@ -217,6 +218,7 @@ def load(
         for service in _services(session, rng, client, products, server, today, idx, taken):
             _invoices(session, rng, client, service, today)
     _tickets(session, rng, clients, departments, staff, at)
+    load_articles(session, at)
     session.flush()
     return logins
 

@@ -283,6 +283,11 @@ def save_article(
     with transaction(session) as s:
         if s.get(KbCategory, parse_id(category_id)) is None:
             raise ValidationError("error.kb_category_invalid")
+        own = None if article_id is None else parse_id(article_id)
+        related = sorted({parse_id(i) for i in related_ids} - {own})
+        known = set(s.scalars(select(KbArticle.id).where(KbArticle.id.in_(related))))
+        if set(related) - known:
+            raise ValidationError("error.kb_related_invalid")
         if article_id is None:
             article = KbArticle(status="draft", author_id=actor.user_id or None, created_at=at)
             s.add(article)
@@ -291,10 +296,6 @@ def save_article(
             if found is None:
                 raise NotFound()
             article = found
-        related = sorted({parse_id(i) for i in related_ids} - {article.id})
-        known = set(s.scalars(select(KbArticle.id).where(KbArticle.id.in_(related))))
-        if set(related) - known:
-            raise ValidationError("error.kb_related_invalid")
         article.category_id = parse_id(category_id)
         article.title_es, article.title_en, article.body_es, article.body_en = (
             t_es,
