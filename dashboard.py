@@ -19,6 +19,7 @@ from core.platform.clock import now
 from core.platform.config import ConfigError, get_settings
 from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 from ui.kit.context import lang, tr
+from ui.knowledge.reader import render_public as public_help
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ALL_PAGES = sorted({stem for stems in PAGES_BY_ROLE.values() for stem in stems})
@@ -34,7 +35,9 @@ PAGE_ICONS = {
     "clients": ":material/groups:",
     "reports": ":material/monitoring:",
     "settings": ":material/settings:",
+    "help": ":material/help:",
 }
+PUBLIC_PAGES = {"help": public_help}  # what a signed-out visitor reads instead of signing in
 
 
 def _signin_page_for(stem: str):
@@ -59,7 +62,19 @@ except ConfigError as exc:
     st.error(f"Configuration error: {exc}")
     st.stop()
 
-actor = gate(settings)
+
+def _asked_public_page() -> bool:
+    """Whether the browser asked for a page a visitor may read without signing in (/help):
+    there the sign-in form moves to the sidebar and the page itself takes the main area."""
+    url = st.context.url or ""
+    return url.rstrip("/").rsplit("/", 1)[-1] in PUBLIC_PAGES
+
+
+if _asked_public_page() and not st.session_state.get("authentication_status"):
+    with st.sidebar:
+        actor = gate(settings)
+else:
+    actor = gate(settings)
 
 
 def page_title(stem: str) -> str:
@@ -81,11 +96,11 @@ if actor is None:
         if choice != lang():
             st.session_state["anfitrion_lang"] = choice
             st.rerun()
-    st.navigation(
+    asked = st.navigation(
         [
             st.Page(
-                _signin_page_for(stem),
-                title=tr("signin.title"),
+                PUBLIC_PAGES.get(stem) or _signin_page_for(stem),
+                title=tr("page.help") if stem in PUBLIC_PAGES else tr("signin.title"),
                 url_path=stem,
                 default=stem == "home",
             )
@@ -93,6 +108,8 @@ if actor is None:
         ],
         position="hidden",
     )
+    if asked.url_path in PUBLIC_PAGES:
+        asked.run()
     st.stop()
 
 # A page file that a later release adds becomes reachable once it exists on disk.

@@ -48,8 +48,19 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         "upgrades",
         "account",
         "support",
+        "help",
     ),
-    "staff": ("home", "tickets", "clients", "services", "billing", "reports", "account", "support"),
+    "staff": (
+        "home",
+        "tickets",
+        "clients",
+        "services",
+        "billing",
+        "reports",
+        "account",
+        "support",
+        "help",
+    ),
     "owner": (
         "home",
         "tickets",
@@ -62,6 +73,7 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         "settings",
         "account",
         "support",
+        "help",
     ),
 }
 # A staff page needs its area permission as well as the role.

@@ -4,12 +4,13 @@ lowest rated ones, and how many new-ticket forms were left after an article was 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require
+from core.insights.common import utc_start
 from core.knowledge.feedback import Rating, ratings
 from core.models import KbArticle, KbEvent
 from core.platform.db import reading
@@ -43,11 +44,12 @@ class KnowledgeReport:
 
 
 def knowledge_report(
-    actor: Actor, since: datetime, until: datetime, lang: str, session: Session | None = None
+    actor: Actor, first: date, last: date, lang: str, session: Session | None = None
 ) -> KnowledgeReport:
-    """Views and forms between ``since`` and ``until``; ratings as they stand (a rating is
-    the reader's latest opinion, not an event in time)."""
+    """Views and forms from business day ``first`` to ``last``, both included; ratings as
+    they stand (a rating is the reader's latest opinion, not an event in time)."""
     require(actor, "reports")
+    since, until = utc_start(first), utc_start(last + timedelta(days=1))
     with reading(session) as s:
         in_range = (KbEvent.at >= since, KbEvent.at < until)
         views = dict(

@@ -15,6 +15,7 @@ from core.platform.errors import Forbidden, NotFound, ValidationError
 from sandbox.demo_articles import load_articles
 
 AT = datetime(2026, 12, 1, 12, 0)
+DAY, ONE = AT.date(), timedelta(days=1)
 
 
 @pytest.fixture
@@ -211,18 +212,16 @@ def test_the_report_counts_views_votes_and_abandoned_ticket_forms(personas, kb):
     assert feedback.form_submitted("form-2") == 1
     feedback.vote(a, kb["mail"], stars=5, at=AT)
     feedback.vote(personas.client_b.actor, kb["hosting"], stars=2, at=AT)
-    got = report.knowledge_report(
-        personas.owner.actor, AT - timedelta(days=1), AT + timedelta(days=1), "es"
-    )
+    got = report.knowledge_report(personas.owner.actor, DAY - ONE, DAY + ONE, "es")
     by_id = {r.id: r for r in got.articles}
     assert by_id[kb["mail"]].views == 3 and by_id[kb["hosting"]].views == 1
     assert got.views == 4 and got.votes == 2
     assert [r.id for r in got.lowest] == [kb["hosting"], kb["mail"]]
     assert (got.forms_with_article, got.forms_abandoned) == (2, 1)
     with pytest.raises(Forbidden):
-        report.knowledge_report(a, AT, AT, "es")
+        report.knowledge_report(a, DAY, DAY, "es")
     with pytest.raises(Forbidden):  # the staff persona has no "reports" area
-        report.knowledge_report(personas.staff.actor, AT, AT, "es")
+        report.knowledge_report(personas.staff.actor, DAY, DAY, "es")
 
 
 def test_an_article_image_is_served_only_through_its_article(personas, kb):

@@ -27,6 +27,7 @@ from core.platform.clock import now, today
 from core.platform.config import get_settings
 from ui.kit.context import lang, money, tr
 from ui.kit.tabs import lazy_tabs
+from ui.knowledge import report as kb_report
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_COLUMNS = ("base", "iva", "total", "mrr", "balance", "lost_mrr")
@@ -290,6 +291,10 @@ class Query:
     money_ok: bool
 
 
+def knowledge(q: Query) -> None:
+    kb_report.render(q.actor, q.first, q.last)
+
+
 def render(actor: Actor) -> None:
     st.title(tr("page.reports"))
     business_today = today(get_settings().tz)
@@ -308,7 +313,12 @@ def render(actor: Actor) -> None:
     money_ok = actor.can("billing")
     query = Query(actor, rights, first, last, business_today, money_ok)
 
-    names = (["income", "mrr", "aging"] if money_ok else []) + ["services", "churn", "tickets"]
+    names = (["income", "mrr", "aging"] if money_ok else []) + [
+        "services",
+        "churn",
+        "tickets",
+        "knowledge",
+    ]
     if not money_ok:
         st.caption(tr("reports.no_money"))
     # Only the open tab runs (ui.kit.tabs): its report alone is read, formatted and drawn. The URL
@@ -322,6 +332,7 @@ def render(actor: Actor) -> None:
         ("services", services),
         ("churn", churn),
         ("tickets", tickets),
+        ("knowledge", knowledge),
     ):
         if name in tabs and tabs[name].open:
             with tabs[name]:

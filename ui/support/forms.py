@@ -16,6 +16,7 @@ from core.access import Actor
 from core.platform.clock import now
 from core.support import tickets
 from ui.kit.context import errors_shown, tr
+from ui.knowledge.suggest import suggestions, ticket_sent
 from ui.support.common import done, files, priority_label, show_ticket, uploader
 
 
@@ -33,6 +34,14 @@ def new_ticket_form(
         return
     departments = {d.id: d.name for d in view.departments}
     services = {s.id: s.name for s in view.services}
+    subject_key = f"{form}_subject"
+    if actor.is_client:
+        # Outside the form, so each pause in typing reruns the page and the help centre's
+        # best matches for the subject appear before the ticket is sent (issue 19).
+        subject = st.text_input(
+            tr("tickets.col.subject"), max_chars=200, key=subject_key, live=True
+        )
+        suggestions(actor, subject)
     with st.form(form):
         dept = st.selectbox(
             tr("tickets.col.department"), list(departments), format_func=departments.get
@@ -48,7 +57,8 @@ def new_ticket_form(
             index=tickets.PRIORITIES.index("medium"),
             format_func=priority_label,
         )
-        subject = st.text_input(tr("tickets.col.subject"), max_chars=200)
+        if not actor.is_client:
+            subject = st.text_input(tr("tickets.col.subject"), max_chars=200)
         body = st.text_area(tr("tickets.message"), height=180)
         uploaded = uploader(view.rules, f"{form}_files")
         if st.form_submit_button(tr("tickets.submit_new")):
@@ -65,6 +75,9 @@ def new_ticket_form(
                     at=now(),
                 )
                 show_ticket(new_id)
+                if actor.is_client:
+                    ticket_sent()
+                    st.session_state.pop(subject_key, None)
                 done("tickets.opened" if client_id is None else "tickets.opened_for_client")
 
 

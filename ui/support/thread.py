@@ -18,6 +18,7 @@ from core.access import Actor
 from core.platform.clock import now
 from core.support import tickets
 from ui.kit.context import day, errors_shown, money, tr
+from ui.knowledge.suggest import link_buttons
 from ui.support.common import (
     REPLY,
     done,
@@ -124,6 +125,7 @@ def staff_actions(actor: Actor, d: tickets.TicketDetail) -> None:
             on_click=insert_canned,
             args=(canned,),
         )
+    link_buttons(actor, d.subject, REPLY)
     with st.form("tickets_staff_reply"):
         body = st.text_area(tr("tickets.message"), key=REPLY, height=180)
         uploaded = uploader(d.rules, "tickets_staff_files")
