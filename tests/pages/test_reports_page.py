@@ -32,6 +32,7 @@ def test_the_owner_gets_every_report_with_csv_and_xlsx(page_personas):
         tr("reports.tab_services"),
         tr("reports.tab_churn"),
         tr("reports.tab_tickets"),
+        tr("reports.tab_knowledge"),
     ]
     shown = texts(at)
     assert tr("reports.col.base") in shown and "$23,00" in shown  # income, IVA apart
@@ -91,6 +92,7 @@ def test_staff_with_reports_but_not_billing_see_no_money(page_personas):
         tr("reports.tab_services"),
         tr("reports.tab_churn"),
         tr("reports.tab_tickets"),
+        tr("reports.tab_knowledge"),
     ]
     keys: set[str] = set()
     shown = ""
