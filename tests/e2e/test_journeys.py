@@ -174,7 +174,8 @@ def test_client_a_services_password_mailbox_ticket_plan_change_and_receipt(
         page.get_by_role("tab", name="Abrir ticket").click()
         settle(page)  # the open tab alone is drawn: opening it is a rerun
         form = page.get_by_test_id("stForm")
-        form.get_by_role("textbox", name="Asunto").fill(SUBJECT)
+        # The subject sits above the form: it is live, for the help centre's suggestions.
+        page.get_by_role("textbox", name="Asunto").fill(SUBJECT)
         form.get_by_role("textbox", name="Mensaje").fill(
             "Desde ayer Outlook rechaza el envío con el error 550. Adjunto la captura."
         )
