@@ -35,7 +35,7 @@ def _close_article() -> None:
 
 
 def rating_line(rating: feedback.Rating) -> str:
-    average = "0" if rating.average is None else f"{rating.average:g}"
+    average = "0" if rating.average is None else f"{rating.average.normalize():f}"
     return tr("kb.rating", average=average, count=rating.count)
 
 
