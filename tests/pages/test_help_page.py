@@ -205,3 +205,18 @@ def test_the_owners_report_counts_views_and_votes(page_personas, kb):
     assert metrics[tr("kb.metric_votes")] == "1"
     assert metrics[tr("kb.metric_abandoned")] == "1"
     assert MAIL_ES in texts(at)
+
+
+def test_the_owner_closes_help_to_visitors_from_the_editor(page_personas, kb):
+    at = app_as(page_personas.owner, "help", kb="write")
+    boxes = [c for c in at.checkbox if c.label == tr("kb.settings_public")]
+    boxes[0].uncheck()
+    [n for n in at.number_input if n.label == tr("kb.settings_votes")][0].set_value(5)
+    [b for b in at.button if b.label == tr("action.save")][0].click().run()
+    assert not at.exception
+    assert [s.value for s in at.success] == [tr("kb.settings_saved")]
+    assert settings.get_bool("knowledge.public_help") is False
+    assert settings.get_int("knowledge.anonymous_votes_per_hour") == 5
+    # Staff get the editor but not the owner's switches.
+    at = app_as(page_personas.staff, "help", kb="write")
+    assert not [c for c in at.checkbox if c.label == tr("kb.settings_public")]

@@ -7,7 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core.access import Actor
-from core.knowledge import articles
+from core.knowledge import articles, feedback
+from core.platform import settings
 from core.platform.clock import now
 from ui.kit import flash
 from ui.kit.context import errors_shown, lang, tr
@@ -116,8 +117,28 @@ def _status_and_images(actor: Actor, draft: articles.ArticleDraft) -> None:
                 flash.done(FLASH, "kb.image_added", marker=f"image:{new_id}")
 
 
+def _owner_settings(actor: Actor) -> None:
+    """Who may read and vote without signing in (the owner's choice)."""
+    with st.expander(tr("kb.settings")):
+        with settings.snapshot_scope():
+            was_public = settings.get_bool(articles.PUBLIC_HELP)
+            was_votes = settings.get_int(feedback.ANONYMOUS_VOTES_PER_HOUR)
+        with st.form("kb_settings"):
+            public = st.checkbox(tr("kb.settings_public"), value=was_public)
+            votes = st.number_input(
+                tr("kb.settings_votes"), min_value=0, max_value=10_000, value=was_votes, step=1
+            )
+            if st.form_submit_button(tr("action.save")):
+                with errors_shown():
+                    settings.put(actor, articles.PUBLIC_HELP, public)
+                    settings.put(actor, feedback.ANONYMOUS_VOTES_PER_HOUR, int(votes))
+                    flash.done(FLASH, "kb.settings_saved")
+
+
 def edit(actor: Actor) -> None:
     flash.show(FLASH)
+    if actor.is_owner:
+        _owner_settings(actor)
     cats = articles.categories()
     _categories(actor, cats)
     if not cats:
