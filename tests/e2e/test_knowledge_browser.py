@@ -10,10 +10,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import func, select
 
 from core.knowledge import articles
+from core.models import KbEvent
 from core.platform.clock import now
-from core.platform.db import unit_of_work
+from core.platform.db import read_session, unit_of_work
 from core.platform.i18n import t
 from sandbox.demo_articles import load_articles
 from tests.e2e.conftest import serve_app, sign_in, wait_for_app
@@ -116,7 +118,13 @@ def test_a_client_finds_the_mailbox_article_from_a_ticket_and_the_owner_counts_i
         box = page.get_by_test_id("stMetric").filter(has_text=t(key))
         return box.get_by_test_id("stMetricValue").inner_text().strip()
 
-    assert metric("kb.metric_views") == "1"
+    with read_session() as s:
+        mail_views = s.scalars(
+            select(KbEvent.user_id).where(KbEvent.kind == "view", KbEvent.article_id == IDS["mail"])
+        ).all()
+        all_views = s.scalar(select(func.count()).where(KbEvent.kind == "view"))
+    assert mail_views == [personas.client_a.actor.user_id]  # the client's one reading
+    assert metric("kb.metric_views") == str(all_views)  # (the visitor's test read one more)
     assert metric("kb.metric_votes") == "1"
     assert metric("kb.metric_abandoned") == "1"  # the ticket was never sent
     context.close()
