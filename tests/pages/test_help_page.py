@@ -4,7 +4,10 @@ the ticket form suggests articles; the desk links one into a reply; the report t
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from PIL import Image
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
@@ -220,3 +223,28 @@ def test_the_owner_closes_help_to_visitors_from_the_editor(page_personas, kb):
     # Staff get the editor but not the owner's switches.
     at = app_as(page_personas.staff, "help", kb="write")
     assert not [c for c in at.checkbox if c.label == tr("kb.settings_public")]
+
+
+def test_an_uploaded_image_is_drawn_in_its_article(page_personas, kb):
+    owner = page_personas.owner.actor
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    png = buffer.getvalue()
+    image_id = articles.add_image(owner, kb["mail"], "paso-1.png", png, at=now())
+    d = articles.draft_of(owner, kb["mail"])
+    articles.save_article(
+        owner,
+        article_id=d.id,
+        category_id=d.category_id,
+        title_es=d.title_es,
+        title_en=d.title_en,
+        body_es=f"Antes.\n\n![Paso 1](image:{image_id})\n\nDespués.",
+        body_en=d.body_en,
+        at=now(),
+    )
+    at = app_as(page_personas.client_a, "help", article=str(kb["mail"]))
+    assert not at.exception
+    images = at.get("image")
+    assert len(images) == 1
+    shown = "\n".join(m.value for m in at.markdown)
+    assert "Antes." in shown and "Después." in shown and "image:" not in shown
