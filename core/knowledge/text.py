@@ -72,10 +72,9 @@ _DANGEROUS_BLOCK = re.compile(
     re.I | re.S,
 )
 _TAG = re.compile(r"<!--.*?(?:-->|\Z)|<\s*/?\s*[A-Za-z!?][^>]*>", re.S)
-# [text](url "title") and ![alt](url); the url may be wrapped in <...>.
-_LINK = re.compile(
-    r"(!?)\[([^\]\n]*)\]\(\s*<?((?:[^()\s>]|\([^()\s]*\))*)>?(?:\s+\"[^\"\n]*\")?\s*\)"
-)
+# [text](destination "title") and ![alt](...): everything inside the parentheses (one level
+# of nested ones allowed), so a destination with a tab or in <...> is judged too.
+_LINK = re.compile(r"(!?)\[([^\]\n]*)\]\(((?:[^()\n]|\([^()\n]*\))*)\)")
 _REF_DEF = re.compile(r"^ {0,3}\[([^\]\n]+)\]:[ \t]*<?(\S*?)>?(?:[ \t]+.*)?$", re.M)
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\(image:(\d+)\)")
 _WORD = re.compile(r"\w+", re.U)
@@ -106,8 +105,15 @@ def safe_url(url: str) -> bool:
     return cleaned.lower().startswith(ALLOWED_SCHEMES)
 
 
+def _destination(inside: str) -> str:
+    inside = inside.strip()
+    if inside.startswith("<"):
+        return inside[1:].split(">", 1)[0]
+    return inside.split(None, 1)[0] if inside else ""
+
+
 def _link(match: re.Match[str]) -> str:
-    bang, label, url = match.group(1), match.group(2), match.group(3)
+    bang, label, url = match.group(1), match.group(2), _destination(match.group(3))
     if bang:
         if re.fullmatch(r"image:\d+", url):
             return match.group(0)
