@@ -39,15 +39,17 @@ from core.platform import audit, mail, settings
 from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
-from core.platform.i18n import day
+from core.platform.i18n import day, t
 from core.rules.money import q2
 from core.services import provisioning as services_provisioning
-from core.services.leaving_invoices import release_service_invoices
+from core.services.leaving_invoices import Released, release_service_invoices
 
 TYPES = ("immediate", "end_of_billing_period")
 REQUESTABLE = ("active", "suspended")
 REASON_MAX = 2000
 CANCEL_INVOICES = "cancel_invoice_on_cancellation"  # billing-rules §7
+# Rule 8: periods already begun stay due unless the owner chose WHMCS's behaviour (void them).
+VOID_BEGUN = "void_begun_invoices_on_cancellation"
 
 
 @dataclass(frozen=True)
@@ -247,12 +249,10 @@ def request(
         )
         s.add(req)
         s.flush()
-        cancelled: list[int] = []
-        trimmed: list[int] = []
+        released = Released()
         if settings.get_bool(CANCEL_INVOICES, session=s):
-            cancelled, trimmed = release_service_invoices(
-                s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at
-            )
+            released = _release(s, svc, req, at)
+        cancelled, trimmed = released.cancelled, released.trimmed
         audit.record(
             s,
             actor,
@@ -265,6 +265,7 @@ def request(
             effective_date=effective.isoformat(),
             invoices_cancelled=",".join(str(i) for i in cancelled),
             invoices_trimmed=",".join(str(i) for i in trimmed),
+            invoices_kept=",".join(str(i) for i in released.kept),
         )
         client = svc.client
         mail.queue(
@@ -279,6 +280,29 @@ def request(
             released=bool(cancelled or trimmed),
         )
         return req.id
+
+
+def _release(s: Session, svc: Service, req: CancellationRequest, at: datetime) -> Released:
+    """Free the service's open invoices for a request (billing-rules rule 8): the periods
+    that start once the cancellation takes effect go; a period already begun stays due,
+    unless the owner's ``void_begun_invoices_on_cancellation`` voids it too. Each voided
+    invoice says why in its notes, in the client's language."""
+    void = settings.get_bool(VOID_BEGUN, session=s)
+    note = t(
+        "cancel.void_note_begun" if void else "cancel.void_note",
+        svc.client.language,
+        number=str(req.id),
+        domain=svc.domain,
+    )
+    return release_service_invoices(
+        s,
+        SYSTEM,
+        svc.id,
+        reason=f"cancellation request #{req.id}",
+        at=at,
+        keep_begun_before=None if void else req.effective_date,
+        note=note,
+    )
 
 
 def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> None:
@@ -380,7 +404,7 @@ def finish(
         svc.status = "cancelled"
     svc.terminated_on = svc.terminated_on or today
     svc.next_due_date = svc.next_invoice_date = None
-    release_service_invoices(s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at)
+    _release(s, svc, req, at)
     audit.record(
         s,
         actor,
