@@ -35,6 +35,7 @@ from core.models import (
     ProductPrice,
     Service,
 )
+from core.plan_changes.pricing import change_blocker
 from core.platform import audit, mail, settings
 from core.platform.clock import now
 from core.platform.db import reading, transaction
@@ -111,7 +112,11 @@ def _pending_for(s: Session, service_id: int) -> CancellationRequest | None:
     ).first()
 
 
-def _offer(s: Session, svc: Service) -> RetentionOffer | None:
+def _offer(s: Session, svc: Service, today: date) -> RetentionOffer | None:
+    # Only what the service can take: a plan change the plan-change page would refuse
+    # (a suspended service, an unpaid renewal, a change already open...) is no offer.
+    if change_blocker(s, svc, today) is not None:
+        return None
     targets = [int(t) for t in (svc.product.upgrade_targets or []) if str(t).isdigit()]
     if not targets:
         return None
@@ -160,17 +165,18 @@ def cancel_options(
             service_id=svc.id,
             can_request=req is None and svc.status in REQUESTABLE,
             pending=None if req is None else _pending_row(req, svc),
-            offer=_offer(s, svc) if req is None else None,
+            offer=_offer(s, svc, today) if req is None else None,
             end_of_period=_end_of_period(svc, today),
         )
 
 
 def retention_offer(
-    actor: Actor, service_id: int, *, session: Session | None = None
+    actor: Actor, service_id: int, *, today: date, session: Session | None = None
 ) -> RetentionOffer | None:
-    """The cheaper plan offered before a cancellation is confirmed, if there is one."""
+    """The cheaper plan offered before a cancellation is confirmed, if there is one that
+    the service can take on ``today``."""
     with reading(session) as s:
-        return _offer(s, get_scoped(s, actor, Service, service_id, "services"))
+        return _offer(s, get_scoped(s, actor, Service, service_id, "services"), today)
 
 
 def pending(

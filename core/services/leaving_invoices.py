@@ -132,9 +132,7 @@ def _remove_lines(
     session.refresh(invoice, ["items"])
     staying = set(keep or [])
     gone = [
-        item
-        for item in invoice.items
-        if item.service_id == service_id and item.id not in staying
+        item for item in invoice.items if item.service_id == service_id and item.id not in staying
     ]
     kept = [item for item in invoice.items if item not in gone]
     new_total = invoice_totals([(item.amount, item.tax_rate) for item in kept]).total

@@ -54,7 +54,9 @@ def cancel_suspended_now(personas) -> int:
     client cancels it immediately (the case of the issue)."""
     a = personas.client_a
     assert automation.run(D("2026-12-10")).counts["suspended"] == 2
-    return cancellations.request(a.actor, a.service_id, "immediate", "Me voy", today=D("2026-12-10"))
+    return cancellations.request(
+        a.actor, a.service_id, "immediate", "Me voy", today=D("2026-12-10")
+    )
 
 
 def test_an_invoice_for_a_begun_period_stays_due_and_reminded(fake, personas):

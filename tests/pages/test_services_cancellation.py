@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import billing
+from core.access import SYSTEM
 from core.models import CancellationRequest, Invoice, Product, ProductPrice, Service
 from core.platform.clock import today
 from core.platform.config import get_settings
@@ -75,6 +77,12 @@ def test_the_retention_offer_comes_before_confirming(page_fake, page_personas):
         s.add(ProductPrice(product_id=mini.id, cycle="monthly", price=Decimal("6.00")))
         s.get(Service, a.service_id).product.upgrade_targets = [mini.id]
     at = app_as(a, "services", service=str(a.service_id))
+    # An unpaid renewal blocks a plan change, so nothing is offered (issue 16 item 3) …
+    assert not [i.value for i in at.info if "Mini" in i.value]
+    with read_session() as s:
+        due = s.get(Invoice, a.invoice_id).balance
+    billing.record_payment(SYSTEM, [a.invoice_id], due)
+    at = app_as(a, "services", service=str(a.service_id))  # … until it is paid
     offers = [i.value for i in at.info if "Mini" in i.value]
     assert offers == [
         tr("cancel.offer", plan="Mini", price="$6,00", cycle=tr("cycle.monthly"), saving="$4,00")

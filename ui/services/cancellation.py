@@ -45,7 +45,10 @@ def cancel_section(actor: Actor, d: services.ServiceDetail) -> None:
         )
         if can_open_page(actor, "upgrades"):
             st.page_link(
-                "pages/upgrades.py", label=tr("cancel.offer_link"), icon=":material/upgrade:"
+                "pages/upgrades.py",
+                label=tr("cancel.offer_link"),
+                icon=":material/upgrade:",
+                query_params={"service": str(d.id)},  # the quote for this very service
             )
     kinds = {
         k: tr(f"cancel.type.{k}", date=day(options.end_of_period)) for k in cancellations.TYPES
