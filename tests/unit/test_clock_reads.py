@@ -56,6 +56,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("cli.py", "cmd_demo"): "CLI: demo",
     ("cli.py", "cmd_automation_run"): "CLI: automation run (the business date of the run)",
     ("orders/__init__.py", "place_order"): "pages/services.py, pages/upgrades.py",
+    ("orders/quote.py", "order_quote"): "pages/upgrades.py (the order's confirmation)",
     # Called by the daily run's runner, which passes its moment; the default is for a
     # direct call (the area's own retry).
     ("orders/fulfilment.py", "provision_pending"): "called by the daily run's runner",
