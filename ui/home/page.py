@@ -10,6 +10,7 @@ Used by pages/home.py, which guards the role and calls ``render``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import altair as alt
 import pandas as pd
@@ -22,6 +23,7 @@ from core.insights.overview import client_summary, desk_counts
 from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from core.services import billed_amount
 from ui.kit.context import day, money, tr
 from ui.kit.tables import plain_table
 
@@ -45,6 +47,12 @@ def number(value: object) -> float:
 
 def chart(spec: alt.Chart) -> None:
     st.altair_chart(spec, width="stretch")
+
+
+def billed_text(status: str, amount: Decimal) -> str:
+    """The recurring price, or a dash for a service that has ended (it is not billed)."""
+    billed = billed_amount(status, amount)
+    return "—" if billed is None else money(billed)
 
 
 def render(actor: Actor) -> None:
@@ -76,7 +84,7 @@ def render(actor: Actor) -> None:
                         tr("col.status"): tr(f"status.{s.status}"),
                         tr("col.cycle"): tr(f"cycle.{s.cycle}"),
                         tr("col.next_due"): day(s.next_due_date),
-                        tr("col.recurring"): money(s.recurring_amount),
+                        tr("col.recurring"): billed_text(s.status, s.recurring_amount),
                         tr("col.balance_due"): money(s.balance_due),
                     }
                     for s in summary.services
