@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import accounts
+from core.access import Actor
+from core.catalog import save_business
 from core.models import (
     Client,
     Department,
@@ -195,6 +197,8 @@ def load(
     )
     for user in (owner, staff):
         user.verified_at = at
+    session.flush()
+    _business(session, Actor(user_id=owner.id, role="owner", email=owner.email))
 
     server = Server(
         name="Sandbox local",
@@ -219,6 +223,26 @@ def load(
     _tickets(session, rng, clients, departments, staff, at)
     session.flush()
     return logins
+
+
+# The demo business, as its invoices, PDFs and "how to pay" show it. The RUC is a valid one
+# for a private company (third digit 9, modulus 11; python-stdnum's ec.ruc accepts it) that
+# belongs to no one we know of; the bank account is made up.
+DEMO_BUSINESS = {
+    "name": "Nube Andina Hosting S.A.",
+    "ruc": "1791458710001",
+    "address": "Av. Amazonas N34-120 y Av. República, Edificio Torres del Norte, of. 402, Quito",
+    "transfer_instructions": (
+        "Transferencia o depósito a:\n"
+        "Banco Pichincha · Cuenta corriente n.º 2100123456\n"
+        "A nombre de: Nube Andina Hosting S.A. · RUC 1791458710001\n"
+        "Escriba el número de factura en la referencia y suba el comprobante en la factura."
+    ),
+}
+
+
+def _business(session: Session, owner: Actor) -> None:
+    save_business(owner, session=session, **DEMO_BUSINESS)
 
 
 def _products(session: Session) -> list[Product]:

@@ -24,6 +24,7 @@ from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
 from core.services import billed_amount
+from ui.home.setup import setup_checklist
 from ui.kit.context import day, money, tr
 from ui.kit.tables import plain_table
 
@@ -95,6 +96,7 @@ def render(actor: Actor) -> None:
 
     counts = desk_counts(actor, business_today)
     st.title(tr("home.desk_title"))
+    setup_checklist(actor)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.clients"), counts.clients)
     c2.metric(tr("home.active_services"), counts.services_by_status.get("active", 0))
