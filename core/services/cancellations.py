@@ -86,6 +86,7 @@ class CancelOptions:
     pending: PendingRequest | None
     offer: RetentionOffer | None
     end_of_period: date  # when an end-of-period cancellation would take effect
+    begun_stays_due: bool = True  # rule 8: an unpaid period already begun is still owed
 
 
 # ------------------------------------------------------------------------------ reads
@@ -167,6 +168,7 @@ def cancel_options(
             pending=None if req is None else _pending_row(req, svc),
             offer=_offer(s, svc, today) if req is None else None,
             end_of_period=_end_of_period(svc, today),
+            begun_stays_due=not settings.get_bool(VOID_BEGUN, session=s),
         )
 
 

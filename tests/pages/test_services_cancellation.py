@@ -42,6 +42,7 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
         tr("cancel.type.immediate"),
         tr("cancel.type.end_of_billing_period", date="5 dic 2026"),
     ]
+    assert tr("cancel.begun_stays_due") in [c.value for c in at.caption]  # rule 8, said first
     at.text_area(key="services_cancel_reason").set_value("Migramos a otro proveedor")
     submit(at)
     assert [e.value for e in at.error] == [tr("cancel.confirm_needed")]

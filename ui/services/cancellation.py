@@ -60,6 +60,8 @@ def cancel_section(actor: Actor, d: services.ServiceDetail) -> None:
         reason = st.text_area(
             tr("cancel.reason"), max_chars=cancellations.REASON_MAX, key="services_cancel_reason"
         )
+        if options.begun_stays_due:  # said before confirming: cancelling does not erase it
+            st.caption(tr("cancel.begun_stays_due"))
         confirm = st.checkbox(tr("cancel.confirm"), key="services_cancel_confirm")
         if st.form_submit_button(tr("cancel.submit"), key="services_cancel_submit"):
             if not confirm:
