@@ -236,6 +236,21 @@ def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_person
     assert svc.client_id == page_personas.client_b.actor.client_id and svc.status == "pending"
 
 
+def test_staff_are_told_when_the_clients_credit_paid_the_new_service(fake, page_personas):
+    b = page_personas.client_b
+    billing.add_credit(page_personas.owner.actor, b.actor.client_id, "50.00", "saldo")
+    at = app_as(page_personas.staff, "services")
+    at.text_input(key="services_add_search").input("Cliente B").run()
+    at.text_input(key="services_add_domain").input("pagado-b.ec")
+    at.button(key="services_add_submit").click().run()
+    assert not at.exception
+    with read_session() as s:
+        number = s.scalars(select(Invoice.number).order_by(Invoice.id.desc())).first()
+    assert [m.value for m in at.success] == [
+        tr("orders.added_paid", domain="pagado-b.ec", number=number, credit="$11,50")
+    ]
+
+
 def test_a_malformed_service_id_shows_only_not_found(fake, page_personas):
     a = page_personas.client_a
     for value in ("abc", "999999", "1.5"):

@@ -261,7 +261,15 @@ def add_service_form(actor: Actor) -> None:
                         domain=domain,
                         server_id=server_id,
                     )
-                    done("orders.added_done", domain=placed.domain, number=placed.invoice_number)
+                    # The truth about the account: made now (the client's credit paid the
+                    # invoice) or once the invoice is paid.
+                    message = "orders.added_paid" if placed.paid else "orders.added_done"
+                    done(
+                        message,
+                        domain=placed.domain,
+                        number=placed.invoice_number,
+                        credit=money(placed.credit_used),
+                    )
 
 
 def render(actor: Actor) -> None:
