@@ -286,6 +286,7 @@ def request(
             immediate=type == "immediate",
             effective=day(effective, client.language),
             released=bool(cancelled or trimmed),
+            owed=bool(released.kept),
         )
         return req.id
 
