@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import accounts
-from core.access import Actor
-from core.catalog import save_business
+from core.billing.ledger import TRANSFER_INSTRUCTIONS
+from core.catalog import BUSINESS_ADDRESS, BUSINESS_NAME, BUSINESS_RUC
 from core.models import (
     Client,
     Department,
@@ -32,6 +32,7 @@ from core.models import (
     ProductPrice,
     Server,
     Service,
+    Setting,
     SupportChannel,
     Ticket,
     TicketMessage,
@@ -197,8 +198,7 @@ def load(
     )
     for user in (owner, staff):
         user.verified_at = at
-    session.flush()
-    _business(session, Actor(user_id=owner.id, role="owner", email=owner.email))
+    _business(session)
 
     server = Server(
         name="Sandbox local",
@@ -241,8 +241,17 @@ DEMO_BUSINESS = {
 }
 
 
-def _business(session: Session, owner: Actor) -> None:
-    save_business(owner, session=session, **DEMO_BUSINESS)
+def _business(session: Session) -> None:
+    """Written as rows, like the rest of the book (a demo leaves no audit trail of its own);
+    tests/integration/test_business_setup.py checks the RUC with python-stdnum."""
+    session.add_all(
+        [
+            Setting(key=BUSINESS_NAME, value=DEMO_BUSINESS["name"]),
+            Setting(key=BUSINESS_RUC, value=DEMO_BUSINESS["ruc"]),
+            Setting(key=BUSINESS_ADDRESS, value=DEMO_BUSINESS["address"]),
+            Setting(key=TRANSFER_INSTRUCTIONS, value=DEMO_BUSINESS["transfer_instructions"]),
+        ]
+    )
 
 
 def _products(session: Session) -> list[Product]:

@@ -58,12 +58,14 @@ INVOICE_MAILS = ("renewal_invoice", "payment_reminder", "late_fee_added")
 def missing_details(*, session: Session | None = None) -> list[str]:
     """The keys of REQUIRED_DETAILS not set yet, in checklist order (empty: ready)."""
     with reading(session) as s:
-        missing = []
-        for key in REQUIRED_DETAILS:
-            stored = settings.stored(key, session=s)
-            if stored is None or not str(stored).strip():
-                missing.append(key)
-        return missing
+        # Stored values, not the readers': an unset name reads as the product's default.
+        values = {
+            BUSINESS_NAME: settings.stored(BUSINESS_NAME, session=s),
+            BUSINESS_RUC: settings.stored(BUSINESS_RUC, session=s),
+            BUSINESS_ADDRESS: settings.stored(BUSINESS_ADDRESS, session=s),
+            TRANSFER_INSTRUCTIONS: settings.stored(TRANSFER_INSTRUCTIONS, session=s),
+        }
+    return [key for key in REQUIRED_DETAILS if not str(values[key] or "").strip()]
 
 
 @dataclass(frozen=True)
