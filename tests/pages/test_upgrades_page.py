@@ -100,6 +100,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     labels = [link.proto.label for link in at.get("page_link")]
     assert tr("upgrades.open_invoice", number=invoice.number) in labels
     assert not [label for label in labels if "#" in label]
+    assert labels.count(tr("upgrades.open_invoice", number=invoice.number)) == 1  # linked once
 
     billing.record_payment(owner, [invoice.id], invoice.total)
     assert changepackages(fake) == 1 and fake.accounts["clienta"]["plan"] == "estandar"

@@ -58,8 +58,10 @@ def render(actor: Actor) -> None:
     staff = not actor.is_client
     st.title(tr("page.upgrades"))
 
+    linked: int | None = None  # the invoice the notice links, not linked twice below
     if flash_invoice := flash.show(FLASH):
         invoice_link(actor, *flash_invoice)
+        linked = flash_invoice[0]
 
     search = st.text_input(tr("upgrades.search"), key="upgrades_search") if staff else None
     # No ?service= (or an empty one) selects nothing; a malformed one is not found.
@@ -204,7 +206,7 @@ def render(actor: Actor) -> None:
             table.append(row)
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
         for ch in view.changes:
-            if ch.status == "pending":
+            if ch.status == "pending" and ch.invoice_id != linked:
                 invoice_link(actor, ch.invoice_id, ch.invoice_number)
 
         open_ones = {
@@ -264,7 +266,7 @@ def render(actor: Actor) -> None:
             rows.append(row)
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         for o in view.pending_orders:
-            if o.stage == "awaiting_payment":
+            if o.stage == "awaiting_payment" and o.invoice_id != linked:
                 invoice_link(actor, o.invoice_id, o.invoice_number)
     elif staff:
         st.info(tr("orders.none_pending"))
