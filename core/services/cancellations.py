@@ -6,8 +6,10 @@
 * Before confirming, :func:`cancel_options` offers a cheaper plan where one exists: a product
   in the current product's ``upgrade_targets`` whose price for the same cycle is lower.
 * On request (setting ``cancel_invoice_on_cancellation``, on by default) the service's unpaid
-  invoices are released (``core.services.leaving_invoices``). No renewal or reminder follows a
-  request.
+  invoices for periods that start once the cancellation takes effect are released
+  (``core.services.leaving_invoices``); an unpaid period already begun stays due, with its
+  reminders, unless the owner's ``void_begun_invoices_on_cancellation`` voids it too (billing-
+  rules rule 8). Each voided invoice says why in its notes. No renewal follows a request.
 * Staff see the pending requests and can undo one: the request goes, and the periods its
   invoices billed are freed so the next run bills them again.
 * ``process`` is what the run does at the effective date; staff may also run it by hand.

@@ -3,8 +3,9 @@
 * An invoice that bills only the service (plus invoice-level lines such as a late fee) is
   cancelled; on an invoice that also bills other services only its lines are removed and the
   rest re-totalled (:func:`release_service_invoices`). A cancellation request does this at once
-  (setting ``cancel_invoice_on_cancellation``) and again when carried out; the daily run does it
-  when it terminates an overdue service.
+  (setting ``cancel_invoice_on_cancellation``) and again when carried out, keeping the periods
+  already begun due (billing-rules rule 8); the daily run does it when it terminates an overdue
+  service (§3.5: everything open goes).
 * :func:`reprice` re-totals an invoice from its stored lines; the run's late fee uses it too.
 
 Kept apart from ``core.services.cancellations`` because this is ledger work (client and invoice
