@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import accounts
+from core.billing.ledger import TRANSFER_INSTRUCTIONS
+from core.catalog import BUSINESS_ADDRESS, BUSINESS_NAME, BUSINESS_RUC
 from core.models import (
     Client,
     Department,
@@ -30,6 +32,7 @@ from core.models import (
     ProductPrice,
     Server,
     Service,
+    Setting,
     SupportChannel,
     Ticket,
     TicketMessage,
@@ -203,6 +206,7 @@ def load(
     )
     for user in (owner, staff):
         user.verified_at = at
+    _business(session)
 
     server = Server(
         name="Sandbox local",
@@ -229,6 +233,35 @@ def load(
         load_articles(session, at)
     session.flush()
     return logins
+
+
+# The demo business, as its invoices, PDFs and "how to pay" show it. The RUC is a valid one
+# for a private company (third digit 9, modulus 11; python-stdnum's ec.ruc accepts it) that
+# belongs to no one we know of; the bank account is made up.
+DEMO_BUSINESS = {
+    "name": "Nube Andina Hosting S.A.",
+    "ruc": "1791458710001",
+    "address": "Av. Amazonas N34-120 y Av. República, Edificio Torres del Norte, of. 402, Quito",
+    "transfer_instructions": (
+        "Transferencia o depósito a:\n"
+        "Banco Pichincha · Cuenta corriente n.º 2100123456\n"
+        "A nombre de: Nube Andina Hosting S.A. · RUC 1791458710001\n"
+        "Escriba el número de factura en la referencia y suba el comprobante en la factura."
+    ),
+}
+
+
+def _business(session: Session) -> None:
+    """Written as rows, like the rest of the book (a demo leaves no audit trail of its own);
+    tests/integration/test_business_setup.py checks the RUC with python-stdnum."""
+    session.add_all(
+        [
+            Setting(key=BUSINESS_NAME, value=DEMO_BUSINESS["name"]),
+            Setting(key=BUSINESS_RUC, value=DEMO_BUSINESS["ruc"]),
+            Setting(key=BUSINESS_ADDRESS, value=DEMO_BUSINESS["address"]),
+            Setting(key=TRANSFER_INSTRUCTIONS, value=DEMO_BUSINESS["transfer_instructions"]),
+        ]
+    )
 
 
 def _products(session: Session) -> list[Product]:

@@ -69,6 +69,7 @@ def pending_request(service_col: Any) -> Any:
         select(CancellationRequest.id).where(
             CancellationRequest.service_id == service_col,
             CancellationRequest.processed_at.is_(None),
+            InvoiceItem.period_start >= CancellationRequest.effective_date,
         )
     )
 
@@ -113,7 +114,9 @@ def not_held(today: date) -> Any:
 
 
 def invoice_of_cancelled_service() -> Any:
-    """An invoice billing the renewal of a service with a pending cancellation request."""
+    """An invoice billing a renewal, for a period from the day it takes effect on, of a
+    service with a pending cancellation request (a period already begun stays due and its
+    reminders go on, billing-rules rule 8)."""
     return exists(
         select(InvoiceItem.id)
         .join(CancellationRequest, CancellationRequest.service_id == InvoiceItem.service_id)
@@ -121,6 +124,7 @@ def invoice_of_cancelled_service() -> Any:
             InvoiceItem.invoice_id == Invoice.id,
             InvoiceItem.kind == "renewal",
             CancellationRequest.processed_at.is_(None),
+            InvoiceItem.period_start >= CancellationRequest.effective_date,
         )
     )
 

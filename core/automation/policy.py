@@ -55,6 +55,7 @@ class AutomationSettings:
     terminate_requires_approval: bool
     auto_cancellation_requests: bool
     cancel_invoice_on_cancellation: bool
+    void_begun_invoices_on_cancellation: bool
     reanchor_on_late_payment: bool
     invoice_days_overrides: tuple[tuple[str, int], ...] = ()
 
@@ -87,6 +88,7 @@ BOOL_FIELDS = (
     "terminate_requires_approval",
     "auto_cancellation_requests",
     "cancel_invoice_on_cancellation",
+    "void_begun_invoices_on_cancellation",
     "reanchor_on_late_payment",
 )
 MONEY_FIELDS = ("late_fee_amount", "late_fee_minimum")
@@ -121,7 +123,14 @@ SETTINGS_FORM: tuple[tuple[str, tuple[str, ...]], ...] = (
         ("suspend_enabled", "suspend_days", "unsuspend_enabled", "reanchor_on_late_payment"),
     ),
     ("termination", ("terminate_enabled", "terminate_days", "terminate_requires_approval")),
-    ("cancellations", ("auto_cancellation_requests", "cancel_invoice_on_cancellation")),
+    (
+        "cancellations",
+        (
+            "auto_cancellation_requests",
+            "cancel_invoice_on_cancellation",
+            "void_begun_invoices_on_cancellation",
+        ),
+    ),
 )
 
 

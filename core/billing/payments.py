@@ -29,6 +29,7 @@ from core.billing.ledger import (
     parse_amount,
     require_payable,
 )
+from core.billing.voided import VOIDED, ask_for_choice, check_choice, reopen
 from core.models import Client, Invoice, Payment
 from core.platform import audit
 from core.platform.clock import now, to_local
@@ -150,10 +151,15 @@ def record_payment(
     method: str = "transfer",
     reference: str | None = None,
     received_on: date | None = None,
+    voided: str | None = None,
     session: Session | None = None,
     at: datetime | None = None,
 ) -> PaymentResult:
     """Money received from a client, applied to ``invoice_ids`` in that order.
+
+    A voided (cancelled) invoice among them needs ``voided`` (billing-rules rule 8):
+    "reopen" makes it due again and the money settles it, "credit" leaves it voided and its
+    share becomes credit; without a choice the payment is refused with a message that asks.
 
     With no invoices (give ``client_id``) the whole amount becomes credit. Zero, negative
     or malformed amounts, an invoice that is not unpaid (paid, cancelled, draft, refunded)
@@ -166,6 +172,7 @@ def record_payment(
     value = parse_amount(amount)
     if method not in METHODS:
         raise ValidationError("error.billing_method_invalid")
+    check_choice(voided)
     ids = _ids(invoice_ids)
     if not ids and client_id is None:
         raise ValidationError("error.billing_no_target")
@@ -186,6 +193,12 @@ def record_payment(
                 raise NotFound()
             if invoice.client_id != client.id:
                 raise ValidationError("error.billing_mixed_clients")
+            if invoice.status == VOIDED:
+                if voided is None:
+                    ask_for_choice(invoice)
+                if voided == "credit":
+                    continue  # its share is not applied: it ends up as credit
+                reopen(s, actor, client, invoice, at)
             invoices.append(invoice)
         return apply_payment(
             s,
@@ -212,6 +225,7 @@ def record_payment_by_numbers(
     method: str = "transfer",
     reference: str | None = None,
     received_on: date | None = None,
+    voided: str | None = None,
     session: Session | None = None,
     at: datetime | None = None,
 ) -> PaymentResult:
@@ -242,6 +256,7 @@ def record_payment_by_numbers(
             method=method,
             reference=reference,
             received_on=received_on,
+            voided=voided,
             session=s,
             at=at,
         )

@@ -32,6 +32,7 @@ from core.billing.ledger import (
     require_payable,
 )
 from core.billing.payments import PaymentResult, apply_payment
+from core.billing.voided import VOIDED, ask_for_choice, check_choice, reopen
 from core.models import Invoice, TransferReceipt, Upload
 from core.platform import audit, settings
 from core.platform.clock import now, to_local
@@ -165,18 +166,31 @@ def approve_receipt(
     actor: Actor,
     receipt_id: int,
     *,
+    voided: str | None = None,
     session: Session | None = None,
     at: datetime | None = None,
 ) -> PaymentResult:
     """Approve a pending receipt: the payment is recorded, once, in this transaction.
-    ``at``: the moment of the action (default now)."""
+    ``at``: the moment of the action (default now).
+
+    For an invoice voided meanwhile (a cancellation, billing-rules rule 8) staff must say
+    what the money does (``voided``: "reopen" settles the invoice again, "credit" keeps it
+    voided and credits the client); without a choice nothing is written and the refusal asks
+    for one (``core.billing.voided``)."""
     at = at or now()
     require(actor, "billing")
+    check_choice(voided)
     with transaction(session) as s:
         receipt = _lock_pending(s, receipt_id)
         client = lock_client(s, receipt.client_id)
         invoice = lock_invoices(s, [receipt.invoice_id])[receipt.invoice_id]
-        # An invoice paid or cancelled meanwhile: the money did arrive, so it becomes credit.
+        if invoice.status == VOIDED:
+            if voided is None:
+                ask_for_choice(invoice)
+            if voided == "reopen":
+                reopen(s, actor, client, invoice, at)
+        # An invoice paid meanwhile (or voided, and staff chose credit): the money did
+        # arrive, so it becomes credit.
         targets = [invoice] if invoice.status in PAYABLE else []
         result = apply_payment(
             s,
@@ -203,6 +217,7 @@ def approve_receipt(
             invoice=invoice.number,
             amount=receipt.amount,
             credited=result.credited,
+            voided=voided or "",
         )
         return result
 

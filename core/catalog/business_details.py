@@ -40,6 +40,34 @@ ADDRESS_MAX = 300
 INSTRUCTIONS_MAX = 2000
 
 
+# The details every invoice a client receives must carry (issue 16 item 20), in the order the
+# owner's first-run checklist lists them; each is filled in on Settings → Business.
+REQUIRED_DETAILS = (BUSINESS_NAME, BUSINESS_RUC, BUSINESS_ADDRESS, TRANSFER_INSTRUCTIONS)
+
+# THE RULE for mailing invoices before the business is set up (core.platform.mail holds to it):
+# a mail that carries an invoice to a client — the renewal invoice, its payment reminders, a
+# late fee (INVOICE_MAILS) — is not sent while any of REQUIRED_DETAILS is missing. It is
+# queued as usual and held in the outbox (status "queued"), and goes out with the first
+# delivery after the owner fills the details in: a client never receives an invoice from
+# "Anfitrión" with no RUC and no way to pay, and no notice is lost meanwhile. Every other mail
+# (sign-in, tickets, service notices) is sent as usual. The name counts as missing until the
+# owner saves one: the default is the product's name, not the business's.
+INVOICE_MAILS = ("renewal_invoice", "payment_reminder", "late_fee_added")
+
+
+def missing_details(*, session: Session | None = None) -> list[str]:
+    """The keys of REQUIRED_DETAILS not set yet, in checklist order (empty: ready)."""
+    with reading(session) as s:
+        # Stored values, not the readers': an unset name reads as the product's default.
+        values = {
+            BUSINESS_NAME: settings.stored(BUSINESS_NAME, session=s),
+            BUSINESS_RUC: settings.stored(BUSINESS_RUC, session=s),
+            BUSINESS_ADDRESS: settings.stored(BUSINESS_ADDRESS, session=s),
+            TRANSFER_INSTRUCTIONS: settings.stored(TRANSFER_INSTRUCTIONS, session=s),
+        }
+    return [key for key in REQUIRED_DETAILS if not str(values[key] or "").strip()]
+
+
 @dataclass(frozen=True)
 class Business:
     name: str

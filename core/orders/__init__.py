@@ -47,6 +47,8 @@ from core.orders.pricing import (
     normalise_domain,
     unicode_domain,
 )
+from core.orders.quote import OrderQuote as OrderQuote  # the order's confirmation
+from core.orders.quote import order_quote as order_quote
 from core.platform import audit
 from core.platform.clock import now
 from core.platform.db import reading, transaction
@@ -82,6 +84,9 @@ class PlacedOrder:
     total: Decimal
     next_due: date | None  # the service's next_due_date, which the model allows to be empty
     repeated: bool  # the same order placed a moment ago (a double click)
+    credit_used: Decimal = ZERO  # the client's credit the first invoice took
+    paid: bool = False  # the first invoice is paid (by credit): the account is being made
+    status: str = "pending"  # the service's status as the order returns ("active" once made)
 
 
 @dataclass(frozen=True)
@@ -398,7 +403,9 @@ def place_order(
         # Issuing applies the client's credit and settles a zero total: the paid hook then
         # finds this order and provisions it after commit.
         issue_invoice(SYSTEM, invoice_id, issued_on=day, due_on=day, session=s, at=moment)
-        return _placed(svc.id, s, repeated=False)
+        placed_id = svc.id
+    # Read after commit, so a service paid by credit and set up meanwhile says "active".
+    return _placed(placed_id, session, repeated=False)
 
 
 def _line(line: FirstLine, svc: Service, product: str, cycle: str, lang: str) -> LineInput:
@@ -434,4 +441,7 @@ def _placed(service_id: int, session: Session | None, *, repeated: bool) -> Plac
             total=invoice.total,
             next_due=svc.next_due_date,
             repeated=repeated,
+            credit_used=invoice.credit_applied,
+            paid=invoice.status == "paid",
+            status=svc.status,
         )

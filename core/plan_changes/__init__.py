@@ -70,7 +70,7 @@ from core.plan_changes.common import (  # noqa: F401 - re-exported
     _iso,
     _lock_change,
 )
-from core.plan_changes.confirming import _confirm
+from core.plan_changes.confirming import _confirm, changed_today
 from core.plan_changes.pricing import (  # noqa: F401 - re-exported
     CREDIT_ON_DOWNGRADE,
     CYCLE_CHANGE_MODE,
@@ -349,6 +349,11 @@ def upgrades_view(
                         quotes.append(_build(s, svc, product, price, day))
                     except DomainError:
                         continue
+                if changed_today(s, svc.id, day):
+                    # One change a day: say so now rather than after the client confirms.
+                    quotes = [q for q in quotes if q.at_renewal]
+                    if not quotes and targets:
+                        blocked = ("error.upgrade_again_tomorrow", {})
         if actor.is_client:
             stmt = _changes_stmt(actor).limit(20)
         else:
@@ -394,6 +399,10 @@ def confirm(
         with reading() as s:
             change = s.get(PlanChange, made.plan_change_id)
             made = replace(made, status=change.status if change else made.status)
+    if made.invoice_id is not None:  # messages name the invoice by its number (F0000064)
+        with reading(session) as s:
+            invoice = s.get(Invoice, made.invoice_id)
+            made = replace(made, invoice_number=invoice.number if invoice else None)
     return made
 
 

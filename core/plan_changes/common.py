@@ -29,6 +29,7 @@ class Confirmed:
     invoice_id: int | None  # None for a downgrade scheduled at renewal
     status: str
     repeated: bool  # a double click: the change made a moment ago, not a new one
+    invoice_number: str | None = None  # the invoice's number, once it has one
 
 
 def _day(at: date | datetime) -> date:

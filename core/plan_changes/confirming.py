@@ -26,6 +26,22 @@ from core.platform.errors import Conflict
 from core.platform.i18n import t
 
 
+def changed_today(s: Session, service_id: int, day: date) -> bool:
+    """A change billed from ``day`` exists (applied or withdrawn): one change a day per
+    service, so the next one, unless it waits for the renewal, is for tomorrow. The page
+    asks this too, so the limit shows before confirming."""
+    return (
+        s.scalars(
+            select(InvoiceItem.id).where(
+                InvoiceItem.service_id == service_id,
+                InvoiceItem.kind == "upgrade",
+                InvoiceItem.period_start == day,
+            )
+        ).first()
+        is not None
+    )
+
+
 # ------------------------------------------------------------------------ confirm
 def _confirm(
     s: Session,
@@ -47,14 +63,7 @@ def _confirm(
         raise Conflict(blocked[0], **blocked[1])
     product, price = _pick(s, svc, to_product_id, to_cycle)
     q = _build(s, svc, product, price, day)
-    taken = s.scalars(
-        select(InvoiceItem.id).where(
-            InvoiceItem.service_id == svc.id,
-            InvoiceItem.kind == "upgrade",
-            InvoiceItem.period_start == day,
-        )
-    ).first()
-    if taken is not None and not q.at_renewal:
+    if changed_today(s, svc.id, day) and not q.at_renewal:
         raise Conflict("error.upgrade_again_tomorrow")
     change = PlanChange(
         service_id=svc.id,

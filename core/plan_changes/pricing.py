@@ -186,6 +186,12 @@ def _blocker(s: Session, svc: Service, day: date) -> tuple[str, dict[str, Any]] 
     return None
 
 
+def change_blocker(s: Session, svc: Service, day: date) -> tuple[str, dict[str, Any]] | None:
+    """Why the plan-change page would refuse this service on ``day`` (None: it can change);
+    the cancellation's retention offer asks it so it never offers a change that page refuses."""
+    return _blocker(s, svc, day)
+
+
 def _targets(s: Session, svc: Service) -> list[tuple[Product, ProductPrice]]:
     """The (product, recurring price) pairs the service may move to, in catalogue order."""
     ids = [int(i) for i in (svc.product.upgrade_targets or []) if str(i).isdigit()]

@@ -58,6 +58,16 @@ def t(key: str, lang: str | None = DEFAULT, **params: Any) -> str:
     return text
 
 
+def plural(key: str, count: int, lang: str | None = DEFAULT, **params: Any) -> str:
+    """``key`` for a count: the text under ``<key>.one`` when ``count`` is 1 and the language
+    has one ("1 servicio"), else ``<key>`` itself, written for other counts ("3 servicios").
+    Spanish and English need only these two forms; ``count`` is passed as ``{n}`` too."""
+    one = f"{key}.one"
+    if count == 1 and one in catalog(normalise(lang)):
+        key = one
+    return t(key, lang, **{"n": count, **params})
+
+
 def money(amount: Decimal | int | str | None, lang: str | None = DEFAULT) -> str:
     """USD in the reader's locale: ``$1.234,50`` in Spanish, ``$1,234.50`` in English."""
     value = Decimal(str(amount if amount is not None else "0"))

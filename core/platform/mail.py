@@ -168,13 +168,18 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
     if not settings.smtp_host:
         return counts
     at = at or now()
+    # Imported here: the business area (core.catalog) sits above the platform and imports it.
+    from core.catalog.business_details import INVOICE_MAILS, missing_details
+
     with unit_of_work() as s:
-        ids = s.scalars(
-            select(MailOutbox.id)
-            .where(MailOutbox.status == "queued", MailOutbox.next_attempt_at <= at)
-            .order_by(MailOutbox.id)
-            .limit(limit)
-        ).all()
+        stmt = select(MailOutbox.id).where(
+            MailOutbox.status == "queued", MailOutbox.next_attempt_at <= at
+        )
+        if missing_details(session=s):
+            # No invoice reaches a client before the business's details are set: those
+            # mails stay queued until they are (the rule: core.catalog.business_details).
+            stmt = stmt.where(MailOutbox.template.not_in(INVOICE_MAILS))
+        ids = s.scalars(stmt.order_by(MailOutbox.id).limit(limit)).all()
     for mail_id in ids:
         with unit_of_work() as s:
             # Claim it: only one sender moves a row from queued to sending.

@@ -135,7 +135,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("auto_cancellation_requests", bool, True,
             "The daily run carries out clients' cancellation requests when they fall due."),
     Setting("cancel_invoice_on_cancellation", bool, True,
-            "Cancelling a service cancels its unpaid invoices."),
+            "Cancelling a service cancels its unpaid invoices for periods after it takes effect."),
+    Setting("void_begun_invoices_on_cancellation", bool, False,
+            "Cancelling also voids unpaid invoices for periods already begun (WHMCS's way); "
+            "off keeps them due (billing-rules rule 8)."),
     Setting("reanchor_on_late_payment", bool, False,
             "Paying a suspended service re-anchors its due dates on the payment date (§1.4)."),
 )  # fmt: skip

@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from core import panel
 from core.access import Actor, get_scoped, of_client, scoped
 from core.insights.overview import OWED_STATUSES
-from core.models import Client, Invoice, InvoiceItem, Product, Service
+from core.models import CancellationRequest, Client, Invoice, InvoiceItem, Product, Service
 from core.panel import (  # noqa: F401 - servers in settings live in core.panel
     ConnectionReport,
     ServerView,
@@ -55,7 +55,16 @@ from core.services.target import (
 )
 
 STATUSES = ("pending", "active", "suspended", "cancelled", "terminated", "fraud")
-CLIENT_FILTERS = ("active", "suspended", "cancelled", "terminated")
+CLIENT_FILTERS = ("pending", "active", "suspended", "cancelled", "terminated")
+ENDED = ("cancelled", "terminated", "fraud")  # no longer billed: no recurring price to show
+
+
+def billed_amount(status: str, amount: Decimal) -> Decimal | None:
+    """The recurring price a service is billed, or None once it has ended (a cancelled
+    service is not charged again, so showing its old price would mislead)."""
+    return None if status in ENDED else amount
+
+
 LIVE = ("active", "suspended")  # an account exists on the panel
 SIGN_IN_SERVICES = ("cpaneld", "webmaild")
 MAX_PER_PAGE = 200
@@ -89,6 +98,7 @@ class ServiceRow:
     amount_owed: Decimal
     panel_username: str | None
     panel_error: str | None  # staff only; None for a client
+    cancel_on: date | None = None  # a pending cancellation request takes effect that day
 
 
 ServicePage = Page[ServiceRow]
@@ -203,6 +213,14 @@ def list_services(
         )
         found = s.execute(stmt).all()
         owed = _owed(s, [r[0] for r in found])
+        leaving = dict(
+            s.execute(
+                select(CancellationRequest.service_id, CancellationRequest.effective_date).where(
+                    CancellationRequest.service_id.in_([r[0] for r in found]),
+                    CancellationRequest.processed_at.is_(None),
+                )
+            ).all()
+        )
     rows = [
         ServiceRow(
             id=r[0],
@@ -217,6 +235,7 @@ def list_services(
             amount_owed=owed.get(r[0], Decimal("0.00")),
             panel_username=r[9],
             panel_error=None if actor.is_client else r[10],
+            cancel_on=leaving.get(r[0]),
         )
         for r in found
     ]

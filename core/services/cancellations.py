@@ -6,8 +6,10 @@
 * Before confirming, :func:`cancel_options` offers a cheaper plan where one exists: a product
   in the current product's ``upgrade_targets`` whose price for the same cycle is lower.
 * On request (setting ``cancel_invoice_on_cancellation``, on by default) the service's unpaid
-  invoices are released (``core.services.leaving_invoices``). No renewal or reminder follows a
-  request.
+  invoices for periods that start once the cancellation takes effect are released
+  (``core.services.leaving_invoices``); an unpaid period already begun stays due, with its
+  reminders, unless the owner's ``void_begun_invoices_on_cancellation`` voids it too (billing-
+  rules rule 8). Each voided invoice says why in its notes. No renewal follows a request.
 * Staff see the pending requests and can undo one: the request goes, and the periods its
   invoices billed are freed so the next run bills them again.
 * ``process`` is what the run does at the effective date; staff may also run it by hand.
@@ -35,19 +37,22 @@ from core.models import (
     ProductPrice,
     Service,
 )
+from core.plan_changes.pricing import change_blocker
 from core.platform import audit, mail, settings
 from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
-from core.platform.i18n import day
+from core.platform.i18n import day, t
 from core.rules.money import q2
 from core.services import provisioning as services_provisioning
-from core.services.leaving_invoices import release_service_invoices
+from core.services.leaving_invoices import Released, release_service_invoices
 
 TYPES = ("immediate", "end_of_billing_period")
 REQUESTABLE = ("active", "suspended")
 REASON_MAX = 2000
 CANCEL_INVOICES = "cancel_invoice_on_cancellation"  # billing-rules §7
+# Rule 8: periods already begun stay due unless the owner chose WHMCS's behaviour (void them).
+VOID_BEGUN = "void_begun_invoices_on_cancellation"
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,7 @@ class CancelOptions:
     pending: PendingRequest | None
     offer: RetentionOffer | None
     end_of_period: date  # when an end-of-period cancellation would take effect
+    begun_stays_due: bool = True  # rule 8: an unpaid period already begun is still owed
 
 
 # ------------------------------------------------------------------------------ reads
@@ -109,7 +115,11 @@ def _pending_for(s: Session, service_id: int) -> CancellationRequest | None:
     ).first()
 
 
-def _offer(s: Session, svc: Service) -> RetentionOffer | None:
+def _offer(s: Session, svc: Service, today: date) -> RetentionOffer | None:
+    # Only what the service can take: a plan change the plan-change page would refuse
+    # (a suspended service, an unpaid renewal, a change already open...) is no offer.
+    if change_blocker(s, svc, today) is not None:
+        return None
     targets = [int(t) for t in (svc.product.upgrade_targets or []) if str(t).isdigit()]
     if not targets:
         return None
@@ -158,17 +168,19 @@ def cancel_options(
             service_id=svc.id,
             can_request=req is None and svc.status in REQUESTABLE,
             pending=None if req is None else _pending_row(req, svc),
-            offer=_offer(s, svc) if req is None else None,
+            offer=_offer(s, svc, today) if req is None else None,
             end_of_period=_end_of_period(svc, today),
+            begun_stays_due=not settings.get_bool(VOID_BEGUN, session=s),
         )
 
 
 def retention_offer(
-    actor: Actor, service_id: int, *, session: Session | None = None
+    actor: Actor, service_id: int, *, today: date, session: Session | None = None
 ) -> RetentionOffer | None:
-    """The cheaper plan offered before a cancellation is confirmed, if there is one."""
+    """The cheaper plan offered before a cancellation is confirmed, if there is one that
+    the service can take on ``today``."""
     with reading(session) as s:
-        return _offer(s, get_scoped(s, actor, Service, service_id, "services"))
+        return _offer(s, get_scoped(s, actor, Service, service_id, "services"), today)
 
 
 def pending(
@@ -247,12 +259,10 @@ def request(
         )
         s.add(req)
         s.flush()
-        cancelled: list[int] = []
-        trimmed: list[int] = []
+        released = Released()
         if settings.get_bool(CANCEL_INVOICES, session=s):
-            cancelled, trimmed = release_service_invoices(
-                s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at
-            )
+            released = _release(s, svc, req, at)
+        cancelled, trimmed = released.cancelled, released.trimmed
         audit.record(
             s,
             actor,
@@ -265,6 +275,7 @@ def request(
             effective_date=effective.isoformat(),
             invoices_cancelled=",".join(str(i) for i in cancelled),
             invoices_trimmed=",".join(str(i) for i in trimmed),
+            invoices_kept=",".join(str(i) for i in released.kept),
         )
         client = svc.client
         mail.queue(
@@ -277,8 +288,32 @@ def request(
             immediate=type == "immediate",
             effective=day(effective, client.language),
             released=bool(cancelled or trimmed),
+            owed=bool(released.kept),
         )
         return req.id
+
+
+def _release(s: Session, svc: Service, req: CancellationRequest, at: datetime) -> Released:
+    """Free the service's open invoices for a request (billing-rules rule 8): the periods
+    that start once the cancellation takes effect go; a period already begun stays due,
+    unless the owner's ``void_begun_invoices_on_cancellation`` voids it too. Each voided
+    invoice says why in its notes, in the client's language."""
+    void = settings.get_bool(VOID_BEGUN, session=s)
+    note = t(
+        "cancel.void_note_begun" if void else "cancel.void_note",
+        svc.client.language,
+        number=str(req.id),
+        domain=svc.domain,
+    )
+    return release_service_invoices(
+        s,
+        SYSTEM,
+        svc.id,
+        reason=f"cancellation request #{req.id}",
+        at=at,
+        keep_begun_before=None if void else req.effective_date,
+        note=note,
+    )
 
 
 def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> None:
@@ -380,7 +415,7 @@ def finish(
         svc.status = "cancelled"
     svc.terminated_on = svc.terminated_on or today
     svc.next_due_date = svc.next_invoice_date = None
-    release_service_invoices(s, SYSTEM, svc.id, reason=f"cancellation request #{req.id}", at=at)
+    _release(s, svc, req, at)
     audit.record(
         s,
         actor,

@@ -509,6 +509,9 @@ CASES = [
          ("2026-11-27", "cancel"), None, before="cancel_now"),
     Case("cancel_invoice_on_cancellation", False, ("2026-11-27",),
          ("state", "cancelled"), ("state", "unpaid"), before="cancel_eop", after="invoice_a"),
+    # Rule 8: the period of invoice A began on 12-05; cancelled on 12-10 it stays due.
+    Case("void_begun_invoices_on_cancellation", True, ("2026-12-11",),
+         ("state", "unpaid"), ("state", "cancelled"), before="cancel_begun", after="invoice_a"),
     Case("invoice_days_before", 10, ("2026-12-22", "2026-12-26"),
          ("2026-12-22", "renewal"), ("2026-12-26", "renewal"), before="pay_a"),
     Case("invoice_days_before.monthly", 20, ("2026-12-16", "2026-12-22"),
@@ -527,6 +530,10 @@ def _before(what: str | None, personas) -> None:
         kind = "immediate" if what == "cancel_now" else "end_of_billing_period"
         cancellations.request(
             a.actor, a.service_id, kind, "Cierro la empresa", today=D("2026-11-27")
+        )
+    elif what == "cancel_begun":
+        cancellations.request(
+            a.actor, a.service_id, "immediate", "Cierro la empresa", today=D("2026-12-10")
         )
 
 

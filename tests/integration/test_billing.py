@@ -247,7 +247,8 @@ def test_a_cancelled_invoice_refuses_payments_and_nothing_changes(personas):
     before = money_state(a.actor.client_id)
     with pytest.raises(Conflict) as refused:
         billing.record_payment(owner, [a.invoice_id], "11.50")
-    assert refused.value.key == "error.billing_invoice_cancelled"
+    # Rule 8: staff are asked whether to reopen it or to credit the money (never silently).
+    assert refused.value.key == "error.billing_voided_needs_choice"
     assert money_state(a.actor.client_id) == before
     assert "invoice.cancelled" in audit_actions()
 

@@ -222,7 +222,10 @@ def test_undo_restores_the_service_and_its_billing(fake, personas):
 
 def test_the_retention_step_offers_a_cheaper_plan_of_the_same_cycle(fake, personas):
     a = personas.client_a
-    assert cancellations.retention_offer(a.actor, a.service_id) is None  # no targets yet
+    pay(a.invoice_id, D("2026-11-26"))  # an unpaid renewal would block a plan change
+    assert (
+        cancellations.retention_offer(a.actor, a.service_id, today=D("2026-11-27")) is None
+    )  # no targets yet
     with unit_of_work() as s:
         mini = Product(name="Mini", whm_package="default", sort_order=5)
         big = Product(name="Grande", whm_package="premium", sort_order=6)
@@ -239,7 +242,7 @@ def test_the_retention_step_offers_a_cheaper_plan_of_the_same_cycle(fake, person
         current = s.get(Service, a.service_id).product
         current.upgrade_targets = [mini.id, big.id, old.id]
         mini_id = mini.id
-    offer = cancellations.retention_offer(a.actor, a.service_id)
+    offer = cancellations.retention_offer(a.actor, a.service_id, today=D("2026-11-27"))
     assert offer is not None and (offer.product_id, offer.name, offer.price) == (
         mini_id,
         "Mini",
@@ -250,6 +253,27 @@ def test_the_retention_step_offers_a_cheaper_plan_of_the_same_cycle(fake, person
     assert options.offer == offer
     with pytest.raises(NotFound):
         cancellations.cancel_options(personas.client_b.actor, a.service_id, today=D("2026-11-27"))
+
+
+def test_the_retention_offer_is_only_what_the_service_can_take(fake, personas):
+    """Issue 16 item 3: no plan change is offered that the plan-change page would refuse."""
+    a = personas.client_a
+    with unit_of_work() as s:
+        mini = Product(name="Mini", whm_package="default", sort_order=5)
+        s.add(mini)
+        s.flush()
+        s.add(ProductPrice(product_id=mini.id, cycle="monthly", price=Decimal("5.00")))
+        s.get(Service, a.service_id).product.upgrade_targets = [mini.id]
+    # The renewal of 5 Dec is unpaid: the plan-change page says "pay it first".
+    assert cancellations.retention_offer(a.actor, a.service_id, today=D("2026-11-27")) is None
+    automation.run(D("2026-12-10"))  # suspended for it
+    assert svc(a.service_id).status == "suspended"
+    options = cancellations.cancel_options(a.actor, a.service_id, today=D("2026-12-10"))
+    assert options.can_request and options.offer is None
+    pay(a.invoice_id, D("2026-12-10"))  # paid: active again, and the offer comes back
+    assert svc(a.service_id).status == "active"
+    offer = cancellations.retention_offer(a.actor, a.service_id, today=D("2026-12-11"))
+    assert offer is not None and offer.name == "Mini"
 
 
 def test_request_rules(fake, personas):

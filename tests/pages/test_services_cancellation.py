@@ -7,6 +7,8 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core import billing
+from core.access import SYSTEM
 from core.models import CancellationRequest, Invoice, Product, ProductPrice, Service
 from core.platform.clock import today
 from core.platform.config import get_settings
@@ -40,6 +42,7 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
         tr("cancel.type.immediate"),
         tr("cancel.type.end_of_billing_period", date="5 dic 2026"),
     ]
+    assert tr("cancel.begun_stays_due") in [c.value for c in at.caption]  # rule 8, said first
     at.text_area(key="services_cancel_reason").set_value("Migramos a otro proveedor")
     submit(at)
     assert [e.value for e in at.error] == [tr("cancel.confirm_needed")]
@@ -75,6 +78,12 @@ def test_the_retention_offer_comes_before_confirming(page_fake, page_personas):
         s.add(ProductPrice(product_id=mini.id, cycle="monthly", price=Decimal("6.00")))
         s.get(Service, a.service_id).product.upgrade_targets = [mini.id]
     at = app_as(a, "services", service=str(a.service_id))
+    # An unpaid renewal blocks a plan change, so nothing is offered (issue 16 item 3) …
+    assert not [i.value for i in at.info if "Mini" in i.value]
+    with read_session() as s:
+        due = s.get(Invoice, a.invoice_id).balance
+    billing.record_payment(SYSTEM, [a.invoice_id], due)
+    at = app_as(a, "services", service=str(a.service_id))  # … until it is paid
     offers = [i.value for i in at.info if "Mini" in i.value]
     assert offers == [
         tr("cancel.offer", plan="Mini", price="$6,00", cycle=tr("cycle.monthly"), saving="$4,00")

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core import billing, panel, plan_changes
-from core.models import Invoice, PlanChange, Product, ProductPrice, Service
+from core.models import Client, Invoice, PlanChange, Product, ProductPrice, Service
 from core.platform import i18n
 from core.platform.clock import today
 from core.platform.config import get_settings
@@ -21,7 +21,16 @@ from tests.pages.apptest import app_as, page_alone, texts, tr
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
 
 # The order form's submit button, as AppTest names it: "FormSubmitter:<form>-<label>".
-ORDER_SUBMIT = f"FormSubmitter:upgrades_order_form-{tr('orders.submit')}"
+ORDER_REVIEW = f"FormSubmitter:upgrades_order_form-{tr('orders.review')}"
+
+
+def order(at, domain: str):
+    """Fill the order form, see the cost, and confirm."""
+    at.text_input(key="upgrades_order_domain").input(domain)
+    at.button(key=ORDER_REVIEW).click().run()
+    assert not at.exception
+    at.button(key="upgrades_order_confirm").click().run()
+    return at
 
 
 @pytest.fixture
@@ -76,6 +85,7 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     assert i18n.day(expected.valid_until, "es") in shown
 
     assert at.button(key="upgrades_confirm").disabled
+    assert tr("upgrades.once_a_day") in [c.value for c in at.caption]  # said before confirming
     at.checkbox(key="upgrades_accept").check().run()
     at.button(key="upgrades_confirm").click().run()
     assert not at.exception
@@ -86,6 +96,11 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     assert change.status == "pending" and invoice.total == expected.total
     links = [link.proto.query_string for link in at.get("page_link")]
     assert f"invoice={invoice.id}" in links
+    # The invoice is named by its number, as everywhere else (F0000064, never "#64").
+    labels = [link.proto.label for link in at.get("page_link")]
+    assert tr("upgrades.open_invoice", number=invoice.number) in labels
+    assert not [label for label in labels if "#" in label]
+    assert labels.count(tr("upgrades.open_invoice", number=invoice.number)) == 1  # linked once
 
     billing.record_payment(owner, [invoice.id], invoice.total)
     assert changepackages(fake) == 1 and fake.accounts["clienta"]["plan"] == "estandar"
@@ -93,6 +108,13 @@ def test_client_sees_the_quote_confirms_and_the_payment_applies_it_once(fake, pa
     assert tr("upgrades.status.applied") in texts(at) and changepackages(fake) == 1
     with read_session() as s:
         assert s.get(Service, a.service_id).recurring_amount == Decimal("20.00")
+    # Back to Básico the same day: the once-a-day limit shows before any confirm button.
+    with unit_of_work() as s:
+        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
+        s.get(Product, estandar).upgrade_targets = [basico.id]
+    at = app_as(a, "upgrades", service=str(a.service_id))
+    assert tr("error.upgrade_again_tomorrow") in [w.value for w in at.warning]
+    assert not [b for b in at.button if b.key == "upgrades_confirm"]
 
 
 def test_a_blocked_change_says_why_and_client_b_sees_nothing_of_client_a(fake, page_personas):
@@ -155,17 +177,51 @@ def test_client_orders_a_new_plan_from_the_page(fake, page_personas):
     at = app_as(a, "upgrades")
     assert not at.exception
     at.text_input(key="upgrades_order_domain").input("mi-tienda.ec")
-    at.button(key=ORDER_SUBMIT).click().run()
+    at.button(key=ORDER_REVIEW).click().run()
+    # Nothing is ordered before the client reads the cost and confirms.
+    with read_session() as s:
+        assert s.scalars(select(Service).where(Service.domain == "mi-tienda.ec")).first() is None
+    shown = texts(at)
+    assert tr("orders.confirm_on_payment", due="$11,50") in shown
+    at.button(key="upgrades_order_confirm").click().run()
     assert not at.exception
-    assert any("mi-tienda.ec" in s.value for s in at.success)
+    assert [s.value for s in at.success] == [
+        tr("orders.placed_done", domain="mi-tienda.ec", total="$11,50", credit="$0,00")
+    ]
     with read_session() as s:
         svc = s.scalars(select(Service).where(Service.domain == "mi-tienda.ec")).one()
     assert svc.status == "pending" and svc.client_id == a.actor.client_id
     shown = texts(at)
     assert tr("orders.stage.awaiting_payment") in shown
-    at.text_input(key="upgrades_order_domain").input("cliente-b.ec")
-    at.button(key=ORDER_SUBMIT).click().run()
+    order(at, "cliente-b.ec")
     assert any(tr("error.order_domain_taken", domain="cliente-b.ec") in e.value for e in at.error)
+
+
+def test_an_order_shows_the_credit_it_will_use_and_tells_the_truth(fake, page_personas):
+    """Issue 16 item 2: credit is never spent without asking, and the message says the
+    account is active when the credit paid for it."""
+    a = page_personas.client_a
+    billing.add_credit(page_personas.owner.actor, a.actor.client_id, "50.00", "saldo")
+    at = app_as(a, "upgrades")
+    at.text_input(key="upgrades_order_domain").input("con-credito.ec")
+    at.button(key=ORDER_REVIEW).click().run()
+    shown = texts(at)
+    assert tr("orders.quote_credit") in shown and "−$11,50" in shown
+    assert tr("orders.confirm_by_credit", credit="$11,50") in shown
+    with read_session() as s:  # reading the quote spent nothing
+        assert s.get(Client, a.actor.client_id).credit_balance == Decimal("50.00")
+    # Changing one's mind places nothing.
+    at.button(key="upgrades_order_change").click().run()
+    assert not [b for b in at.button if b.key == "upgrades_order_confirm"]
+    at = order(at, "con-credito.ec")
+    assert not at.exception
+    assert [s.value for s in at.success] == [
+        tr("orders.placed_active", domain="con-credito.ec", total="$11,50", credit="$11,50")
+    ]
+    with read_session() as s:
+        svc = s.scalars(select(Service).where(Service.domain == "con-credito.ec")).one()
+        assert svc.status == "active"
+        assert s.get(Client, a.actor.client_id).credit_balance == Decimal("38.50")
 
 
 def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_personas):
@@ -179,6 +235,21 @@ def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_person
     with read_session() as s:
         svc = s.scalars(select(Service).where(Service.domain == "agregado-b.ec")).one()
     assert svc.client_id == page_personas.client_b.actor.client_id and svc.status == "pending"
+
+
+def test_staff_are_told_when_the_clients_credit_paid_the_new_service(fake, page_personas):
+    b = page_personas.client_b
+    billing.add_credit(page_personas.owner.actor, b.actor.client_id, "50.00", "saldo")
+    at = app_as(page_personas.staff, "services")
+    at.text_input(key="services_add_search").input("Cliente B").run()
+    at.text_input(key="services_add_domain").input("pagado-b.ec")
+    at.button(key="services_add_submit").click().run()
+    assert not at.exception
+    with read_session() as s:
+        number = s.scalars(select(Invoice.number).order_by(Invoice.id.desc())).first()
+    assert [m.value for m in at.success] == [
+        tr("orders.added_paid", domain="pagado-b.ec", number=number, credit="$11,50")
+    ]
 
 
 def test_a_malformed_service_id_shows_only_not_found(fake, page_personas):

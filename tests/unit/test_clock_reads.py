@@ -46,6 +46,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("billing/payments.py", "record_payment_by_numbers"): "ui/billing/desk.py (payment desk)",
     ("billing/receipts.py", "approve_receipt"): "ui/billing/desk.py (receipt review)",
     ("billing/receipts.py", "reject_receipt"): "ui/billing/desk.py (receipt review)",
+    ("billing/voided.py", "reopen_invoice"): "ui/billing/invoice.py (reopen a voided invoice)",
     # Public read of the invoice list (core.billing's API; no page calls it yet, tests do).
     ("billing/views.py", "list_invoices"): "public billing read, its own action",
     ("billing/views.py", "client_billing_view"): "pages/billing.py (client view)",
@@ -55,6 +56,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("cli.py", "cmd_demo"): "CLI: demo",
     ("cli.py", "cmd_automation_run"): "CLI: automation run (the business date of the run)",
     ("orders/__init__.py", "place_order"): "pages/services.py, pages/upgrades.py",
+    ("orders/quote.py", "order_quote"): "pages/upgrades.py (the order's confirmation)",
     # Called by the daily run's runner, which passes its moment; the default is for a
     # direct call (the area's own retry).
     ("orders/fulfilment.py", "provision_pending"): "called by the daily run's runner",

@@ -18,6 +18,7 @@ from core.access import Actor
 from core.billing.ledger import METHODS
 from core.billing.receipts import receipt_file
 from core.billing.views import ClientOption, PendingReceipt
+from core.billing.voided import CHOICES as VOIDED_CHOICES
 from core.platform.clock import today
 from core.platform.config import get_settings
 from ui.billing import done, paid_done
@@ -88,10 +89,20 @@ def pending_receipts(actor: Actor, pending: list[PendingReceipt]) -> None:
                 horizontal=True,
             )
             reason = st.text_input(tr("billing.reason"), key="billing_review_reason")
+            voided = None
+            if receipts[picked].invoice_status == "cancelled":
+                # Rule 8: money for a voided invoice is never silently credit; staff choose.
+                voided = st.radio(
+                    tr("billing.voided_choice"),
+                    VOIDED_CHOICES,
+                    index=None,
+                    format_func=lambda c: tr(f"billing.voided.{c}"),
+                    key="billing_review_voided",
+                )
             if st.form_submit_button(tr("billing.review_submit")):
                 with errors_shown():
                     if approve:
-                        billing.approve_receipt(actor, picked)
+                        billing.approve_receipt(actor, picked, voided=voided)
                         done("billing.receipt_approved")
                     else:
                         billing.reject_receipt(actor, picked, reason)
@@ -114,10 +125,24 @@ def pay_tab(actor: Actor) -> None:
         received = st.date_input(
             tr("billing.pay_date"), value=today(get_settings().tz), key="billing_many_date"
         )
+        # Rule 8: a voided invoice takes money only when staff say how (else core asks).
+        voided = st.radio(
+            tr("billing.voided_choice_pay"),
+            VOIDED_CHOICES,
+            index=None,
+            format_func=lambda c: tr(f"billing.voided.{c}"),
+            key="billing_many_voided",
+        )
         if st.form_submit_button(tr("billing.pay_submit")):
             with errors_shown():
                 result = billing.record_payment_by_numbers(
-                    actor, numbers, amount, method=method, reference=reference, received_on=received
+                    actor,
+                    numbers,
+                    amount,
+                    method=method,
+                    reference=reference,
+                    received_on=received,
+                    voided=voided,
                 )
                 paid_done(result)
 

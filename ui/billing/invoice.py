@@ -16,6 +16,7 @@ from core.access import Actor
 from core.billing.invoice_view import InvoiceDetail
 from core.billing.ledger import METHODS
 from core.billing.receipts import RECEIPT_EXTENSIONS, receipt_file
+from core.billing.voided import reopen_invoice
 from core.platform.clock import today
 from core.platform.config import get_settings
 from ui.billing import done, paid_done
@@ -198,6 +199,10 @@ def staff_actions(actor: Actor, d: InvoiceDetail) -> None:
                         received_on=received,
                     )
                     paid_done(result)
+    if d.status == "cancelled" and st.button(tr("billing.reopen_submit"), key="billing_reopen"):
+        with errors_shown():
+            reopen_invoice(actor, d.id)
+            done("billing.reopened_done")
     if d.status in ("draft", "unpaid"):
         destructive(actor, "cancel", d, billing.cancel_invoice, "billing.cancelled_done")
     if d.status == "paid":

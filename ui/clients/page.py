@@ -24,7 +24,7 @@ from core.platform.clock import now, today
 from core.platform.config import get_settings
 from core.platform.errors import NotFound
 from ui.kit import flash, paging
-from ui.kit.context import attempt, day, errors_shown, lang, money, tr
+from ui.kit.context import attempt, day, errors_shown, lang, money, tr, tr_count
 from ui.kit.ids import query_id
 from ui.kit.tabs import chosen_tab, lazy_tabs
 
@@ -364,7 +364,7 @@ def render(actor: Actor) -> None:
         st.session_state["clients_page_no"] = 1
         found = attempt(lambda: clients.search_clients(actor, query, page=1, per_page=PER_PAGE))
     if found is not None:
-        st.caption(tr("clients.found", n=found.total))
+        st.caption(tr_count("clients.found", found.total))
         if found.rows:
             st.dataframe(
                 pd.DataFrame(

@@ -10,6 +10,7 @@ Used by pages/home.py, which guards the role and calls ``render``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import altair as alt
 import pandas as pd
@@ -22,6 +23,8 @@ from core.insights.overview import client_summary, desk_counts
 from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from core.services import billed_amount
+from ui.home.setup import setup_checklist
 from ui.kit.context import day, money, tr
 from ui.kit.tables import plain_table
 
@@ -45,6 +48,12 @@ def number(value: object) -> float:
 
 def chart(spec: alt.Chart) -> None:
     st.altair_chart(spec, width="stretch")
+
+
+def billed_text(status: str, amount: Decimal) -> str:
+    """The recurring price, or a dash for a service that has ended (it is not billed)."""
+    billed = billed_amount(status, amount)
+    return "—" if billed is None else money(billed)
 
 
 def render(actor: Actor) -> None:
@@ -76,7 +85,7 @@ def render(actor: Actor) -> None:
                         tr("col.status"): tr(f"status.{s.status}"),
                         tr("col.cycle"): tr(f"cycle.{s.cycle}"),
                         tr("col.next_due"): day(s.next_due_date),
-                        tr("col.recurring"): money(s.recurring_amount),
+                        tr("col.recurring"): billed_text(s.status, s.recurring_amount),
                         tr("col.balance_due"): money(s.balance_due),
                     }
                     for s in summary.services
@@ -87,6 +96,7 @@ def render(actor: Actor) -> None:
 
     counts = desk_counts(actor, business_today)
     st.title(tr("home.desk_title"))
+    setup_checklist(actor)
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.clients"), counts.clients)
     c2.metric(tr("home.active_services"), counts.services_by_status.get("active", 0))

@@ -33,6 +33,11 @@ def tr(key: str, **params: Any) -> str:
     return i18n.t(key, lang(), **params)
 
 
+def tr_count(key: str, count: int, **params: Any) -> str:
+    """``tr`` for a text about ``count`` things: "1 servicio", "3 servicios" (i18n.plural)."""
+    return i18n.plural(key, count, lang(), **params)
+
+
 def _left_legacy_pages_mode() -> bool:
     """Streamlit runs a ``pages/`` file by itself (its legacy multipage mode) until some run
     of the server has called ``st.navigation``: on a freshly started server, a deep link

@@ -7,14 +7,19 @@ from __future__ import annotations
 import streamlit as st
 
 from core.platform.paging import Page
-from ui.kit.context import tr
+from ui.kit.context import tr, tr_count
 
 
 def pager(page: Page, key: str, area: str, *, caption: bool = True) -> None:
-    """``area`` names the i18n keys: ``<area>.page_of`` (the caption) and ``<area>.page`` (the
+    """``area`` names the i18n keys: ``<area>.page_of`` (the caption, with ``.one`` for a
+    total of one) and ``<area>.page`` (the
     number box's label, which may name ``{pages}``)."""
     if caption:
-        st.caption(tr(f"{area}.page_of", page=page.page, pages=page.pages, total=page.total))
+        st.caption(
+            tr_count(
+                f"{area}.page_of", page.total, page=page.page, pages=page.pages, total=page.total
+            )
+        )
     if page.pages > 1:
         st.number_input(
             tr(f"{area}.page", pages=page.pages),

@@ -20,13 +20,15 @@ from core.platform.errors import NotFound
 from ui.kit import flash
 from ui.kit.context import day, errors_shown, lang, money, tr
 from ui.kit.ids import query_id
+from ui.kit.tables import plain_table
 
 FLASH = "upgrades_flash"
 
 
-def done(key: str, invoice_id: int | None = None, **params: str) -> None:
-    """After a successful action: remember the message (and invoice) and rerun."""
-    flash.done(FLASH, key, extra=invoice_id, **params)
+def done(key: str, invoice_id: int | None = None, number: str | None = None, **params: str) -> None:
+    """After a successful action: remember the message (and the invoice, by id and by the
+    number every other page shows) and rerun."""
+    flash.done(FLASH, key, extra=None if invoice_id is None else (invoice_id, number), **params)
 
 
 def invoice_link(actor: Actor, invoice_id: int | None, number: str | None = None) -> None:
@@ -34,7 +36,7 @@ def invoice_link(actor: Actor, invoice_id: int | None, number: str | None = None
         return
     st.page_link(
         "pages/billing.py",
-        label=tr("upgrades.open_invoice", number=number or f"#{invoice_id}"),
+        label=tr("upgrades.open_invoice", number=number or "—"),
         icon=":material/receipt_long:",
         query_params={"invoice": str(invoice_id)},
     )
@@ -56,8 +58,10 @@ def render(actor: Actor) -> None:
     staff = not actor.is_client
     st.title(tr("page.upgrades"))
 
+    linked: int | None = None  # the invoice the notice links, not linked twice below
     if flash_invoice := flash.show(FLASH):
-        invoice_link(actor, flash_invoice)
+        invoice_link(actor, *flash_invoice)
+        linked = flash_invoice[0]
 
     search = st.text_input(tr("upgrades.search"), key="upgrades_search") if staff else None
     # No ?service= (or an empty one) selects nothing; a malformed one is not found.
@@ -152,6 +156,8 @@ def render(actor: Actor) -> None:
             for sentence in plan_changes.explain(q, lang()):
                 st.text(sentence)
             st.caption(tr("upgrades.valid_until", date=day(q.valid_until)))
+            if not q.at_renewal:  # the limit is said before confirming, not after
+                st.caption(tr("upgrades.once_a_day"))
             accepted = st.checkbox(tr("upgrades.accept"), key="upgrades_accept")
             if st.button(
                 tr("upgrades.confirm"),
@@ -168,7 +174,7 @@ def render(actor: Actor) -> None:
                             "applied": "upgrades.applied_done",
                             "paid": "upgrades.paid_done",
                         }.get(made.status, "upgrades.confirmed_done")
-                        done(message, made.invoice_id)
+                        done(message, made.invoice_id, made.invoice_number)
 
     # --- plan changes -----------------------------------------------------------------------------
 
@@ -200,7 +206,7 @@ def render(actor: Actor) -> None:
             table.append(row)
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
         for ch in view.changes:
-            if ch.status == "pending":
+            if ch.status == "pending" and ch.invoice_id != linked:
                 invoice_link(actor, ch.invoice_id, ch.invoice_number)
 
         open_ones = {
@@ -260,7 +266,7 @@ def render(actor: Actor) -> None:
             rows.append(row)
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
         for o in view.pending_orders:
-            if o.stage == "awaiting_payment":
+            if o.stage == "awaiting_payment" and o.invoice_id != linked:
                 invoice_link(actor, o.invoice_id, o.invoice_number)
     elif staff:
         st.info(tr("orders.none_pending"))
@@ -281,6 +287,18 @@ def render(actor: Actor) -> None:
                 text += " · " + tr("orders.offer_prorata")
             return text
 
+        order_section(actor, offers, offer_label)
+
+
+PENDING_ORDER = "upgrades_order_pending"
+
+
+def order_section(actor: Actor, offers: list[orders.Offer], offer_label) -> None:
+    """A client's new order in two steps: choose the plan and the domain, then read what it
+    costs and what credit it will use, and confirm (issue 16 item 2: never spend credit
+    without asking). The message after placing says what really happened."""
+    pending = st.session_state.get(PENDING_ORDER)
+    if pending is None:
         with st.form("upgrades_order_form"):
             pick = st.selectbox(
                 tr("orders.choose_plan"),
@@ -291,18 +309,63 @@ def render(actor: Actor) -> None:
             domain = st.text_input(
                 tr("orders.domain"), key="upgrades_order_domain", help=tr("orders.domain_help")
             )
-            if st.form_submit_button(tr("orders.submit")):
+            if st.form_submit_button(tr("orders.review")):
                 with errors_shown():
                     chosen_offer = offers[pick or 0]
-                    placed = orders.place_order(
-                        actor,
-                        product_id=chosen_offer.product_id,
-                        cycle=chosen_offer.cycle,
-                        domain=domain,
+                    name = orders.normalise_domain(domain)  # a bad domain is said now
+                    st.session_state[PENDING_ORDER] = (
+                        chosen_offer.product_id,
+                        chosen_offer.cycle,
+                        name,
                     )
-                    done(
-                        "orders.placed_done",
-                        placed.invoice_id,
-                        domain=placed.domain,
-                        total=money(placed.total),
-                    )
+                    st.rerun()
+        return
+    product_id, cycle, domain = pending
+    q = None
+    with errors_shown():
+        q = orders.order_quote(actor, product_id=product_id, cycle=cycle)
+    if q is None:
+        st.button(tr("orders.change"), key="upgrades_order_change", on_click=drop_order)
+        return
+    st.markdown(f"**{tr('orders.confirm_title', plan=q.product, domain=domain)}**")
+    rows = [(tr(f"orders.quote_line.{line.kind}"), money(line.amount)) for line in q.lines]
+    rows += [
+        (tr("upgrades.line_iva", rate=str(q.tax_rate.normalize())), money(q.tax)),
+        (tr("upgrades.line_total"), money(q.total)),
+        (tr("orders.quote_credit"), f"−{money(q.credit_used)}"),
+        (tr("orders.quote_to_pay"), money(q.to_pay)),
+    ]
+    plain_table(
+        [{tr("upgrades.col_concept"): c, tr("upgrades.col_amount"): a} for c, a in rows],
+        right={tr("upgrades.col_amount")},
+    )
+    if q.paid_by_credit:
+        st.info(tr("orders.confirm_by_credit", credit=money(q.credit_used)))
+    elif q.credit_used > 0:
+        st.info(tr("orders.confirm_part_credit", credit=money(q.credit_used), due=money(q.to_pay)))
+    else:
+        st.info(tr("orders.confirm_on_payment", due=money(q.to_pay)))
+    c1, c2 = st.columns(2)
+    c2.button(tr("orders.change"), key="upgrades_order_change", on_click=drop_order)
+    if c1.button(tr("orders.submit"), key="upgrades_order_confirm", type="primary"):
+        with errors_shown():
+            placed = orders.place_order(actor, product_id=product_id, cycle=cycle, domain=domain)
+            st.session_state.pop(PENDING_ORDER, None)
+            if placed.status == "active":
+                message = "orders.placed_active"
+            elif placed.paid:
+                message = "orders.placed_paid"
+            else:
+                message = "orders.placed_done"
+            done(
+                message,
+                placed.invoice_id,
+                placed.invoice_number,
+                domain=placed.domain,
+                total=money(placed.total),
+                credit=money(placed.credit_used),
+            )
+
+
+def drop_order() -> None:
+    st.session_state.pop(PENDING_ORDER, None)

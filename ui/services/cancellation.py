@@ -45,7 +45,10 @@ def cancel_section(actor: Actor, d: services.ServiceDetail) -> None:
         )
         if can_open_page(actor, "upgrades"):
             st.page_link(
-                "pages/upgrades.py", label=tr("cancel.offer_link"), icon=":material/upgrade:"
+                "pages/upgrades.py",
+                label=tr("cancel.offer_link"),
+                icon=":material/upgrade:",
+                query_params={"service": str(d.id)},  # the quote for this very service
             )
     kinds = {
         k: tr(f"cancel.type.{k}", date=day(options.end_of_period)) for k in cancellations.TYPES
@@ -57,6 +60,8 @@ def cancel_section(actor: Actor, d: services.ServiceDetail) -> None:
         reason = st.text_area(
             tr("cancel.reason"), max_chars=cancellations.REASON_MAX, key="services_cancel_reason"
         )
+        if options.begun_stays_due:  # said before confirming: cancelling does not erase it
+            st.caption(tr("cancel.begun_stays_due"))
         confirm = st.checkbox(tr("cancel.confirm"), key="services_cancel_confirm")
         if st.form_submit_button(tr("cancel.submit"), key="services_cancel_submit"):
             if not confirm:

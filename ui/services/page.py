@@ -103,14 +103,18 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
     c2.metric(tr("col.plan"), d.plan)
     c3.metric(tr("col.next_due"), day(d.next_due_date))
     c4.metric(tr("col.balance_due"), money(d.amount_owed))
-    st.caption(
-        tr(
-            "services.account_line",
-            username=d.panel_username or "—",
-            cycle=tr(f"cycle.{d.cycle}"),
-            amount=money(d.recurring_amount),
+    billed = services.billed_amount(d.status, d.recurring_amount)
+    if billed is None:  # an ended service is not billed again: no price to show
+        st.caption(tr("services.account_line_ended", username=d.panel_username or "—"))
+    else:
+        st.caption(
+            tr(
+                "services.account_line",
+                username=d.panel_username or "—",
+                cycle=tr(f"cycle.{d.cycle}"),
+                amount=money(billed),
+            )
         )
-    )
     if d.suspend_reason and d.status == "suspended":
         st.warning(tr("services.suspended_notice"))
         st.text(d.suspend_reason)
@@ -139,6 +143,14 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
         cancel_section(actor, d)
     if staff:
         staff_tools(actor, d)
+
+
+def status_cell(r: services.ServiceRow) -> str:
+    """The status, flagged when a cancellation is waiting for its date."""
+    text = tr(f"status.{r.status}")
+    if r.cancel_on is not None:
+        text += " · " + tr("services.cancel_on", date=day(r.cancel_on))
+    return text
 
 
 def show_list(actor: Actor) -> None:
@@ -175,7 +187,7 @@ def show_list(actor: Actor) -> None:
         row.update(
             {
                 tr("col.plan"): r.plan,
-                tr("col.status"): tr(f"status.{r.status}"),
+                tr("col.status"): status_cell(r),
                 tr("col.next_due"): day(r.next_due_date),
                 tr("col.balance_due"): money(r.amount_owed),
             }
@@ -249,7 +261,15 @@ def add_service_form(actor: Actor) -> None:
                         domain=domain,
                         server_id=server_id,
                     )
-                    done("orders.added_done", domain=placed.domain, number=placed.invoice_number)
+                    # The truth about the account: made now (the client's credit paid the
+                    # invoice) or once the invoice is paid.
+                    message = "orders.added_paid" if placed.paid else "orders.added_done"
+                    done(
+                        message,
+                        domain=placed.domain,
+                        number=placed.invoice_number,
+                        credit=money(placed.credit_used),
+                    )
 
 
 def render(actor: Actor) -> None:
