@@ -21,13 +21,15 @@ import base64
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
+
+from core.platform.clock import now
 
 DS = "http://www.w3.org/2000/09/xmldsig#"
 ETSI = "http://uri.etsi.org/01903/v1.3.2#"
@@ -140,7 +142,8 @@ def sign(
 ) -> bytes:
     """``xml`` (a comprobante whose root has ``id="comprobante"``) with its XAdES-BES
     signature appended as the root's last child. ``pair`` skips reading the .p12 again
-    (the issuer caches it); ``signing_time`` defaults to the key's own clock reading."""
+    (the issuer caches it); ``signing_time`` (aware) defaults to now: a direct call is an
+    entry point of its own (the sandbox's and the tests' signing)."""
     if digest not in ALGORITHMS:
         raise ValueError(f"digest must be one of {sorted(ALGORITHMS)}")
     digest_uri, signature_uri, hash_name, hash_cls = ALGORITHMS[digest]
@@ -163,7 +166,7 @@ def sign(
     ref_id = f"Reference-ID-{n}"
     cert_der = pair.certificate.public_bytes(serialization.Encoding.DER)
     numbers = pair.key.public_key().public_numbers()
-    when = (signing_time or datetime.now(ECUADOR)).astimezone(ECUADOR)
+    when = (signing_time or now().replace(tzinfo=UTC)).astimezone(ECUADOR)
 
     signature = etree.SubElement(
         root, f"{{{DS}}}Signature", nsmap={"ds": DS, "etsi": ETSI}, Id=sig_id
