@@ -19,9 +19,10 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import accounts
+from core import accounts, einvoice
 from core.billing.ledger import TRANSFER_INSTRUCTIONS
 from core.catalog import BUSINESS_ADDRESS, BUSINESS_NAME, BUSINESS_RUC
+from core.einvoice import certificates
 from core.models import (
     Client,
     Department,
@@ -43,6 +44,7 @@ from core.platform.clock import now
 from core.platform.sequences import next_number
 from core.rules.cycles import CYCLE_MONTHS, advance
 from sandbox.demo_articles import load_articles
+from sandbox.demo_certificate import make_p12
 
 IVA = Decimal("15")
 CENT = Decimal("0.01")
@@ -174,10 +176,12 @@ def load(
     sandbox_token: str | None = None,
     seed: int = 2026,
     help_centre: bool = True,
+    einvoicing: bool = True,
 ) -> list[DemoLogin]:
     """Fill an empty database with the demo book and return the three demo sign-ins.
     ``help_centre=False`` leaves out the help articles (a database migrated only up to a
-    revision before the knowledge base has no tables for them)."""
+    revision before the knowledge base has no tables for them); ``einvoicing=False`` leaves out the SRI set-up and documents (a schema from
+    before them)."""
     if not is_empty(session):
         raise RuntimeError("the database already has users; the demo loads only into an empty one")
     rng = random.Random(seed)
@@ -232,6 +236,8 @@ def load(
     if help_centre:
         load_articles(session, at)
     session.flush()
+    if einvoicing:
+        _einvoicing(session, at)
     return logins
 
 
@@ -262,6 +268,29 @@ def _business(session: Session) -> None:
             Setting(key=TRANSFER_INSTRUCTIONS, value=DEMO_BUSINESS["transfer_instructions"]),
         ]
     )
+
+
+def _einvoicing(session: Session, at: datetime) -> None:
+    """Electronic invoicing ready with no setup: a
+    self-signed test certificate for that RUC (SRI ambiente pruebas, the default), and the
+    factura of every paid demo invoice, issued at its paying moment."""
+    password = secrets.token_urlsafe(18)  # kept only encrypted, as an uploaded one would be
+    p12 = make_p12(ruc=DEMO_BUSINESS["ruc"], holder=DEMO_BUSINESS["name"].upper(), password=password,
+                   not_before=at - timedelta(days=1), days=730)  # fmt: skip
+    sealed_p12, sealed_password = certificates.sealed(p12, password)
+    # Written as demo data, like the rest of the book: nobody acted, so nothing is audited.
+    for key, value in (
+        (certificates.CERTIFICATE, sealed_p12),
+        (certificates.PASSWORD, sealed_password),
+    ):
+        session.merge(Setting(key=key, value=value))
+    session.flush()
+    paid = session.scalars(
+        select(Invoice).where(Invoice.status == "paid").order_by(Invoice.paid_at, Invoice.id)
+    ).all()
+    for invoice in paid:
+        assert invoice.paid_at is not None
+        einvoice.issue_factura(session, invoice, invoice.paid_at)
 
 
 def _products(session: Session) -> list[Product]:

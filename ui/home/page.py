@@ -27,6 +27,7 @@ from core.services import billed_amount
 from ui.home.setup import setup_checklist
 from ui.kit.context import day, money, tr
 from ui.kit.tables import plain_table
+from ui.settings.einvoice import certificate_notice
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -97,6 +98,7 @@ def render(actor: Actor) -> None:
     counts = desk_counts(actor, business_today)
     st.title(tr("home.desk_title"))
     setup_checklist(actor)
+    certificate_notice(actor, business_today)  # the owner's, 30 days before it expires
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.clients"), counts.clients)
     c2.metric(tr("home.active_services"), counts.services_by_status.get("active", 0))
