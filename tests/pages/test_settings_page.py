@@ -38,7 +38,8 @@ def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
     assert "user.created" in shown  # the audit log lists the personas' creation
     # the team is hidden
     assert len(at.dataframe) == 1 and tr("col.role") not in at.dataframe[0].value
-    assert [b.key for b in at.get("download_button")] == ["audit_csv"]
+    # the plain CSV, the CSV Excel in Spanish opens as columns, and XLSX
+    assert [b.key for b in at.get("download_button")] == ["audit_csv", "audit_csv_es", "audit_xlsx"]
     assert at.query_params["tab"] == "audit"  # the URL names the open tab
 
 

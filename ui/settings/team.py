@@ -9,10 +9,10 @@ import streamlit as st
 from core.access import AREAS, Actor
 from core.accounts import team as users
 from core.accounts import twofactor
-from core.insights.reports import export_csv
 from core.platform import audit, i18n, mail, settings
 from core.platform.clock import now
 from ui.kit.context import errors_shown, lang, tr
+from ui.kit.exports import export_buttons
 from ui.settings import saved
 
 
@@ -159,14 +159,8 @@ def audit_tab(actor: Actor) -> None:
         ]
     )
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button(
-        tr("action.export_csv"),
-        lambda: export_csv(frame),  # built when clicked, not on every rerun
-        file_name="audit.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="audit_csv",
-    )
+    # built when clicked, not on every rerun
+    export_buttons(frame, "audit", today, "audit", xlsx=True)
 
 
 def mail_tab(actor: Actor) -> None:
