@@ -172,3 +172,40 @@ def test_the_owner_reads_a_queued_sign_in_mail_without_its_token(personas):
     recovery.request_reset("a@test.ec", now())
     [shown] = mail.outbox(personas.owner.actor)
     assert "?reset=…" in shown.body_text and mail.LINK_MARK not in shown.body_text
+
+
+def test_the_migration_takes_links_already_in_the_outbox_out(tmp_path):
+    from core.platform.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(url, "0031")
+    queued, sent = "Q" * 43, "S" * 43
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            for status, raw in (("queued", queued), ("sent", sent)):
+                conn.execute(
+                    text(
+                        "INSERT INTO mail_outbox (to_addr, subject, body_text, template, "
+                        "language, status, attempts, next_attempt_at, created_at) VALUES "
+                        "('a@test.ec', 'Clave', :body, 'password_reset', 'es', :status, 0, "
+                        "'2026-12-01 10:00:00', '2026-12-01 10:00:00')"
+                    ),
+                    {"body": f"Abra https://x.test/?reset={raw} pronto.", "status": status},
+                )
+        upgrade(url, "0034")
+        with engine.connect() as conn:
+            rows = dict(
+                conn.execute(
+                    text(
+                        "SELECT status, body_text || '|' || coalesce(link_token_hash, '') "
+                        "FROM mail_outbox"
+                    )
+                ).all()
+            )
+    finally:
+        engine.dispose()
+    assert rows["queued"] == f"Abra https://x.test/?reset={mail.LINK_MARK} pronto.|" + (
+        tokens.digest(queued)
+    )
+    assert rows["sent"] == "Abra https://x.test/?reset=… pronto.|"
