@@ -41,9 +41,11 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
 from core.models import MailOutbox, Token
+from core.platform import audit
 from core.platform.clock import now
 from core.platform.config import Settings, get_settings
 from core.platform.db import after_commit, reading, unit_of_work
+from core.platform.errors import NotFound
 from core.platform.i18n import normalise
 
 TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
@@ -309,6 +311,33 @@ def recover_stuck(
                 .values(status="queued")
             ),
         ).rowcount
+
+
+def hand_over(actor: Actor, mail_id: int, at: datetime) -> Outgoing | None:
+    """The owner delivers a queued sign-in mail by hand (no SMTP yet: an invited colleague
+    waits for a welcome link): its link is minted now, returned once to be passed on, and
+    the message counts as sent, so no other link for it goes out later. None when its
+    token is no longer live. Nothing of the link is stored; the hand-over is audited."""
+    require_owner(actor)
+    with unit_of_work() as s:
+        row = s.get(MailOutbox, int(mail_id))
+        if row is None or row.status != "queued" or not row.link_token_hash:
+            raise NotFound()
+        message = _outgoing(s, row, at)
+        if message is None:
+            return None
+        row.status, row.sent_at, row.last_error = "sent", at, None
+        audit.record(
+            s,
+            actor,
+            "mail.link_handed_over",
+            target_type="mail",
+            target_id=row.id,
+            at=at,
+            to=row.to_addr,
+            template=row.template,
+        )
+        return message
 
 
 _LINK_TOKEN = re.compile(r"([?&](?:reset|verify)=)[A-Za-z0-9_\-]+")

@@ -209,3 +209,25 @@ def test_the_migration_takes_links_already_in_the_outbox_out(tmp_path):
         tokens.digest(queued)
     )
     assert rows["sent"] == "Abra https://x.test/?reset=… pronto.|"
+
+
+def test_without_smtp_the_owner_hands_a_sign_in_link_over_once(personas):
+    from core.models import AuditEntry
+    from core.platform.errors import Forbidden, NotFound
+
+    recovery.send_set_passwordlink(personas.owner.actor, personas.client_a.actor.user_id, now())
+    [row] = outbox_rows()
+    for other in (personas.staff.actor, personas.client_a.actor, personas.client_b.actor):
+        with pytest.raises(Forbidden):
+            mail.hand_over(other, row.id, now())
+    handed = mail.hand_over(personas.owner.actor, row.id, now())
+    raw = LINK.search(handed.body_text).group(2)
+    assert recovery.reset_link_is_valid(raw, now())
+    [row] = outbox_rows()
+    assert row.status == "sent" and raw not in row.body_text
+    assert row.link_token_hash == tokens.digest(raw)
+    with read_session() as s:
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "mail.link_handed_over"))
+        assert entry.one().details["to"] == "a@test.ec"
+    with pytest.raises(NotFound):  # once: it is sent now
+        mail.hand_over(personas.owner.actor, row.id, now())

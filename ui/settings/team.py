@@ -178,3 +178,20 @@ def mail_tab(actor: Actor) -> None:
         with st.expander(label):
             st.caption(i18n.moment(message.created_at, lang()))
             st.text(message.body_text)
+            if message.status == "queued" and message.link_token_hash:
+                hand_over_button(actor, message.id)
+
+
+def hand_over_button(actor: Actor, mail_id: int) -> None:
+    """A sign-in mail keeps no link while queued: without SMTP, the owner makes it now and
+    passes it on by hand; it is shown this once."""
+    st.caption(tr("outbox.link_not_stored"))
+    if not st.button(tr("outbox.hand_over"), key=f"outbox_hand_over_{mail_id}"):
+        return
+    with errors_shown():
+        handed = mail.hand_over(actor, mail_id, now())
+        if handed is None:
+            st.error(tr("outbox.link_dead"))
+            return
+        st.warning(tr("outbox.handed_over"))
+        st.text(handed.body_text)
