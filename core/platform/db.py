@@ -50,8 +50,13 @@ def _private_sqlite_file(url: str) -> None:
     path = Path(database)
     if not path.parent.exists():  # an existing folder elsewhere (/srv, /tmp) is left as it is
         private_dir(path.parent)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE)
-    os.close(fd)
+    if not path.exists():
+        # Only a file no connection has open: closing a descriptor of an open book would drop
+        # every POSIX lock SQLite holds on it in this process (a "disk I/O error" follows).
+        try:
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+        except FileExistsError:  # another process made it meanwhile: tightened below
+            pass
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if part.exists() and part.stat().st_mode & 0o777 != PRIVATE_FILE:
             part.chmod(PRIVATE_FILE)
