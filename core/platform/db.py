@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from threading import Lock
 from typing import Any
@@ -53,10 +53,8 @@ def _private_sqlite_file(url: str) -> None:
     if not path.exists():
         # Only a file no connection has open: closing a descriptor of an open book would drop
         # every POSIX lock SQLite holds on it in this process (a "disk I/O error" follows).
-        try:
+        with suppress(FileExistsError):  # another process made it meanwhile: tightened below
             os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-        except FileExistsError:  # another process made it meanwhile: tightened below
-            pass
     for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         if part.exists() and part.stat().st_mode & 0o777 != PRIVATE_FILE:
             part.chmod(PRIVATE_FILE)
