@@ -28,7 +28,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
+import numpy
 import pandas as pd
 import xlsxwriter
 
@@ -53,7 +55,7 @@ SPANISH_EXCEL = Dialect(separator=";", decimal=",", suffix="-excel")
 def neutralise(value: object) -> object:
     """One cell made safe: every formula start in a text becomes text; other values stay."""
     if isinstance(value, str):
-        return _FORMULA_START.sub(r"\1'", value)
+        return _safe_text(value)
     return value
 
 
@@ -74,69 +76,92 @@ def _missing(value: object) -> bool:
     return isinstance(value, float) and math.isnan(value)
 
 
-def _number_text(value: numbers.Number, decimal: str) -> str:
-    """A number as a spreadsheet reads it: no exponent, no grouping, the dialect's decimal."""
-    if isinstance(value, numbers.Integral):
-        return str(int(value))
-    if isinstance(value, Decimal):
-        text = format(value, "f")
-    else:
-        number = float(value)  # type: ignore[arg-type]
-        if not math.isfinite(number):
-            return ""
-        text = format(Decimal(repr(number)), "f")
-    return text.replace(".", decimal)
+def _safe_text(text: str) -> str:
+    """``neutralise`` for a text, skipping the rewrite when nothing in it could start a
+    formula (most cells: a quick scan instead of the substitution)."""
+    if text[:1] in _STARTS or _ANY_BREAK.search(text):
+        return _FORMULA_START.sub(r"\1'", text)
+    return text
+
+
+_STARTS = frozenset(DANGEROUS_START)
+_ANY_BREAK = re.compile(r"[,;\t\r\n]")
 
 
 def _quoted(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
+def _float_text(number: float, decimal: str) -> str:
+    if not math.isfinite(number):
+        return ""
+    text = repr(number)
+    if "e" in text or "E" in text:  # no exponent: a spreadsheet may not read one
+        text = format(Decimal(text), "f")
+    return text.replace(".", decimal) if decimal != "." else text
+
+
 def _cell_writer(dialect: Dialect) -> Callable[[object], str]:
+    """One cell as CSV text: numbers bare in the dialect's decimal, dates in ISO form, text
+    quoted and neutralised. Dispatch by exact type first: an export has many cells."""
+    decimal = dialect.decimal
+    texts: dict[str, str] = {}  # a report repeats its statuses and names
+
+    def text(value: str) -> str:
+        out = texts.get(value)
+        if out is None:
+            out = _quoted(_safe_text(value))
+            if len(texts) < 100_000:
+                texts[value] = out
+        return out
+
+    def money(value: Decimal) -> str:
+        if not value.is_finite():
+            return ""
+        out = format(value, "f")
+        return out.replace(".", decimal) if decimal != "." else out
+
+    exact: dict[type, Callable[[Any], str]] = {
+        str: text,
+        Decimal: money,
+        int: str,
+        float: lambda v: _float_text(v, decimal),
+        bool: lambda v: _quoted(str(v).lower()),
+        date: date.isoformat,
+        datetime: lambda v: v.replace(tzinfo=None, microsecond=0).isoformat(sep=" "),
+        type(None): lambda v: "",
+    }
+
     def cell(value: object) -> str:
+        write = exact.get(type(value))
+        if write is not None:
+            return write(value)
         if _missing(value):
             return ""
-        if isinstance(value, bool):
-            return _quoted(str(value).lower())
-        if isinstance(value, numbers.Number):
-            return _number_text(value, dialect.decimal)
+        if isinstance(value, bool | numpy.bool_):
+            return _quoted(str(bool(value)).lower())
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, numbers.Real):
+            return _float_text(float(value), decimal)
         if isinstance(value, datetime):
-            return value.replace(tzinfo=None, microsecond=0).isoformat(sep=" ")
+            return exact[datetime](value)
         if isinstance(value, date):
             return value.isoformat()
-        return _quoted(str(neutralise(str(value))))
+        return text(str(value))
 
     return cell
-
-
-def _column_cells(column: pd.Series, cell: Callable[[object], str]) -> list[str]:
-    """A column's cells as text, each distinct value rendered once (a report of thousands
-    of rows holds few distinct statuses or amounts)."""
-    memo: dict[object, str] = {}
-    out = []
-    for value in column.astype(object).tolist():
-        # Keyed by type too (1 == True == Decimal("1.00")), and Decimals by their digits.
-        key = (type(value), str(value) if isinstance(value, Decimal) else value)
-        try:
-            text = memo.get(key)
-        except TypeError:  # unhashable: render it every time
-            out.append(cell(value))
-            continue
-        if text is None:
-            text = memo[key] = cell(value)
-        out.append(text)
-    return out
 
 
 def export_csv(frame: pd.DataFrame, dialect: Dialect = PLAIN) -> bytes:
     """The frame as CSV: text quoted and neutralised, numbers bare in the dialect's decimal,
     rows ended by CRLF (RFC 4180), UTF-8 with a BOM so Excel opens accents correctly."""
-    clean = safe_frame(frame)
+    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
     cell = _cell_writer(dialect)
-    header = [_quoted(str(name)) for name in clean.columns]
-    columns = [_column_cells(clean.iloc[:, i], cell) for i in range(clean.shape[1])]
+    header = [cell(str(name)) for name in keep]
+    columns = [list(map(cell, frame[name].astype(object).tolist())) for name in keep]
     lines = [dialect.separator.join(header)]
-    lines.extend(dialect.separator.join(row) for row in zip(*columns, strict=True))
+    lines.extend(map(dialect.separator.join, zip(*columns, strict=True)))
     return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
 
 
