@@ -30,7 +30,6 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-import numpy
 import pandas as pd
 import xlsxwriter
 
@@ -138,8 +137,8 @@ def _cell_writer(dialect: Dialect) -> Callable[[object], str]:
             return write(value)
         if _missing(value):
             return ""
-        if isinstance(value, bool | numpy.bool_):
-            return _quoted(str(bool(value)).lower())
+        if isinstance(value, bool):
+            return _quoted(str(value).lower())
         if isinstance(value, numbers.Integral):
             return str(int(value))
         if isinstance(value, numbers.Real):
