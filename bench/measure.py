@@ -164,7 +164,7 @@ def _env() -> dict[str, str]:
 
 
 def exports(engine: Engine) -> dict[str, float]:
-    from core.insights.reports import export_csv, export_xlsx
+    from core.insights.exports import export_csv, export_xlsx
 
     # Read in chunks: the same frame, without holding 480,000 rows of Python objects at once
     # (that transient list, not the app's exports, was most of the process's peak RSS).

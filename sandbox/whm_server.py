@@ -26,6 +26,10 @@ Faults (``inject(function, fault, times=1, **kw)``; ``function`` is a WHM functi
 ``xid``                   failure texts get an ``(XID …)`` suffix
 ``empty_messages``        UAPI success carries ``messages`` with empty strings
 ``text_plain``            answer with ``Content-Type: text/plain`` (old servers)
+``drip``                  handle and commit, then send the answer one byte every ``seconds=``
+                          (default 2) — a reply that never trips a read timeout
+``flood``                 handle and commit, then announce ``bytes=`` (default 400 MB; with
+                          ``sized=False`` no length at all) and stream zeros until the client goes
 """
 
 from __future__ import annotations
@@ -70,6 +74,8 @@ FAULTS = frozenset(
         "xid",
         "empty_messages",
         "text_plain",
+        "drip",
+        "flood",
     }
 )
 WHM_MUTATING = frozenset(
@@ -223,6 +229,8 @@ class _Reply:
     body: Any = None
     ctype: str | None = None
     drop_after: float | None = None  # close without answering after this many seconds
+    drip: float | None = None  # send the answer one byte every this many seconds
+    flood: int | None = None  # announce this many bytes (0: no length) and stream zeros
 
 
 def _uapi_env(
@@ -301,6 +309,7 @@ class FakeWhm:
         self._tokens: dict[str, dict[str, Any]] = {}
         self._cpanel_tokens: dict[str, str] = {}
         self._faults: list[dict[str, Any]] = []
+        self.flooded: list[int] = []  # bytes each ``flood`` reply got out before the client left
         self._auth_failures: dict[str, int] = {}
         self._sessions: dict[str, dict[str, Any]] = {}
         self._state: dict[str, Any] = {"accounts": {}, "packages": {}}
@@ -367,6 +376,7 @@ class FakeWhm:
             self._sessions.clear()
             self._auth_failures.clear()
             self.log.clear()
+            self.flooded.clear()
             self._save()
 
     # ------------------------------------------------------------- test helpers
@@ -695,11 +705,33 @@ class FakeWhm:
         try:
             h.send_response(reply.status)
             h.send_header("Content-Type", ctype)
-            h.send_header("Content-Length", str(len(data)))
+            if reply.flood != 0:  # a flood without a length ends when the connection does
+                h.send_header("Content-Length", str(reply.flood or len(data)))
             h.end_headers()
-            h.wfile.write(data)
+            if reply.flood is not None:
+                self._flood(h, reply.flood)
+            elif reply.drip is not None:
+                for i in range(len(data)):
+                    if self._stop.wait(reply.drip):
+                        return
+                    h.wfile.write(data[i : i + 1])
+                    h.wfile.flush()
+            else:
+                h.wfile.write(data)
         except OSError:
             pass  # the client gave up (its timeout); nothing to do
+
+    def _flood(self, h: BaseHTTPRequestHandler, size: int) -> None:
+        """Zeros as fast as the client takes them, ``size`` bytes (0: without end); how many
+        went out is logged, so a test sees that the client stopped reading early."""
+        block, sent = bytes(1024 * 1024), 0
+        try:
+            while (not size or sent < size) and not self._stop.is_set():
+                h.wfile.write(block if not size else block[: size - sent])
+                sent += len(block) if not size else min(len(block), size - sent)
+        finally:
+            with self._lock:
+                self.flooded.append(sent)
 
     def _route(
         self,
@@ -767,6 +799,11 @@ class FakeWhm:
             return _Reply(drop_after=float(kw.get("seconds", 30)))
         if fault == "drop_after_commit":
             return _Reply(drop_after=0)
+        if fault == "drip":
+            return _Reply(200, doc, drip=float(kw.get("seconds", 2)))
+        if fault == "flood":
+            size = int(kw.get("bytes", 400 * MB)) if kw.get("sized", True) else 0
+            return _Reply(200, doc, flood=size)
         inner = doc.get("result") if isinstance(doc.get("result"), dict) else doc
         if fault == "xid":
             suffix = f" (XID {kw.get('xid', 'ab12cd')})"

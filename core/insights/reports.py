@@ -1,9 +1,4 @@
-"""Report frames and safe exports.
-
-Exports are opened in spreadsheets, where a cell beginning with ``=``, ``+``, ``-``, ``@``,
-a tab or a carriage return is executed as a formula (CSV injection). Every text cell that
-starts so is prefixed with an apostrophe, which spreadsheets show as plain text. Columns that
-look like secrets never leave the database.
+"""Report frames (their safe exports are ``core.insights.exports``).
 
 Report frames (pandas) for the owner's reports page, each for a date range and aggregated in
 SQL (the rules are ``core.insights.revenue``'s and ``core.insights.churn``'s): income by month (paid
@@ -16,12 +11,9 @@ refused without it, and the services and churn reports drop their money column.
 
 from __future__ import annotations
 
-import io
-import re
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-import xlsxwriter
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -34,85 +26,6 @@ from core.platform.db import reading
 from core.rules.money import ZERO
 from core.support import stats as tickets_stats
 
-DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
-_SECRET_COLUMN = re.compile(r"password|hash|token|secret|totp|recovery|cookie", re.IGNORECASE)
-
-
-def neutralise(value: object) -> object:
-    """One cell made safe: text that a spreadsheet would run as a formula becomes text."""
-    if isinstance(value, str) and value.startswith(DANGEROUS_START):
-        return "'" + value
-    return value
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy without secret-looking columns and with every text cell neutralised."""
-    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
-    clean = frame[keep].copy()
-    clean.columns = [neutralise(str(c)) for c in clean.columns]
-    for column in clean.columns:
-        if clean[column].dtype == object or pd.api.types.is_string_dtype(clean[column]):
-            clean[column] = clean[column].map(neutralise)
-    return clean
-
-
-def export_csv(frame: pd.DataFrame) -> bytes:
-    """UTF-8 with a BOM, so Excel opens accents correctly."""
-    return safe_frame(frame).to_csv(index=False).encode("utf-8-sig")
-
-
-def export_xlsx(frame: pd.DataFrame) -> bytes:
-    """One sheet, the header in bold, then the rows as they are: numbers stay numbers, dates
-    stay dates, missing values are empty cells, and text is always written as text (never
-    read back as a formula or a link).
-
-    Written with XlsxWriter row by row in its constant-memory mode, which streams each row
-    to the file instead of keeping a styled cell object for every value: the export of a
-    whole book (hundreds of thousands of invoices) takes seconds and little memory."""
-    clean = safe_frame(frame)
-    buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buffer,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": True,
-            "remove_timezone": True,
-        },
-    )
-    sheet = book.add_worksheet("Sheet1")
-    bold = book.add_format({"bold": True, "align": "center", "valign": "top"})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    stamp = book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
-    for c, name in enumerate(clean.columns):
-        sheet.write_string(0, c, str(name), bold)
-    columns = [
-        clean.iloc[:, i].astype(object).where(clean.iloc[:, i].notna(), None)
-        for i in range(clean.shape[1])
-    ]
-    text, when, anything = sheet.write_string, sheet.write_datetime, sheet.write
-    for r, row in enumerate(zip(*columns, strict=True), start=1):
-        for c, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, str):
-                text(r, c, value)
-            elif isinstance(value, datetime):
-                when(r, c, value, stamp)
-            elif isinstance(value, date):
-                when(r, c, value, day)
-            else:
-                try:
-                    anything(r, c, value)
-                except TypeError:  # a type a sheet has no cell for: its text
-                    text(r, c, str(value))
-    book.close()
-    return buffer.getvalue()
-
-
-# --------------------------------------------------------------------- report frames
 INCOME_COLUMNS = ("month", "invoices", "base", "iva", "total")
 MRR_COLUMNS = ("month", "mrr", "services")
 AGING_COLUMNS = ("number", "client", "issued_on", "due_on", "days_past_due", "bucket", "balance")

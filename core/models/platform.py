@@ -50,6 +50,9 @@ class MailOutbox(Base):
     template: Mapped[str] = mapped_column(String(60))
     language: Mapped[str] = mapped_column(String(2), default="es")
     status: Mapped[str] = mapped_column(String(10), default="queued")  # queued|sending|sent
+    # A mail carrying a sign-in link (reset, welcome, verify) keeps only the SHA-256 of its
+    # token here and a mark in the text; the sender mints the token into it at send time.
+    link_token_hash: Mapped[str | None] = mapped_column(String(64))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=now)
     last_error: Mapped[str | None] = mapped_column(Text)

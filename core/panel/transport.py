@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Self, TypeVar
 
 import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
 
 from core.panel.errors import PanelRejected, PanelUnavailable, classify_response
 
@@ -32,6 +32,10 @@ SLOW_FUNCTIONS = frozenset(
     {"createacct", "removeacct", "changepackage", "suspendacct", "unsuspendacct"}
 )
 DEFAULT_BACKOFF = (1.0, 2.0, 4.0)  # §5.4: 1 s, 2 s, 4 s, at most three retries
+# The biggest reply read: listaccts of a full server is a few MB. A bigger one is refused
+# before it is read (a 400 MB reply once took 1.2 GB of memory).
+MAX_REPLY_BYTES = 32 * 1024 * 1024
+CHUNK_BYTES = 64 * 1024
 
 
 def _was_sent(exc: requests.RequestException) -> bool:
@@ -103,25 +107,63 @@ class PanelTransport:
         form = {"api.version": "1"}
         form.update({k: str(v) for k, v in params.items() if v is not None})
         headers = {"Authorization": f"whm {self.user}:{self._token}", "Accept": "application/json"}
+        timeouts = self._timeouts(function)
+        # The read timeout bounds each wait for a packet; a reply that drips a byte at a time
+        # never trips it, so the whole exchange also has a deadline.
+        deadline = time.monotonic() + sum(timeouts)
         try:
             resp = self._http.post(
                 self.base_url + path,
                 data=form,
                 headers=headers,
-                timeout=self._timeouts(function),
+                timeout=timeouts,
                 verify=self.verify,
                 allow_redirects=False,  # a redirect turns POST into GET and drops the form
+                stream=True,  # read by _body, under a size cap and the deadline
             )
         except requests.RequestException as exc:
             kind = "timed out" if isinstance(exc, requests.Timeout) else "connection failed"
-            detail = str(exc).replace(self._token, "***") if self._token else str(exc)
             raise PanelUnavailable(
-                f"{function}: {kind} ({type(exc).__name__}: {detail})",
+                f"{function}: {kind} ({type(exc).__name__}: {self._hidden(str(exc))})",
                 function=function,
                 ambiguous=_was_sent(exc),
             ) from exc
-        body = resp.content.decode("utf-8", "replace")  # Content-Type is unreliable (§2.1)
-        return classify_response(function, resp.status_code, body)
+        with resp:
+            body = self._body(resp, function, deadline).decode("utf-8", "replace")
+        return classify_response(function, resp.status_code, body)  # Content-Type unreliable
+
+    def _hidden(self, text: str) -> str:
+        return text.replace(self._token, "***") if self._token else text
+
+    def _body(self, resp: requests.Response, function: str, deadline: float) -> bytes:
+        """The reply's bytes, read as they arrive: refused when it says (or turns out to be)
+        bigger than MAX_REPLY_BYTES, and cut off at the deadline. Either is reported as the
+        panel being unavailable; the request was sent, so the outcome is ambiguous (a write
+        is then reconciled by reading state, never repeated)."""
+
+        def failed(why: str) -> PanelUnavailable:
+            return PanelUnavailable(f"{function}: {why}", function=function, ambiguous=True)
+
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_REPLY_BYTES:
+            raise failed(f"reply too large ({int(declared)} bytes, at most {MAX_REPLY_BYTES})")
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise failed(f"timed out (the reply was still arriving after {size} bytes)")
+            try:
+                # read1: what has arrived (one socket read), so the deadline is checked often.
+                data = resp.raw.read1(CHUNK_BYTES, decode_content=True)
+            except (HTTPError, OSError) as exc:
+                kind = "timed out" if "timed out" in str(exc).lower() else "reply broken off"
+                raise failed(f"{kind} ({type(exc).__name__}: {self._hidden(str(exc))})") from exc
+            if not data:
+                return b"".join(chunks)
+            size += len(data)
+            if size > MAX_REPLY_BYTES:
+                raise failed(f"reply too large (over {MAX_REPLY_BYTES} bytes)")
+            chunks.append(data)
 
     def _attempts(self, once: Callable[[], T], retries: int) -> T:
         for attempt in range(retries):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -55,16 +56,32 @@ class Settings:
         return self.database_url.startswith("sqlite")
 
 
+PRIVATE_DIR = 0o700  # data/ holds the keys and the SQLite book: its owner only
+PRIVATE_FILE = 0o600
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter: created so, or tightened when it
+    exists with wider permissions (a checkout makes data/ 0755 under the usual umask)."""
+    path.mkdir(mode=PRIVATE_DIR, parents=True, exist_ok=True)
+    info = path.stat()
+    # Never a shared folder (sticky, like /tmp) or another user's, whatever the setting says.
+    shared = info.st_mode & stat.S_ISVTX or info.st_uid != os.getuid()
+    if not shared and info.st_mode & 0o777 != PRIVATE_DIR:
+        path.chmod(PRIVATE_DIR)
+    return path
+
+
 def _read_or_create_secret(path: Path) -> str:
     """A per-install secret kept in data/: generated once, never committed (data/ is ignored)."""
     if path.exists():
         value = path.read_text(encoding="utf-8").strip()
         if value:
             return value
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     value = secrets.token_urlsafe(48)
     # Create with owner-only permissions before writing the secret into it.
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE_FILE)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(value)
     return value
@@ -105,7 +122,7 @@ def load(env: dict[str, str] | None = None, data_dir: Path | None = None) -> Set
     """Build settings from ``env`` (default: the process environment). Raises ConfigError."""
     env = dict(os.environ if env is None else env)
     _resolve_file_secrets(env)
-    data_dir = Path(env.get("ANFITRION_DATA_DIR") or data_dir or DATA_DIR)
+    data_dir = private_dir(Path(env.get("ANFITRION_DATA_DIR") or data_dir or DATA_DIR))
 
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'anfitrion.db'}"
     scheme = database_url.split(":", 1)[0]

@@ -8,15 +8,17 @@ default in SQLite); PostgreSQL runs the same code.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.platform.config import get_settings
+from core.platform.config import PRIVATE_FILE, get_settings, private_dir
 
 _engines: dict[str, Engine] = {}
 _lock = Lock()
@@ -39,8 +41,28 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file owner-only (0600) before SQLite does, under the umask, and
+    tighten one made earlier; SQLite gives its -wal and -shm files the database's mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.parent.exists():  # an existing folder elsewhere (/srv, /tmp) is left as it is
+        private_dir(path.parent)
+    if not path.exists():
+        # Only a file no connection has open: closing a descriptor of an open book would drop
+        # every POSIX lock SQLite holds on it in this process (a "disk I/O error" follows).
+        with suppress(FileExistsError):  # another process made it meanwhile: tightened below
+            os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
+    for part in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if part.exists() and part.stat().st_mode & 0o777 != PRIVATE_FILE:
+            part.chmod(PRIVATE_FILE)
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defers locking. A unit of work takes the write lock

@@ -9,12 +9,21 @@ then marks it sent. A failure puts it back with an exponential backoff. Without 
 Templates are Jinja2 text files ``core/platform/mail_templates/<lang>/<name>.txt``: the first line
 is
 the subject, the rest the body, rendered in the recipient's language.
+
+Nothing that can sign someone in rests in the outbox. A mail carrying a sign-in link
+(``?reset=`` or ``?verify=`` and a token: reset, welcome and verification mails) is stored with
+``LINK_MARK`` in place of the token and only the token's SHA-256 in ``link_token_hash``. At send
+time the sender mints a fresh token into the token row (found by that hash, if still unused and
+unexpired), puts it in the link of the message it sends, and keeps only the new hash. A link
+whose token has since been used, replaced or expired is not sent at all.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+import secrets
 import smtplib
 import ssl
 import threading
@@ -31,14 +40,19 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
-from core.models import MailOutbox
+from core.models import MailOutbox, Token
+from core.platform import audit
 from core.platform.clock import now
 from core.platform.config import Settings, get_settings
 from core.platform.db import after_commit, reading, unit_of_work
+from core.platform.errors import NotFound
 from core.platform.i18n import normalise
 
 TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
 MAX_ATTEMPTS = 8
+LINK_MARK = "\u27e8token\u27e9"  # where a sign-in link's token goes at send time
+# A sign-in link's token (core.accounts.tokens: token_urlsafe(32), 43 characters).
+_SIGN_IN_TOKEN = re.compile(r"[?&](?:reset|verify)=([A-Za-z0-9_\-]{20,})")
 _env = Environment(
     loader=FileSystemLoader(str(TEMPLATES)),
     undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in a mail
@@ -91,17 +105,41 @@ def render(
 def outbox_values(
     session: Session | None, *, to_addr: str, template: str, language: str, **context: Any
 ) -> dict[str, Any]:
-    """The rendered outbox row of one message, as column values (not yet written)."""
+    """The rendered outbox row of one message, as column values (not yet written); a
+    sign-in link's token is replaced by ``LINK_MARK`` and only its hash kept."""
     message = render(template, language, session=session, **context)
+    subject, body = message.subject, message.body
+    raw = _live_token_in(session, subject + "\n" + body)
+    token_hash = None if raw is None else _digest(raw)
+    if raw is not None:
+        subject, body = subject.replace(raw, LINK_MARK), body.replace(raw, LINK_MARK)
     return {
         "to_addr": to_addr,
-        "subject": message.subject,
-        "body_text": message.body,
+        "subject": subject,
+        "body_text": body,
         "template": template,
         "language": normalise(language),
         "status": "queued",
+        "link_token_hash": token_hash,
         # next_attempt_at: the column's default (now, when the row is written) makes it due
     }
+
+
+def _live_token_in(session: Session | None, text: str) -> str | None:
+    """The token of the first sign-in link in ``text`` that names a real token: only the
+    links our own code issued, never a look-alike a client typed into a ticket (which would
+    otherwise be taken for a link, and the mail dropped as dead at send time)."""
+    candidates = {_digest(m.group(1)): m.group(1) for m in _SIGN_IN_TOKEN.finditer(text)}
+    if not candidates:
+        return None
+    with reading(session) as s:
+        known = s.scalars(select(Token.token_hash).where(Token.token_hash.in_(candidates))).all()
+    return candidates[known[0]] if known else None
+
+
+def _digest(raw: str) -> str:
+    """The token's SHA-256, as ``core.accounts.tokens`` stores it."""
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
 def queue(
@@ -138,7 +176,49 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(2 ** max(attempts - 1, 0), 360))
 
 
-def _send(settings: Settings, row: MailOutbox) -> None:
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as it goes out: the row's text with its sign-in link filled in (never
+    written back)."""
+
+    id: int
+    to_addr: str
+    subject: str
+    body_text: str
+
+
+def _outgoing(session: Session, row: MailOutbox, at: datetime) -> Outgoing | None:
+    """The message of a claimed row; a sign-in link gets a freshly minted token, which
+    replaces the one the row's hash names. None when that token is no longer live: the
+    link would not work, so the mail is not sent."""
+    if not row.link_token_hash:
+        return Outgoing(row.id, row.to_addr, row.subject, row.body_text)
+    raw = secrets.token_urlsafe(32)
+    minted = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(Token)
+            .where(
+                Token.token_hash == row.link_token_hash,
+                Token.used_at.is_(None),
+                Token.expires_at > at,
+            )
+            .values(token_hash=_digest(raw))
+        ),
+    ).rowcount
+    if not minted:
+        row.status, row.last_error, row.link_token_hash = "failed", "LinkNoLongerValid", None
+        return None
+    row.link_token_hash = _digest(raw)
+    return Outgoing(
+        row.id,
+        row.to_addr,
+        row.subject.replace(LINK_MARK, raw),
+        row.body_text.replace(LINK_MARK, raw),
+    )
+
+
+def _send(settings: Settings, row: Outgoing) -> None:
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = row.to_addr
@@ -192,10 +272,14 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
                 ),
             ).rowcount
             row = s.get(MailOutbox, mail_id) if claimed else None
+            message = _outgoing(s, row, at) if row is not None else None
         if row is None:
             continue
+        if message is None:  # its link's token was used, replaced or expired meanwhile
+            counts["failed"] += 1
+            continue
         try:
-            _send(settings, row)
+            _send(settings, message)
         except (OSError, smtplib.SMTPException) as exc:
             with unit_of_work() as s:
                 fresh = s.get_one(MailOutbox, mail_id)
@@ -234,14 +318,42 @@ def recover_stuck(
         ).rowcount
 
 
+def hand_over(actor: Actor, mail_id: int, at: datetime) -> Outgoing | None:
+    """The owner delivers a queued sign-in mail by hand (no SMTP yet: an invited colleague
+    waits for a welcome link): its link is minted now, returned once to be passed on, and
+    the message counts as sent, so no other link for it goes out later. None when its
+    token is no longer live. Nothing of the link is stored; the hand-over is audited."""
+    require_owner(actor)
+    with unit_of_work() as s:
+        row = s.get(MailOutbox, int(mail_id))
+        if row is None or row.status != "queued" or not row.link_token_hash:
+            raise NotFound()
+        message = _outgoing(s, row, at)
+        if message is None:
+            return None
+        row.status, row.sent_at, row.last_error = "sent", at, None
+        audit.record(
+            s,
+            actor,
+            "mail.link_handed_over",
+            target_type="mail",
+            target_id=row.id,
+            at=at,
+            to=row.to_addr,
+            template=row.template,
+        )
+        return message
+
+
 _LINK_TOKEN = re.compile(r"([?&](?:reset|verify)=)[A-Za-z0-9_\-]+")
 
 
 def outbox(actor: Actor, status: str | None = None, limit: int = 100) -> list[MailOutbox]:
     """The owner's view of outgoing mail, newest first.
 
-    Without SMTP (the ``make run`` default) this is how messages reach anyone, so queued
-    ones are shown whole; in delivered ones the single-use link tokens are masked."""
+    Without SMTP (the ``make run`` default) this is how messages reach anyone, so they are
+    shown whole, except for sign-in links: their token is minted only when a message is
+    sent, so none rests here to read (older sent ones are masked too)."""
     require_owner(actor)
     with reading() as s:
         stmt = select(MailOutbox).order_by(MailOutbox.id.desc()).limit(limit)
@@ -249,6 +361,5 @@ def outbox(actor: Actor, status: str | None = None, limit: int = 100) -> list[Ma
             stmt = stmt.where(MailOutbox.status == status)
         rows = list(s.scalars(stmt).all())
     for row in rows:
-        if row.status == "sent":
-            row.body_text = _LINK_TOKEN.sub(r"\1…", row.body_text)
+        row.body_text = _LINK_TOKEN.sub(r"\1…", row.body_text.replace(LINK_MARK, "…"))
     return rows

@@ -110,6 +110,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Visitors who are not signed in may read the public articles at /help."),
     Setting("knowledge.anonymous_votes_per_hour", int, 30,
             "New votes a visitor who is not signed in may cast per hour from one address."),
+    Setting("tickets.new_per_hour", int, 10,
+            "How many tickets one client may open in any hour; 0 = no limit."),
+    Setting("tickets.replies_per_hour", int, 60,
+            "Replies one client may post in any hour, all its tickets together; 0 = no limit."),
+    Setting("tickets.posts_per_minute", int, 6,
+            "Tickets and replies together one client may post in any minute; 0 = no limit."),
     # Mail
     Setting("mail.template.", str, "",
             "mail.template.<lang>.<name>: the owner's wording of a mail; empty uses the file.",

@@ -39,7 +39,7 @@ from core.platform import settings
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
 from core.platform.sequences import next_number
-from core.support import flow, sla
+from core.support import flow, limits, sla
 from core.support import notices as tickets_mail
 from core.support.common import (  # noqa: F401 - re-exported for pages
     AUTOCLOSE_DAYS_KEY,
@@ -129,6 +129,7 @@ def open_ticket(
     with transaction(session) as s:
         if actor.is_client:
             recovery.require_verified(actor, session=s)
+            limits.check_post(s, actor, "new", at)
             owner_id = actor.client_id
         else:
             flow.require_desk(actor)
@@ -187,6 +188,7 @@ def reply(
         ticket = load(s, actor, ticket_id, lock=True)
         if ticket.status == "closed":
             raise ValidationError("error.ticket_closed")
+        limits.check_post(s, actor, "reply", at)
         flow.ensure_due(s, ticket)
         if actor.is_client:
             # Adding to one's own unanswered ticket leaves it open.

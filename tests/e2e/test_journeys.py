@@ -340,9 +340,10 @@ def test_owner_approves_the_receipt_previews_automation_exports_a_report(
         page.get_by_role("tab", name=t("reports.tab_income")).first.wait_for()
         shot(page, "reports")
         with page.expect_download() as info:
-            page.get_by_role("button", name=t("reports.export_csv")).first.click()
+            page.get_by_role("button", name=t("exports.csv"), exact=True).first.click()
         download = info.value
-        assert download.suggested_filename == "income.csv"
+        # Named after the report and the day, in the reader's language.
+        assert re.fullmatch(r"ingresos-\d{4}-\d{2}-\d{2}\.csv", download.suggested_filename)
         content = Path(download.path()).read_bytes().decode("utf-8-sig")
         rows = list(csv.DictReader(io.StringIO(content)))
         assert rows, content

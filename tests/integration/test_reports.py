@@ -15,7 +15,7 @@ from core import billing
 from core.access import Actor
 from core.accounts import team as users
 from core.insights import reports
-from core.insights.reports import _SECRET_COLUMN, export_csv, export_xlsx
+from core.insights.exports import _SECRET_COLUMN, export_csv, export_xlsx
 from core.models import CancellationRequest, Client, Invoice
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from core import clients
 from core.access import SYSTEM, Actor
-from core.insights.reports import export_csv
+from core.insights.exports import export_csv
 from core.models import Department, Service, Ticket, TicketMessage, Upload
 from core.platform import mail, settings
 from core.platform.db import read_session, unit_of_work

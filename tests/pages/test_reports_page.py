@@ -47,6 +47,7 @@ def test_the_owner_gets_every_report_with_csv_and_xlsx(page_personas):
     # The other reports are hidden tabs: not drawn (nor read) until opened.
     assert {b.key for b in at.get("download_button")} == {
         "reports_income_csv",
+        "reports_income_csv_es",
         "reports_income_xlsx",
     }
     assert "F-A-1" not in shown and len(at.dataframe) == 1
@@ -59,7 +60,7 @@ def test_the_owner_gets_every_report_with_csv_and_xlsx(page_personas):
             assert "F-A-1" in texts(at)  # the aging detail
             assert at.query_params["report"] == "aging"  # the URL names the open report
     for name in ("income", "mrr", "aging", "services", "churn", "reasons", "tickets", "volume"):
-        assert {f"reports_{name}_csv", f"reports_{name}_xlsx"} <= keys, name
+        assert {f"reports_{name}_{kind}" for kind in ("csv", "csv_es", "xlsx")} <= keys, name
 
 
 def test_a_link_opens_one_report(page_personas):

@@ -38,7 +38,8 @@ def test_the_owner_sees_the_team_and_the_audit_log(page_personas):
     assert "user.created" in shown  # the audit log lists the personas' creation
     # the team is hidden
     assert len(at.dataframe) == 1 and tr("col.role") not in at.dataframe[0].value
-    assert [b.key for b in at.get("download_button")] == ["audit_csv"]
+    # the plain CSV, the CSV Excel in Spanish opens as columns, and XLSX
+    assert [b.key for b in at.get("download_button")] == ["audit_csv", "audit_csv_es", "audit_xlsx"]
     assert at.query_params["tab"] == "audit"  # the URL names the open tab
 
 
@@ -325,3 +326,23 @@ def test_switching_the_language_keeps_the_open_tab(page_personas):
         tr("settings.audit", "en"),
     ]
     assert at.session_state[TABS] == tr("settings.audit", "en") and "user.created" in texts(at)
+
+
+def test_the_owner_hands_over_a_queued_sign_in_link_shown_once(page_personas):
+    import re
+
+    from core.accounts.recovery import request_reset, reset_link_is_valid
+    from core.platform.clock import now
+
+    request_reset("a@test.ec", now())
+    at = settings_tab(page_personas.owner, tr("settings.outbox"))
+    shown = [t.value for t in at.text]
+    assert not any(re.search(r"\?reset=[A-Za-z0-9_\-]{20,}", t) for t in shown)  # no token
+    assert tr("outbox.link_not_stored") in [c.value for c in at.caption]
+    [button] = [b for b in at.button if b.label == tr("outbox.hand_over")]
+    button.click().run()
+    assert [w.value for w in at.warning] == [tr("outbox.handed_over")]
+    [raw] = [m.group(1) for t in at.text if (m := re.search(r"\?reset=([\w-]{20,})", t.value))]
+    assert reset_link_is_valid(raw, now())
+    at.run()  # shown this once
+    assert not any(re.search(r"\?reset=[\w-]{20,}", t.value) for t in at.text)

@@ -22,14 +22,13 @@ import streamlit as st
 
 from core.access import Actor
 from core.insights import reports
-from core.insights.reports import export_csv, export_xlsx
 from core.platform.clock import now, today
 from core.platform.config import get_settings
 from ui.kit.context import lang, money, tr
+from ui.kit.exports import export_buttons
 from ui.kit.tabs import lazy_tabs
 from ui.knowledge import report as kb_report
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_COLUMNS = ("base", "iva", "total", "mrr", "balance", "lost_mrr")
 
 
@@ -120,23 +119,7 @@ def table(q: Query, name: str, extra: str = "") -> None:
     if screen.empty:
         st.info(tr("reports.empty"))
     st.dataframe(screen, hide_index=True, width="stretch")
-    c1, c2 = st.columns(2)
-    c1.download_button(
-        tr("reports.export_csv"),
-        lambda: export_csv(export),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key=f"reports_{name}_csv",
-    )
-    c2.download_button(
-        tr("reports.export_xlsx"),
-        lambda: export_xlsx(export),
-        file_name=f"{name}.xlsx",
-        mime=XLSX,
-        on_click="ignore",
-        key=f"reports_{name}_xlsx",
-    )
+    export_buttons(export, name, q.on, f"reports_{name}", xlsx=True)
 
 
 def chart(spec: alt.Chart) -> None:

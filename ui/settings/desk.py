@@ -15,6 +15,7 @@ from core.support import sla
 from ui.kit.context import errors_shown, tr
 from ui.kit.crud import crud
 from ui.settings import saved
+from ui.settings.desk_limits import post_limits_form
 
 
 def departments_tab(actor: Actor) -> None:
@@ -155,6 +156,7 @@ def sla_tab(actor: Actor) -> None:
                 sla.set_business_hours(actor, hours_text)
                 saved()
     desk_rules_form(actor)
+    post_limits_form(actor)
 
 
 def desk_rules_form(actor: Actor) -> None:

@@ -9,10 +9,10 @@ import streamlit as st
 from core.access import AREAS, Actor
 from core.accounts import team as users
 from core.accounts import twofactor
-from core.insights.reports import export_csv
 from core.platform import audit, i18n, mail, settings
 from core.platform.clock import now
 from ui.kit.context import errors_shown, lang, tr
+from ui.kit.exports import export_buttons
 from ui.settings import saved
 
 
@@ -159,14 +159,8 @@ def audit_tab(actor: Actor) -> None:
         ]
     )
     st.dataframe(frame, hide_index=True, width="stretch")
-    st.download_button(
-        tr("action.export_csv"),
-        lambda: export_csv(frame),  # built when clicked, not on every rerun
-        file_name="audit.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="audit_csv",
-    )
+    # built when clicked, not on every rerun
+    export_buttons(frame, "audit", today, "audit", xlsx=True)
 
 
 def mail_tab(actor: Actor) -> None:
@@ -184,3 +178,20 @@ def mail_tab(actor: Actor) -> None:
         with st.expander(label):
             st.caption(i18n.moment(message.created_at, lang()))
             st.text(message.body_text)
+            if message.status == "queued" and message.link_token_hash:
+                hand_over_button(actor, message.id)
+
+
+def hand_over_button(actor: Actor, mail_id: int) -> None:
+    """A sign-in mail keeps no link while queued: without SMTP, the owner makes it now and
+    passes it on by hand; it is shown this once."""
+    st.caption(tr("outbox.link_not_stored"))
+    if not st.button(tr("outbox.hand_over"), key=f"outbox_hand_over_{mail_id}"):
+        return
+    with errors_shown():
+        handed = mail.hand_over(actor, mail_id, now())
+        if handed is None:
+            st.error(tr("outbox.link_dead"))
+            return
+        st.warning(tr("outbox.handed_over"))
+        st.text(handed.body_text)

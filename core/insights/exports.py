@@ -1,0 +1,236 @@
+"""Safe exports of a report's frame: CSV (plain and as Excel in Spanish opens it) and XLSX.
+
+Exports are opened in spreadsheets, where a cell beginning with ``=``, ``+``, ``-``, ``@``,
+a tab or a carriage return is executed as a formula (CSV injection). Two ways a text reaches
+that position: at the start of its cell, and after a separator or line break inside it, which a
+spreadsheet splitting on another separator (``;`` in Spanish locales) or a careless importer
+turns into the start of a new cell or row. So every such start in a text gets an apostrophe
+before it, which spreadsheets show as plain text, and every text field is quoted.
+
+Numbers are never text: a real amount of -38.81 is written bare, so it stays a number (and
+a number cannot be a formula). Only values that are numbers in the frame (int, float,
+Decimal) are written bare; a text that merely looks like a number is text, quoted and
+neutralised. Columns that look like secrets never leave the database.
+
+Two CSV dialects: the plain one (``,`` and a decimal point, what every program reads) and
+the one that Excel and LibreOffice in Spanish open as columns (``;`` and a decimal comma).
+Both are UTF-8 with a BOM so accents survive Excel. Money (Decimals) in XLSX gets a currency
+format, so it reads as dollars, not as a General number.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+import xlsxwriter
+
+DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
+# A formula start at the start of the text or right after a separator or a line break.
+_FORMULA_START = re.compile(r"(^|[,;\t\r\n])(?=[=+\-@\t\r])")
+_SECRET_COLUMN = re.compile(r"password|hash|token|secret|totp|recovery|cookie", re.IGNORECASE)
+CURRENCY_FORMAT = '"$"#,##0.00;-"$"#,##0.00'
+
+
+@dataclass(frozen=True)
+class Dialect:
+    separator: str
+    decimal: str
+    suffix: str  # added to the file name, so both CSVs can sit in one folder
+
+
+PLAIN = Dialect(separator=",", decimal=".", suffix="")
+SPANISH_EXCEL = Dialect(separator=";", decimal=",", suffix="-excel")
+
+
+def neutralise(value: object) -> object:
+    """One cell made safe: every formula start in a text becomes text; other values stay."""
+    if isinstance(value, str):
+        return _safe_text(value)
+    return value
+
+
+def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy without secret-looking columns and with every text cell neutralised."""
+    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
+    clean = frame[keep].copy()
+    clean.columns = [neutralise(str(c)) for c in clean.columns]
+    for column in clean.columns:
+        if clean[column].dtype == object or pd.api.types.is_string_dtype(clean[column]):
+            clean[column] = clean[column].map(neutralise)
+    return clean
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _safe_text(text: str) -> str:
+    """``neutralise`` for a text, skipping the rewrite when nothing in it could start a
+    formula (most cells: a quick scan instead of the substitution)."""
+    if text[:1] in _STARTS or _ANY_BREAK.search(text):
+        return _FORMULA_START.sub(r"\1'", text)
+    return text
+
+
+_STARTS = frozenset(DANGEROUS_START)
+_ANY_BREAK = re.compile(r"[,;\t\r\n]")
+
+
+def _quoted(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _float_text(number: float, decimal: str) -> str:
+    if not math.isfinite(number):
+        return ""
+    text = repr(number)
+    if "e" in text or "E" in text:  # no exponent: a spreadsheet may not read one
+        text = format(Decimal(text), "f")
+    return text.replace(".", decimal) if decimal != "." else text
+
+
+def _cell_writer(dialect: Dialect) -> Callable[[object], str]:
+    """One cell as CSV text: numbers bare in the dialect's decimal, dates in ISO form, text
+    quoted and neutralised. Dispatch by exact type first: an export has many cells."""
+    decimal = dialect.decimal
+    texts: dict[str, str] = {}  # a report repeats its statuses and names
+
+    def text(value: str) -> str:
+        out = texts.get(value)
+        if out is None:
+            out = _quoted(_safe_text(value))
+            if len(texts) < 100_000:
+                texts[value] = out
+        return out
+
+    def money(value: Decimal) -> str:
+        if not value.is_finite():
+            return ""
+        out = format(value, "f")
+        return out.replace(".", decimal) if decimal != "." else out
+
+    exact: dict[type, Callable[[Any], str]] = {
+        str: text,
+        Decimal: money,
+        int: str,
+        float: lambda v: _float_text(v, decimal),
+        bool: lambda v: _quoted(str(v).lower()),
+        date: date.isoformat,
+        datetime: lambda v: v.replace(tzinfo=None, microsecond=0).isoformat(sep=" "),
+        type(None): lambda v: "",
+    }
+
+    def cell(value: object) -> str:
+        write = exact.get(type(value))
+        if write is not None:
+            return write(value)
+        if _missing(value):
+            return ""
+        if isinstance(value, bool):
+            return _quoted(str(value).lower())
+        if isinstance(value, numbers.Integral):
+            return str(int(value))
+        if isinstance(value, numbers.Real):
+            return _float_text(float(value), decimal)
+        if isinstance(value, datetime):
+            return exact[datetime](value)
+        if isinstance(value, date):
+            return value.isoformat()
+        return text(str(value))
+
+    return cell
+
+
+def export_csv(frame: pd.DataFrame, dialect: Dialect = PLAIN) -> bytes:
+    """The frame as CSV: text quoted and neutralised, numbers bare in the dialect's decimal,
+    rows ended by CRLF (RFC 4180), UTF-8 with a BOM so Excel opens accents correctly."""
+    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
+    cell = _cell_writer(dialect)
+    header = [cell(str(name)) for name in keep]
+    columns = [list(map(cell, frame[name].astype(object).tolist())) for name in keep]
+    lines = [dialect.separator.join(header)]
+    lines.extend(map(dialect.separator.join, zip(*columns, strict=True)))
+    return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+
+
+def export_csv_spanish(frame: pd.DataFrame) -> bytes:
+    """The CSV that Excel (and LibreOffice) in Spanish open as columns: ``;`` separated,
+    decimal comma."""
+    return export_csv(frame, SPANISH_EXCEL)
+
+
+def export_name(report: str, on: date, extension: str, dialect: Dialect = PLAIN) -> str:
+    """The download's file name: the report's (translated) name and the day, e.g.
+    ``ingresos-2026-12-04.csv``, so a folder of exports reads by itself."""
+    slug = re.sub(r"[^a-z0-9]+", "-", report.lower()).strip("-") or "export"
+    return f"{slug}-{on.isoformat()}{dialect.suffix}.{extension}"
+
+
+def export_xlsx(frame: pd.DataFrame) -> bytes:
+    """One sheet, the header in bold, then the rows as they are: numbers stay numbers, money
+    (Decimals) in a currency format, dates stay dates, missing values are empty cells, and
+    text is always written as text (never read back as a formula or a link).
+
+    Written with XlsxWriter row by row in its constant-memory mode, which streams each row
+    to the file instead of keeping a styled cell object for every value: the export of a
+    whole book (hundreds of thousands of invoices) takes seconds and little memory."""
+    clean = safe_frame(frame)
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        buffer,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+            "remove_timezone": True,
+        },
+    )
+    sheet = book.add_worksheet("Sheet1")
+    bold = book.add_format({"bold": True, "align": "center", "valign": "top"})
+    day = book.add_format({"num_format": "yyyy-mm-dd"})
+    stamp = book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
+    currency = book.add_format({"num_format": CURRENCY_FORMAT})
+    for c, name in enumerate(clean.columns):
+        sheet.write_string(0, c, str(name), bold)
+    columns = [
+        clean.iloc[:, i].astype(object).where(clean.iloc[:, i].notna(), None)
+        for i in range(clean.shape[1])
+    ]
+    text, when, number, anything = (
+        sheet.write_string,
+        sheet.write_datetime,
+        sheet.write_number,
+        sheet.write,
+    )
+    for r, row in enumerate(zip(*columns, strict=True), start=1):
+        for c, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, str):
+                text(r, c, value)
+            elif isinstance(value, Decimal):
+                number(r, c, float(value), currency)
+            elif isinstance(value, datetime):
+                when(r, c, value, stamp)
+            elif isinstance(value, date):
+                when(r, c, value, day)
+            else:
+                try:
+                    anything(r, c, value)
+                except TypeError:  # a type a sheet has no cell for: its text
+                    text(r, c, str(value))
+    book.close()
+    return buffer.getvalue()
