@@ -251,7 +251,9 @@ def _second_factor(settings: Settings, auth, actor, email: str, at, where) -> bo
         where.error(i18n.error_text(exc, lang()))
         return False
     if not passed:
-        where.error(tr("error.2fa_code_wrong"))
+        with read_session() as session:
+            wait = throttle.wait_seconds(session, email, at)
+        where.error(tr("signin.wait", seconds=wait) if wait else tr("error.2fa_code_wrong"))
         return False
     st.session_state[TWO_FA_OK] = True
     cookie_exp = st.session_state.get(COOKIE_EXP)
