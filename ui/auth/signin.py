@@ -103,10 +103,13 @@ def gate(settings: Settings):
     top = st.container()
     if signed_in_as is None:
         notice = state.pop("anfitrion_notice", None)
+        # In a slot: the run in which the sign-in succeeds empties it again.
+        landing_slot = st.empty()
         if state.get(LANDING):
-            show_landing()  # it says why the session ended, if it did
+            with landing_slot.container():
+                show_landing()  # it says why the session ended, if it did
         elif notice:
-            st.info(tr(notice))
+            landing_slot.info(tr(notice))
         fields = {
             "Form name": tr("signin.title"),
             "Username": tr("signin.email"),
@@ -127,6 +130,7 @@ def gate(settings: Settings):
             forgot_form()
             register_form()
             return None
+        landing_slot.empty()
         state[COOKIE_EXP] = (
             cookie["exp_date"] if cookie else auth.cookie_controller.cookie_model.exp_date
         )
