@@ -178,8 +178,8 @@ def record_sign_in_failure(session: Session, address: str, at: datetime) -> int:
     returns the seconds it must now wait. An unknown address costs the same bcrypt check
     as a known one, so the time taken does not tell them apart either."""
     user = user_by_email(session, address)
-    if user is None:
-        verify_password("stand-in", _stand_in_hash())
+    if user is None or not user.active or user.password_hash is None:
+        verify_password("stand-in", _stand_in_hash())  # the library checked no hash
     wait = throttle.record_failure(session, address, at)
     audit.record(
         session,
