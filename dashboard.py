@@ -17,6 +17,7 @@ from core.accounts import recovery
 from core.platform import i18n
 from core.platform.clock import now
 from core.platform.config import ConfigError, get_settings
+from ui.auth.public import show_landing
 from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 from ui.kit.context import lang, tr
 from ui.knowledge.reader import render_public as public_help
@@ -48,6 +49,24 @@ def _signin_page_for(stem: str):
         return None
 
     page.__name__ = f"signin_{stem}"
+    return page
+
+
+def setup_first(stem: str, account):
+    """Stands in for a desk page until two-factor authentication is on: says why, and opens
+    the account page's security section in one click."""
+
+    def page() -> None:
+        st.title(tr("2fa.section"))
+        st.warning(tr("2fa.setup_required"))
+        st.page_link(
+            account,
+            label=tr("2fa.setup_go"),
+            icon=":material/lock:",
+            query_params={"section": "security"},
+        )
+
+    page.__name__ = f"setup_2fa_{stem}"
     return page
 
 
@@ -116,23 +135,42 @@ if actor is None:
 available = [stem for stem in pages_for(actor) if (PAGES_DIR / f"{stem}.py").exists()]
 if st.session_state.get(NEEDS_2FA_SETUP):
     # Staff and the owner set up two-factor authentication before reaching any desk page.
-    available = ["account"]
-    st.warning(tr("2fa.setup_required"))
-pages = [
-    st.Page(
-        PAGES_DIR / f"{stem}.py",
-        title=page_title(stem),
-        icon=PAGE_ICONS[stem],
-        url_path=stem,
-        default=stem == "home",
+    # Every page of the role keeps its address (a hidden stand-in that points to the set-up),
+    # so the rerun after sign-in, a bookmark or a reload never meets "Page not found".
+    account = st.Page(
+        PAGES_DIR / "account.py",
+        title=page_title("account"),
+        icon=PAGE_ICONS["account"],
+        url_path="account",
     )
-    for stem in available
-]
+    pages = [account] + [
+        st.Page(
+            setup_first(stem, account),
+            title=page_title(stem),
+            url_path=stem,
+            default=stem == "home",
+            visibility="hidden",
+        )
+        for stem in available
+        if stem != "account"
+    ]
+else:
+    pages = [
+        st.Page(
+            PAGES_DIR / f"{stem}.py",
+            title=page_title(stem),
+            icon=PAGE_ICONS[stem],
+            url_path=stem,
+            default=stem == "home",
+        )
+        for stem in available
+    ]
 navigation = st.navigation(pages)
 
 notice = st.session_state.pop("anfitrion_notice", None)
 if notice:
     st.success(tr(notice))
+show_landing()  # a verification link opened while signed in
 if actor.is_client and not st.session_state.get(VERIFIED):
     banner = st.container(border=True)
     banner.warning(tr("verify.banner", email=actor.email))

@@ -230,7 +230,6 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
             "active": True,
             "verified_at": at,
             "sessions_valid_after": at,
-            "failed_attempts": 0,
             "created_at": at,
         }
         for i, client_id in enumerate(client_ids)

@@ -74,8 +74,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if not empty:
         if args.if_empty:
             print("demo: the database already has data; nothing loaded.")
-            if creds_file.exists():
-                print(f"demo sign-in details: {creds_file}")
+            if creds_file.exists():  # every start shows how to get in, not just the first
+                print_logins(creds_file)
             return 0
         print(
             "error: the database is not empty; the demo loads only into an empty one",
@@ -210,8 +210,8 @@ def cmd_automation_run(args: argparse.Namespace) -> int:
 
 
 def print_logins(path: Path) -> None:
-    print("\nDemo sign-in details (also kept in", path, "):")
-    print(path.read_text(encoding="utf-8"))
+    print(f"\nDemo sign-in details (also kept in {path}):", flush=True)
+    print(path.read_text(encoding="utf-8"), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

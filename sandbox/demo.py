@@ -8,6 +8,7 @@ Passwords of the three demo users are random per install and kept in ``data/``.
 
 from __future__ import annotations
 
+import io
 import random
 import secrets
 import unicodedata
@@ -16,6 +17,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pyotp
+import qrcode
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -149,6 +152,9 @@ class DemoLogin:
     role: str
     email: str
     password: str
+    # Owner and staff must use two-step verification: the demo enrols them with this
+    # authenticator secret, printed beside the password, so a new user is in within a minute.
+    totp_secret: str | None = None
 
 
 def cedula(rng: random.Random, province: str) -> str:
@@ -187,8 +193,8 @@ def load(
     rng = random.Random(seed)
     at = now()
     logins = [
-        DemoLogin("owner", "propietario@demo.anfitrion.ec", _password()),
-        DemoLogin("staff", "soporte@demo.anfitrion.ec", _password()),
+        DemoLogin("owner", "propietario@demo.anfitrion.ec", _password(), pyotp.random_base32()),
+        DemoLogin("staff", "soporte@demo.anfitrion.ec", _password(), pyotp.random_base32()),
         DemoLogin("client", "cliente@demo.anfitrion.ec", _password()),
     ]
     owner = accounts.create_user(
@@ -208,8 +214,10 @@ def load(
         at=at,
         permissions=["tickets", "clients", "services"],
     )
-    for user in (owner, staff):
+    for user, login in ((owner, logins[0]), (staff, logins[1])):
         user.verified_at = at
+        user.totp_secret = vault.encrypt(login.totp_secret or "")
+        user.totp_enabled_at = at
     _business(session)
 
     server = Server(
@@ -625,11 +633,40 @@ def _tickets(session, rng, clients, departments, staff, at) -> None:
             ticket.first_response_at = created + timedelta(hours=2)
 
 
+def otpauth_uri(login: DemoLogin) -> str:
+    """What an authenticator app reads from the QR code (or is typed as the secret)."""
+    return pyotp.TOTP(login.totp_secret or "").provisioning_uri(
+        name=login.email, issuer_name="Anfitrión demo"
+    )
+
+
+def logins_text(logins: list[DemoLogin]) -> str:
+    """The demo sign-ins as ``make run`` prints them: a table, then a QR code per
+    authenticator secret (drawn with text blocks, so any terminal shows it)."""
+    lines = [
+        "Owner and staff also give a 6-digit code from an authenticator app (Google",
+        "Authenticator, Aegis, FreeOTP, 1Password...): scan the QR code below with it, or add",
+        "the secret by hand. Clients sign in with the password alone.",
+        "",
+        f"{'role':7} {'e-mail':34} {'password':22} authenticator secret",
+    ]
+    for d in logins:
+        lines.append(f"{d.role:7} {d.email:34} {d.password:22} {d.totp_secret or '-'}".rstrip())
+    for d in logins:
+        if not d.totp_secret:
+            continue
+        qr = qrcode.QRCode(border=2)
+        qr.add_data(otpauth_uri(d))
+        drawing = io.StringIO()
+        qr.print_ascii(out=drawing, invert=True)
+        lines += ["", f"{d.role} ({d.email}): {otpauth_uri(d)}", drawing.getvalue().rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
 def write_logins(path: Path, logins: list[DemoLogin]) -> None:
     """Keep the demo sign-ins in data/ (git-ignored), readable by the owner only."""
     import os
 
-    text = "".join(f"{d.role:7} {d.email:34} {d.password}\n" for d in logins)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+        fh.write(logins_text(logins))

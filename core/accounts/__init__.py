@@ -4,16 +4,19 @@ The library keeps credentials in a dict and its cookie is a stateless JWT. We ke
 the database and add what the library lacks (streamlit-notes §1.8, P3, P8):
 - the credentials dict is built from the database on each run, holding only the users that
   run can need;
-- failed attempts are written back; 5 failures lock the account for 15 minutes, after which
-  it unlocks by itself (the library's own lockout is permanent);
+- failed proofs are counted per typed address in ``throttle`` (known or not), with a short
+  growing wait instead of the library's permanent lockout;
 - ``sessions_valid_after``: sign-out and a password change move it forward, and a cookie or a
   session that signed in before it is refused.
 """
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import bcrypt
 from email_validator import EmailNotValidError, validate_email
@@ -21,17 +24,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import AREAS, ROLES, Actor
+from core.accounts import password_policy, throttle, tokens
 from core.models import Client, User
 from core.platform import audit
 from core.platform.config import get_settings
-from core.platform.db import transaction
+from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
 from core.platform.i18n import LANGUAGES
-
-LOCK_AFTER = 5
-LOCK_FOR = timedelta(minutes=15)
-MIN_PASSWORD = 10
-MAX_PASSWORD_BYTES = 72  # bcrypt's limit; longer passwords are refused, not truncated
 
 
 def normalise_email(email: str) -> str:
@@ -44,16 +43,9 @@ def normalise_email(email: str) -> str:
     return value
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise ValidationError("error.password_short", n=MIN_PASSWORD)
-    if len(password.encode("utf-8")) > MAX_PASSWORD_BYTES:
-        raise ValidationError("error.password_long", n=MAX_PASSWORD_BYTES)
-    if password != password.strip():
-        # The library strips passwords at sign-in; a padded password could never be typed.
-        raise ValidationError("error.password_spaces")
-    if password.isalpha() or password.isdigit():
-        raise ValidationError("error.password_weak")
+def check_password_strength(password: str, user_inputs: Iterable[str] = ()) -> None:
+    """zxcvbn's judgement, with the account's own address and name as words to avoid."""
+    password_policy.check(password, user_inputs)
 
 
 def hash_password(password: str) -> str:
@@ -108,7 +100,7 @@ def create_user(
     if user_by_email(session, email) is not None:
         raise ValidationError("error.email_taken")
     if password is not None:
-        check_password_strength(password)
+        check_password_strength(password, user_inputs=(email, name))
     perms = sorted(set(permissions or ()))
     if any(p not in AREAS for p in perms):
         raise ValidationError("error.permission_invalid")
@@ -146,96 +138,112 @@ def create_user(
 # --- the sign-in bridge -------------------------------------------------------------------
 
 
-def is_locked(user: User, at: datetime) -> bool:
-    return user.locked_until is not None and user.locked_until > at
-
-
-def _entry(user: User, at: datetime) -> dict:
-    # A locked user is handed to the library already at the limit, so it refuses even the
-    # right password; once the lock has passed the counter starts again from zero.
-    locked = is_locked(user, at)
-    expired_lock = user.locked_until is not None and not locked
+def _entry(user: User) -> dict:
+    # The library's own counter is not used: failures are counted per typed address in
+    # core.accounts.throttle, existing or not (the library counts only known users).
     return {
         "email": user.email,
         "first_name": user.name,
         "last_name": "",
         "password": user.password_hash,
         "roles": [user.role],
-        "failed_login_attempts": LOCK_AFTER
-        if locked
-        else (0 if expired_lock else user.failed_attempts),
+        "failed_login_attempts": 0,
         "logged_in": False,
     }
 
 
 def sign_in_entry(session: Session, email: str, at: datetime) -> dict | None:
     """The library's credentials entry for one address, or None when no active user with a
-    password has it. Read one address at a time: the sign-in form never needs the whole
-    book's password hashes in memory (ui/signin.py asks for the address typed)."""
+    password has it, or when the address must wait after failures (the library then
+    refuses even the right password). Read one address at a time: the sign-in form never
+    needs the whole book's password hashes in memory (ui/signin.py asks for the address typed)."""
+    if throttle.wait_seconds(session, email, at):
+        return None
     stmt = select(User).where(
         User.active.is_(True),
         User.password_hash.is_not(None),
         User.email == email.strip().lower(),
     )
     user = session.scalars(stmt).first()
-    return None if user is None else _entry(user, at)
+    return None if user is None else _entry(user)
 
 
-def record_sign_in_attempt(
-    session: Session, email: str, *, success: bool, attempts_seen: int, at: datetime
-) -> User | None:
-    """Write back what the library decided. ``attempts_seen`` is the library's counter after
-    the attempt. Returns the user (None for an unknown address)."""
-    user = user_by_email(session, email)
-    if user is None:
-        audit.record(
-            session, None, "signin.failed", at=at, actor_label="anonymous", reason="unknown_user"
-        )
-        return None
-    actor = actor_from_user(user)
-    if success:
-        user.failed_attempts = 0
-        user.locked_until = None
-        user.last_login_at = at
-        audit.record(
-            session,
-            actor,
-            "signin.succeeded",
-            target_type="user",
-            target_id=user.id,
-            client_id=user.client_id,
-            at=at,
-        )
-        return user
-    if is_locked(user, at):
-        audit.record(
-            session,
-            actor,
-            "signin.refused_locked",
-            target_type="user",
-            target_id=user.id,
-            client_id=user.client_id,
-            at=at,
-        )
-        return user
-    if user.locked_until is not None:  # an old lock has run out: start counting afresh
-        user.locked_until = None
-    user.failed_attempts = max(attempts_seen, 1)
-    if user.failed_attempts >= LOCK_AFTER:
-        user.locked_until = at + LOCK_FOR
-        user.failed_attempts = 0
+@cache
+def _stand_in_hash() -> str:
+    return hash_password(secrets.token_urlsafe(16))
+
+
+def record_sign_in_failure(session: Session, address: str, at: datetime) -> int:
+    """Count a wrong password for the typed address, whether or not it has an account;
+    returns the seconds it must now wait. An unknown address costs the same bcrypt check
+    as a known one, so the time taken does not tell them apart either."""
+    user = user_by_email(session, address)
+    if user is None or not user.active or user.password_hash is None:
+        verify_password("stand-in", _stand_in_hash())  # the library checked no hash
+    wait = throttle.record_failure(session, address, at)
     audit.record(
         session,
-        actor,
+        None if user is None else actor_from_user(user),
         "signin.failed",
+        target_type="user" if user is not None else None,
+        target_id=None if user is None else user.id,
+        client_id=None if user is None else user.client_id,
+        at=at,
+        actor_label="anonymous" if user is None else None,
+        wait=wait,
+    )
+    return wait
+
+
+def record_sign_in(session: Session, email: str, at: datetime) -> User | None:
+    """The password was right. The failure count ends here unless a second factor is still
+    to be proved: each right password must not buy the code guesser a fresh count."""
+    user = user_by_email(session, email)
+    if user is None:
+        return None
+    if user.totp_enabled_at is None:
+        throttle.clear(session, user.email)
+    user.last_login_at = at
+    audit.record(
+        session,
+        actor_from_user(user),
+        "signin.succeeded",
         target_type="user",
         target_id=user.id,
         client_id=user.client_id,
         at=at,
-        attempts=attempts_seen,
-        locked=user.locked_until is not None,
     )
     return user
+
+
+def prove_password(
+    actor: Actor, password: str, at: datetime, *, session: Session | None = None
+) -> None:
+    """Check the current password before a sensitive change, on the sign-in's counter.
+
+    A wrong one is counted in its own transaction before the refusal, so the caller's
+    rollback does not undo the count."""
+    with reading(session) as s:
+        user = s.get(User, actor.user_id)
+        if user is None:
+            raise NotFound()
+        email, hashed = user.email, user.password_hash
+        throttle.refuse_if_waiting(s, email, at)
+    if verify_password(password or "", hashed):
+        return
+    with transaction(session) as s:
+        wait = throttle.record_failure(s, email, at)
+        audit.record(
+            s,
+            actor,
+            "password.check_failed",
+            target_type="user",
+            target_id=actor.user_id,
+            client_id=actor.client_id,
+            at=at,
+            wait=wait,
+        )
+    raise ValidationError("error.password_current_wrong")
 
 
 def cookie_issued_at(exp_date: float, expiry_days: float) -> datetime:
@@ -291,20 +299,25 @@ def _sign_out(session: Session, actor: Actor, at: datetime) -> None:
 def change_password(
     actor: Actor, current: str, new: str, at: datetime, *, session: Session | None = None
 ) -> None:
-    """Change one's own password; every other session and copied cookie ends with it."""
+    """Change one's own password; every other session and copied cookie ends with it, and
+    so does every reset, welcome or address-change link still in a mailbox."""
+    prove_password(actor, current, at, session=session)
+    with reading(session) as s:
+        user = s.get(User, actor.user_id)
+        if user is None:
+            raise NotFound()
+        check_password_strength(new, user_inputs=(user.email, user.name))
     with transaction(session) as s:
-        _change_password(s, actor, current, new, at)
+        _change_password(s, actor, new, at)
 
 
-def _change_password(session: Session, actor: Actor, current: str, new: str, at: datetime) -> None:
+def _change_password(session: Session, actor: Actor, new: str, at: datetime) -> None:
     user = session.get(User, actor.user_id)
     if user is None:
         raise NotFound()
-    if not verify_password(current, user.password_hash):
-        raise ValidationError("error.password_current_wrong")
-    check_password_strength(new)
     user.password_hash = hash_password(new)
     user.sessions_valid_after = at  # other sessions and copied cookies end here
+    tokens.end_outstanding(session, user, at)
     audit.record(
         session,
         actor,

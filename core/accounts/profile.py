@@ -1,4 +1,4 @@
-"""A client's contact and billing details, and changing one's e-mail address.
+"""A client's contact and billing details, and asking to change one's e-mail address.
 
 Tax identification follows Ecuadorian practice: cédula (10 digits) and RUC (13) are checked
 with python-stdnum; a passport is free-form; "consumidor final" carries no number.
@@ -15,8 +15,8 @@ from stdnum.ec import ci, ruc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from core.access import Actor
-from core.accounts import normalise_email, user_by_email, verify_password
-from core.accounts.recovery import send_verification
+from core.accounts import normalise_email, prove_password, tokens, user_by_email
+from core.accounts.recovery import link
 from core.models import Client, User
 from core.platform import audit, mail
 from core.platform.db import reading, transaction
@@ -183,48 +183,58 @@ def update_profile(
 def change_email(
     actor: Actor, new_email: str, password: str, at: datetime, *, session: Session | None = None
 ) -> None:
-    """Move the account to a new address: it signs in with it and must verify it again.
-
-    The old address is told, so a hijacker cannot quietly take the account over."""
+    """Ask to move the account to a new address. Nothing moves yet: a link goes to the new
+    address, and only opening it moves the account (recovery.verify_email). Until then
+    sign-in and mail stay on the old address, which is told of the request, so a hijacker
+    cannot quietly take the account over."""
     address = normalise_email(new_email)
+    prove_password(actor, password, at, session=session)
     with transaction(session) as s:
         user = s.get(User, actor.user_id)
         if user is None:
             raise NotFound()
-        if not verify_password(password, user.password_hash):
-            raise ValidationError("error.password_current_wrong")
         if address == user.email:
             return
         if user_by_email(s, address) is not None:
             raise ValidationError("error.email_taken")
-        old = user.email
+        raw = tokens.issue(s, user, "email_change", at, email=address)
         mail.queue(
             s,
-            to_addr=old,
-            template="email_changed",
+            to_addr=address,
+            template="email_change_confirm",
+            language=user.language,
+            name=user.name,
+            old_email=user.email,
+            link=link("verify", raw),
+        )
+        mail.queue(
+            s,
+            to_addr=user.email,
+            template="email_change_requested",
             language=user.language,
             name=user.name,
             new_email=address,
         )
-        user.email = address
-        user.verified_at = None
-        if user.client_id is not None:
-            client = s.get(Client, user.client_id)
-            if client is not None and client.email == old:
-                client.email = address
-        s.flush()
-        send_verification(s, user, at)
         audit.record(
             s,
             actor,
-            "email.changed",
+            "email.change_requested",
             target_type="user",
             target_id=user.id,
             client_id=user.client_id,
             at=at,
-            old=old,
             new=address,
         )
+
+
+def pending_email(actor: Actor, at: datetime, *, session: Session | None = None) -> str | None:
+    """The address a change is waiting to move to (its link not yet opened), if any."""
+    with reading(session) as s:
+        user = s.get(User, actor.user_id)
+        if user is None:
+            return None
+        token = tokens.pending(s, user, "email_change", at)
+        return token.email if token is not None else None
 
 
 def profile_fields(p: Profile) -> dict:

@@ -7,6 +7,7 @@ Replies never reveal whether an address has an account.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from core.accounts import (
     create_user,
     hash_password,
     normalise_email,
+    throttle,
     tokens,
     user_by_email,
 )
@@ -82,9 +84,14 @@ def reset_password(
 ) -> str:
     """Set a new password from a reset or welcome link; returns the account's e-mail.
 
-    Every existing session and cookie of the user ends, and a lock from failed attempts
-    lifts: the link proved control of the mailbox."""
-    check_password_strength(new_password)
+    Every existing session and cookie of the user ends, every other link that sets a
+    password stops working, and the failure count lifts: the link proved control of the
+    mailbox."""
+    with reading(session) as s:
+        live = tokens.peek(s, raw, ("reset", "welcome"), at)
+        known = s.get(User, live.user_id) if live is not None else None
+        inputs = (known.email, known.name) if known is not None else ()
+    check_password_strength(new_password, user_inputs=inputs)
     with transaction(session) as s:
         token = tokens.consume(s, raw, ("reset", "welcome"), at)
         user = s.get(User, token.user_id)
@@ -92,8 +99,8 @@ def reset_password(
             raise ValidationError("error.token_invalid")
         user.password_hash = hash_password(new_password)
         user.sessions_valid_after = at
-        user.failed_attempts = 0
-        user.locked_until = None
+        tokens.end_outstanding(s, user, at)
+        throttle.clear(s, user.email)
         if user.verified_at is None:
             user.verified_at = at  # following the mailed link proves the address
         audit.record(
@@ -164,12 +171,28 @@ def resend_verification(actor: Actor, at: datetime, *, session: Session | None =
         return True
 
 
-def verify_email(raw: str, at: datetime, *, session: Session | None = None) -> str:
-    """Mark the address verified; a link for an address since changed is refused."""
+@dataclass(frozen=True)
+class AddressConfirmed:
+    """What a ``?verify=`` link did: ``moved`` when it completed a change of address (the
+    account now signs in with ``email`` and every session ended), else a verification."""
+
+    email: str
+    moved: bool
+
+
+def verify_email(raw: str, at: datetime, *, session: Session | None = None) -> AddressConfirmed:
+    """Open a link mailed to an address: verify it, or complete a change of address to it.
+
+    A verification link for an address since changed is refused."""
     with transaction(session) as s:
-        token = tokens.consume(s, raw, ("verify",), at)
+        token = tokens.consume(s, raw, ("verify", "email_change"), at)
         user = s.get(User, token.user_id)
-        if user is None or token.email != user.email:
+        if user is None or not user.active or not token.email:
+            raise ValidationError("error.token_invalid")
+        if token.purpose == "email_change":
+            _move_address(s, user, token.email, at)
+            return AddressConfirmed(user.email, moved=True)
+        if token.email != user.email:
             raise ValidationError("error.token_invalid")
         user.verified_at = at
         audit.record(
@@ -181,7 +204,42 @@ def verify_email(raw: str, at: datetime, *, session: Session | None = None) -> s
             client_id=user.client_id,
             at=at,
         )
-        return user.email
+        return AddressConfirmed(user.email, moved=False)
+
+
+def _move_address(session: Session, user: User, address: str, at: datetime) -> None:
+    """The new address proved itself: the account moves to it, and only now."""
+    if user_by_email(session, address) is not None:
+        raise ValidationError("error.email_taken")  # taken since the request
+    old = user.email
+    throttle.clear(session, old)
+    user.email = address
+    user.verified_at = at  # the link was opened from the new mailbox
+    user.sessions_valid_after = at  # sessions signed in as the old address end
+    tokens.end_outstanding(session, user, at, tokens.ENDED_BY_CREDENTIAL_CHANGE + ("verify",))
+    if user.client_id is not None:
+        client = session.get(Client, user.client_id)
+        if client is not None and client.email == old:
+            client.email = address  # invoices and notices follow the account's address
+    mail.queue(
+        session,
+        to_addr=old,
+        template="email_changed",
+        language=user.language,
+        name=user.name,
+        new_email=address,
+    )
+    audit.record(
+        session,
+        actor_from_user(user),
+        "email.changed",
+        target_type="user",
+        target_id=user.id,
+        client_id=user.client_id,
+        at=at,
+        old=old,
+        new=address,
+    )
 
 
 def is_verified(actor: Actor, *, session: Session | None = None) -> bool:
@@ -276,7 +334,7 @@ def register(
     if not settings.get_bool("accounts.self_registration", session=session):
         raise Forbidden()
     address = normalise_email(email)
-    check_password_strength(password)
+    check_password_strength(password, user_inputs=(address, name))
     with transaction(session) as s:
         if not allow(s, f"register:{address}", RESET_LIMIT, RESET_WINDOW, at):
             return

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.access import AREAS, Actor, require_owner
-from core.accounts import create_user
+from core.accounts import create_user, throttle
 from core.accounts.recovery import send_welcome
-from core.models import User
+from core.models import SignInThrottle, User
 from core.platform import audit
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
@@ -48,11 +48,17 @@ def list_desk_users(owner: Actor, *, session: Session | None = None) -> list[Use
                 u.active,
                 u.verified_at is not None,
                 u.totp_enabled_at is not None,
-                u.locked_until,
+                _locked_until(s, u),
                 u.last_login_at,
             )
             for u in users
         ]
+
+
+def _locked_until(session: Session, user: User) -> datetime | None:
+    """When the user's last sign-in wait ends (or ended): the owner may clear it."""
+    row = session.get(SignInThrottle, throttle.address_key(user.email))
+    return None if row is None else row.locked_until
 
 
 def invite(
@@ -126,20 +132,5 @@ def set_access(
 
 
 def unlock(owner: Actor, user_id: int, at: datetime, *, session: Session | None = None) -> None:
-    """Lift a sign-in lock before its 15 minutes are up."""
-    require_owner(owner)
-    with transaction(session) as s:
-        user = s.get(User, user_id)
-        if user is None:
-            raise NotFound()
-        user.locked_until = None
-        user.failed_attempts = 0
-        audit.record(
-            s,
-            owner,
-            "user.unlocked",
-            target_type="user",
-            target_id=user.id,
-            client_id=user.client_id,
-            at=at,
-        )
+    """Lift a sign-in wait and its failure count before it runs out."""
+    throttle.clear_for_user(owner, user_id, at, session=session)

@@ -1,4 +1,5 @@
-"""Single-use, expiring tokens for e-mailed links (password reset, verification, welcome).
+"""Single-use, expiring tokens for e-mailed links (password reset, verification, welcome,
+and the confirmation of a new e-mail address).
 
 The raw token (``secrets.token_urlsafe(32)``) exists only in the e-mail; the database keeps
 its SHA-256, so a leaked backup opens nothing. ``consume`` marks it used in the same
@@ -21,7 +22,11 @@ TTL = {
     "reset": timedelta(hours=1),
     "welcome": timedelta(hours=72),
     "verify": timedelta(hours=48),
+    "email_change": timedelta(hours=48),  # ``email`` holds the address it moves to
 }
+# What a change of address or password makes stale: a link that sets the password (it may
+# sit in a mailbox the account has just left) and a pending move to another address.
+ENDED_BY_CREDENTIAL_CHANGE = ("reset", "welcome", "email_change")
 
 
 def digest(raw: str) -> str:
@@ -51,6 +56,34 @@ def issue(
         )
     )
     return raw
+
+
+def end_outstanding(
+    session: Session,
+    user: User,
+    at: datetime,
+    purposes: tuple[str, ...] = ENDED_BY_CREDENTIAL_CHANGE,
+) -> None:
+    """Every unused token of these purposes stops working now."""
+    session.execute(
+        update(Token)
+        .where(Token.user_id == user.id, Token.purpose.in_(purposes), Token.used_at.is_(None))
+        .values(used_at=at)
+    )
+
+
+def pending(session: Session, user: User, purpose: str, at: datetime) -> Token | None:
+    """The newest live token of ``purpose`` (e.g. the address change awaiting its link)."""
+    return session.scalars(
+        select(Token)
+        .where(
+            Token.user_id == user.id,
+            Token.purpose == purpose,
+            Token.used_at.is_(None),
+            Token.expires_at > at,
+        )
+        .order_by(Token.id.desc())
+    ).first()
 
 
 def peek(session: Session, raw: str, purposes: tuple[str, ...], at: datetime) -> Token | None:

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import io
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyotp
 import qrcode
@@ -20,6 +20,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
+from core.accounts import throttle
 from core.models import RecoveryCode, User
 from core.platform import audit, settings, vault
 from core.platform.db import reading, transaction
@@ -70,9 +71,11 @@ def confirm_setup(
         user = s.get(User, actor.user_id)
         if user is None or not user.totp_secret:
             raise ValidationError("error.2fa_not_started")
-        if not pyotp.TOTP(vault.decrypt(user.totp_secret)).verify(code.strip(), valid_window=1):
+        step = _step_of(vault.decrypt(user.totp_secret), (code or "").strip(), at)
+        if step is None:
             raise ValidationError("error.2fa_code_wrong")
         user.totp_enabled_at = at
+        user.totp_last_step = step  # the code just typed cannot sign in a second time
         s.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
         codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
         s.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
@@ -88,16 +91,35 @@ def confirm_setup(
         return codes
 
 
+def _step_of(secret: str, code: str, at: datetime) -> int | None:
+    """The 30-second time step whose code ``code`` is (one step of clock drift either way)."""
+    totp = pyotp.TOTP(secret)
+    current = int(at.replace(tzinfo=UTC).timestamp()) // totp.interval
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
 def check(user_id: int, code: str, at: datetime, *, session: Session | None = None) -> bool:
-    """Is ``code`` a current TOTP code or an unused recovery code (which it then uses up)?"""
+    """Is ``code`` a current TOTP code or an unused recovery code (which it then uses up)?
+
+    Counted on the sign-in's counter for the address (core.accounts.throttle): a wrong code
+    is a failure, and while the address waits no code is even checked (``signin.wait``).
+    A TOTP code is good once: a time step at or before the last one accepted is refused,
+    so a code seen over a shoulder or in a log cannot be replayed within its window."""
     code = (code or "").strip()
     with transaction(session) as s:
         user = s.get(User, user_id)
         if user is None or user.totp_enabled_at is None or not user.totp_secret:
             return False
+        throttle.refuse_if_waiting(s, user.email, at)
         ok = False
         if code.isdigit() and len(code) == 6:
-            ok = pyotp.TOTP(vault.decrypt(user.totp_secret)).verify(code, valid_window=1)
+            step = _step_of(vault.decrypt(user.totp_secret), code, at)
+            if step is not None and (user.totp_last_step is None or step > user.totp_last_step):
+                user.totp_last_step = step
+                ok = True
         else:
             wanted = _hash(code)
             for row in s.scalars(
@@ -109,6 +131,10 @@ def check(user_id: int, code: str, at: datetime, *, session: Session | None = No
                     row.used_at = at
                     ok = True
                     break
+        if ok:
+            throttle.clear(s, user.email)  # the sign-in is complete: the count ends
+        else:
+            throttle.record_failure(s, user.email, at)
         audit.record(
             s,
             None,
@@ -167,4 +193,5 @@ def _clear(session: Session, user_id: int) -> None:
         raise NotFound()
     user.totp_secret = None
     user.totp_enabled_at = None
+    user.totp_last_step = None
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))

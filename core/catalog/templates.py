@@ -30,6 +30,7 @@ SAMPLE_VALUES: dict[str, str] = {
     "name": "María Andrade",
     "client_name": "Comercial Andina",
     "new_email": "nuevo@correo.example",
+    "old_email": "anterior@correo.example",
     "minutes": "60",
     "number": "F-000123",
     "subject": "Mi sitio web está lento",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, _created, _id
@@ -28,11 +28,11 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     verified_at: Mapped[datetime | None] = mapped_column(DateTime)
     sessions_valid_after: Mapped[datetime] = mapped_column(DateTime, default=now)
-    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
     totp_secret: Mapped[str | None] = mapped_column(String(200))  # encrypted at rest
     totp_enabled_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The last TOTP time step accepted: a code is good once, not for its whole 90 s window.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = _created()
     client: Mapped[Client | None] = relationship()
 
@@ -55,3 +55,15 @@ class Token(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime)
     used_at: Mapped[datetime | None] = mapped_column(DateTime)
     created_at: Mapped[datetime] = _created()
+
+
+class SignInThrottle(Base):
+    """Failed proofs (password, 2FA code, current password) per typed address, whether or not
+    an account has it, so the answer never tells which addresses exist. Failures beyond a few
+    make the address wait a short, growing delay (core.accounts.throttle)."""
+
+    __tablename__ = "signin_throttle"
+    address: Mapped[str] = mapped_column(String(254), primary_key=True)  # lower-cased
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime)

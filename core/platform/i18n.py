@@ -111,5 +111,9 @@ def moment(value: datetime | None, lang: str | None = DEFAULT, tz: Any = None) -
 def error_text(exc: Exception, lang: str | None = DEFAULT) -> str:
     """The reader's message for a domain error (or a generic one for anything else)."""
     key = getattr(exc, "key", "error.generic")
-    params = getattr(exc, "params", {}) or {}
+    params = dict(getattr(exc, "params", {}) or {})
+    # Core hands over text keys, not text (``hint_keys=(...)`` → ``{hint}``), so a message
+    # built of several sentences is still read in the reader's language.
+    for name in [n for n in params if n.endswith("_keys")]:
+        params[name[: -len("_keys")]] = " ".join(t(k, lang) for k in params.pop(name))
     return t(key, lang, **params)

@@ -8,7 +8,7 @@ of the token it held (so it still goes out, with a fresh token), a sent or faile
 its token masked.
 
 Revision ID: 0034
-Revises: 0031
+Revises: 0033
 Create Date: 2026-12-04 18:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0034"
-down_revision = "0031"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 

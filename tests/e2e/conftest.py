@@ -135,6 +135,22 @@ def wait_for_app(page, timeout: float = 30_000) -> None:
     )
 
 
+_USED_STEPS: dict[str, int] = {}
+
+
+def fresh_code(secret: str) -> str:
+    """A TOTP code of a time step not used yet by these tests: the app accepts each step
+    once (issue 16 item 9), so a second sign-in within 30 s waits for the next code."""
+    import pyotp
+
+    totp = pyotp.TOTP(secret)
+    while int(time.time()) // totp.interval <= _USED_STEPS.get(secret, -1):
+        time.sleep(0.5)
+    step = int(time.time()) // totp.interval
+    _USED_STEPS[secret] = step
+    return totp.at(step * totp.interval)
+
+
 def sign_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
     page.goto(base)
     wait_for_app(page)
@@ -146,11 +162,9 @@ def sign_in(page, base: str, email: str, password: str, totp_secret: str | None 
     page.get_by_role("textbox", name=t("signin.password")).fill(password)
     page.get_by_role("button", name=t("signin.submit")).click()
     if totp_secret:
-        import pyotp
-
         page.get_by_role("heading", name=t("2fa.title")).wait_for(timeout=30_000)
         wait_for_app(page)
-        page.get_by_role("textbox", name=t("2fa.code")).fill(pyotp.TOTP(totp_secret).now())
+        page.get_by_role("textbox", name=t("2fa.code")).fill(fresh_code(totp_secret))
         page.get_by_role("button", name=t("2fa.submit")).click()
     try:
         page.get_by_test_id("stSidebarNav").wait_for(timeout=30_000)

@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from core import accounts
+from core.accounts import throttle
 from core.models import AuditEntry, User
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
-from core.platform.errors import ValidationError
+from core.platform.errors import Forbidden, ValidationError
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,13 +25,16 @@ def _user(email):
 
 
 def _fail(email, times, at):
+    waits = []
     for _ in range(times):
         with unit_of_work() as s:
-            user = accounts.user_by_email(s, email)
-            seen = accounts.sign_in_entry(s, email, at)["failed_login_attempts"]
-            accounts.record_sign_in_attempt(
-                s, user.email, success=False, attempts_seen=seen + 1, at=at
-            )
+            waits.append(accounts.record_sign_in_failure(s, email, at))
+    return waits
+
+
+def _wait(email, at):
+    with read_session() as s:
+        return throttle.wait_seconds(s, email, at)
 
 
 def test_passwords_are_stored_as_bcrypt_hashes_only(personas):
@@ -41,27 +45,49 @@ def test_passwords_are_stored_as_bcrypt_hashes_only(personas):
     assert not accounts.verify_password("wrong-password-1", user.password_hash)
 
 
-def test_five_failures_lock_for_fifteen_minutes_then_unlock_by_themselves(personas):
+def test_failures_make_a_short_growing_wait_that_ends_by_itself(personas):
     email, at = personas.client_a.email, now()
-    _fail(email, 5, at)
+    assert _fail(email, 5, at) == [0, 0, 0, 0, 15]
     with read_session() as s:
-        user = accounts.user_by_email(s, email)
-        assert accounts.is_locked(user, at + timedelta(minutes=14))
-        entry = accounts.sign_in_entry(s, email, at + timedelta(minutes=14))
-        # The library is handed a user at its limit, so it refuses even the right password.
-        assert entry["failed_login_attempts"] == accounts.LOCK_AFTER
-        later = at + timedelta(minutes=16)
-        assert not accounts.is_locked(user, later)
-        assert accounts.sign_in_entry(s, email, later)["failed_login_attempts"] == 0
+        assert accounts.sign_in_entry(s, email, at + timedelta(seconds=14)) is None
+        later = at + timedelta(seconds=16)
+        assert accounts.sign_in_entry(s, email, later) is not None
+    # Each further failure doubles the wait, up to five minutes: never a 15-minute wall.
+    waits = [_fail(email, 1, at + timedelta(minutes=10 * n))[0] for n in range(1, 7)]
+    assert waits == [30, 60, 120, 240, 300, 300]
 
 
-def test_four_failures_do_not_lock_and_a_success_resets_the_count(personas):
+def test_an_unknown_address_is_counted_like_a_known_one(personas):
+    at = now()
+    assert _fail("nadie@test.ec", 5, at) == _fail(personas.client_a.email, 5, at)
+    assert _wait("nadie@test.ec", at) == _wait(personas.client_a.email, at) == 15
+
+
+def test_a_quiet_hour_forgets_old_failures_and_a_sign_in_ends_the_count(personas):
     email, at = personas.client_a.email, now()
     _fail(email, 4, at)
-    assert _user(email).locked_until is None
+    assert _fail(email, 1, at + timedelta(hours=2)) == [0]  # counted from one again
     with unit_of_work() as s:
-        accounts.record_sign_in_attempt(s, email, success=True, attempts_seen=0, at=at)
-    assert _user(email).failed_attempts == 0
+        accounts.record_sign_in(s, email, at)
+    assert _fail(email, 4, at) == [0, 0, 0, 0]
+
+
+def test_the_owner_sees_and_clears_a_clients_wait_others_may_not(personas):
+    email, at = personas.client_a.email, now()
+    _fail(email, 6, at)
+    owner, client_id = personas.owner.actor, personas.client_a.actor.client_id
+    locks = throttle.lockouts_of_client(owner, client_id, at)
+    assert [(lock.email, lock.failures, lock.seconds_left) for lock in locks] == [(email, 5, 15)]
+    assert throttle.lockouts_of_client(owner, personas.client_b.actor.client_id, at) == []
+    user_id = personas.client_a.actor.user_id
+    for other in (personas.staff.actor, personas.client_a.actor, personas.client_b.actor):
+        with pytest.raises(Forbidden):
+            throttle.lockouts_of_client(other, client_id, at)
+        with pytest.raises(Forbidden):
+            throttle.clear_for_user(other, user_id, at)
+    throttle.clear_for_user(owner, user_id, at)
+    assert _wait(email, at) == 0
+    assert throttle.lockouts_of_client(owner, client_id, at) == []
 
 
 def test_sign_out_refuses_cookies_and_sessions_that_began_before_it(personas):

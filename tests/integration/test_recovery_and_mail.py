@@ -147,13 +147,14 @@ def test_mail_goes_out_in_the_recipients_language(personas, smtp):
     assert smtp.messages[0]["Subject"] == "Reset your password"
 
 
-def test_email_change_sends_verification_and_the_link_verifies(personas, smtp):
+def test_email_change_waits_for_the_new_address_link(personas, smtp):
     change_email(personas.client_a.actor, "nueva@test.ec", personas.password, now())
-    assert _user("nueva@test.ec").verified_at is None
+    assert _user("nueva@test.ec") is None  # nothing moved yet
     mail.deliver_due()
     assert smtp.bodies_to("a@test.ec")  # the old address is told
     raw = _token_from(smtp, "nueva@test.ec", "verify")
-    recovery.verify_email(raw, now())
+    outcome = recovery.verify_email(raw, now())
+    assert outcome.moved and outcome.email == "nueva@test.ec"
     assert _user("nueva@test.ec").verified_at is not None
 
 
@@ -203,11 +204,14 @@ def test_sensitive_actions_are_audited_without_secrets(personas, smtp):
     raw = _token_from(smtp, "a@test.ec", "reset")
     recovery.reset_password(raw, "Recuperada-2026", now())
     change_email(personas.client_a.actor, "z@test.ec", "Recuperada-2026", now())
+    mail.deliver_due()
+    recovery.verify_email(_token_from(smtp, "z@test.ec", "verify"), now())
     accounts.change_password(personas.client_b.actor, personas.password, "Cambiada-2026", now())
     actions = [e.action for e in _audit()]
     for action in (
         "password.reset_requested",
         "password.reset",
+        "email.change_requested",
         "email.changed",
         "password.changed",
     ):

@@ -89,13 +89,16 @@ def test_password_change_signs_every_session_out(page_personas):
     assert verify_password("Nueva-clave-2026", _user("a@test.ec").password_hash)
 
 
-def test_email_change_needs_the_password_and_asks_for_verification_again(page_personas):
+def test_email_change_needs_the_password_and_waits_for_the_new_address(page_personas):
     at = app_as(page_personas.client_a, "account")
     at.text_input(key="email_new").input("nuevo@test.ec")
     at.text_input(key="email_password").input(page_personas.password)
     click(at, tr("account.change_email"))
-    user = _user("nuevo@test.ec")
-    assert user is not None and user.verified_at is None
+    assert _user("nuevo@test.ec") is None and _user("a@test.ec") is not None
+    sent = tr("account.email_change_sent", email="nuevo@test.ec", current="a@test.ec")
+    assert sent in [s.value for s in at.success]
+    assert tr("account.email_pending", email="nuevo@test.ec") in [i.value for i in at.info]
+    assert signed_in(at)  # the session goes on with the old address
     with read_session() as s:
         mails = s.scalars(
             select(

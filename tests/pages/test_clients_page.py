@@ -159,3 +159,28 @@ def test_a_malformed_or_unknown_client_id_shows_only_not_found(page_personas):
         assert [e.value for e in at.error] == [tr("error.not_found")]
         assert [btn.key for btn in at.button] == ["clients_back"]
         assert not at.metric and "a@test.ec" not in texts(at)
+
+
+def test_the_owner_sees_and_clears_a_clients_sign_in_wait(page_personas):
+    """Issue 16 item 8: the owner can see and clear a client's lockout (staff cannot)."""
+    from core import accounts
+    from core.accounts import throttle
+
+    a = page_personas.client_a
+    with unit_of_work() as s:
+        for _ in range(5):
+            accounts.record_sign_in_failure(s, a.email, now())
+    query = {"client": str(a.actor.client_id), "tab": "users"}
+    at = app_as(page_personas.owner, "clients", **query)
+    lines = [w.value for w in at.warning]
+    assert any(line.startswith(f"{a.email}: 5 ") for line in lines), lines
+    at = click(at, tr("clients.signin_clear", email=a.email))
+    assert tr("clients.signin_cleared") in [s.value for s in at.success]
+    with read_session() as s:
+        assert throttle.wait_seconds(s, a.email, now()) == 0
+    with unit_of_work() as s:
+        accounts.record_sign_in_failure(s, a.email, now())
+    give_staff(page_personas, "clients")
+    staff = app_as(page_personas.staff, "clients", **query)
+    assert not any(a.email in w.value for w in staff.warning)
+    assert tr("clients.signin_clear", email=a.email) not in [b.label for b in staff.button]

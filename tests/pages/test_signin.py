@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import update
 
 from core.access import PAGES_BY_ROLE
-from core.accounts import LOCK_FOR, user_by_email
-from core.models import User
+from core.accounts import throttle, user_by_email
+from core.models import SignInThrottle, User
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
 from tests.pages.apptest import app_as, page_alone, run_entry, signed_in, texts, tr
@@ -26,8 +26,12 @@ def _sign_in(email, password):
 
 def _failures(email):
     with read_session() as s:
-        user = user_by_email(s, email)
-        return user.failed_attempts, user.locked_until
+        row = s.get(SignInThrottle, email)
+        return (0, None) if row is None else (row.failures, row.locked_until)
+
+
+def _errors(at):
+    return [e.value for e in at.error]
 
 
 def test_signed_out_visitors_see_only_the_sign_in_form(page_personas):
@@ -51,27 +55,40 @@ def test_right_password_signs_in_and_shows_the_client_home(page_personas):
     assert _failures("a@test.ec") == (0, None)
 
 
-def test_five_failures_lock_the_account_even_for_the_right_password(page_personas):
-    for _ in range(5):
-        _sign_in("a@test.ec", "not-the-password")
-    assert _failures("a@test.ec")[1] is not None
+def test_five_failures_make_the_address_wait_even_for_the_right_password(page_personas):
+    for _ in range(throttle.FREE_FAILURES):
+        assert _errors(_sign_in("a@test.ec", "not-the-password")) == [tr("signin.wrong")]
+    at = _sign_in("a@test.ec", "not-the-password")  # the fifth: a short wait, not a wall
+    seconds = int(throttle.FIRST_WAIT.total_seconds())
+    assert _errors(at) == [tr("signin.wait", seconds=seconds)]
     at = _sign_in("a@test.ec", page_personas.password)
     assert at.session_state["authentication_status"] is not True
-    minutes = int(LOCK_FOR.total_seconds() // 60)
-    assert tr("signin.locked", minutes=minutes) in [e.value for e in at.error]
+    assert tr("signin.wait", seconds=seconds) in _errors(at)
+    assert _failures("a@test.ec")[0] == 5  # tries during the wait do not lengthen it
 
 
-def test_the_lock_lifts_by_itself_after_fifteen_minutes(page_personas):
+def test_an_address_without_an_account_is_answered_exactly_alike(page_personas):
+    """Issue 16 item 8: the lock message told which addresses are customers."""
+    replies = {}
+    for email in ("a@test.ec", "nadie@test.ec"):
+        replies[email] = [_errors(_sign_in(email, "not-the-password")) for _ in range(5)]
+        assert _failures(email)[0] == 5
+    assert replies["a@test.ec"] == replies["nadie@test.ec"]
+    assert replies["a@test.ec"][-1] == [tr("signin.wait", seconds=15)]
+
+
+def test_the_wait_lifts_by_itself(page_personas):
     for _ in range(5):
         _sign_in("a@test.ec", "not-the-password")
-    with unit_of_work() as s:  # the clock moves on: the lock ran out a minute ago
+    with unit_of_work() as s:  # the clock moves on: the wait ran out a second ago
         s.execute(
-            update(User)
-            .where(User.email == "a@test.ec")
-            .values(locked_until=now() - timedelta(minutes=1))
+            update(SignInThrottle)
+            .where(SignInThrottle.address == "a@test.ec")
+            .values(locked_until=now() - timedelta(seconds=1))
         )
     at = _sign_in("a@test.ec", page_personas.password)
     assert at.session_state["authentication_status"] is True
+    assert _failures("a@test.ec") == (0, None)  # a full sign-in ends the count
 
 
 def test_a_session_that_began_before_sign_out_elsewhere_is_ended(page_personas):

@@ -25,10 +25,13 @@ def render(actor: Actor) -> None:
 
     flash.show(FLASH)
 
-    tabs = st.tabs(
-        ([tr("account.details")] if actor.is_client else [])
-        + [tr("account.security"), tr("account.language")]
-    )
+    labels = ([tr("account.details")] if actor.is_client else []) + [
+        tr("account.security"),
+        tr("account.language"),
+    ]
+    # ``?section=security`` (the two-factor set-up link) opens the security tab.
+    section = {"security": tr("account.security"), "language": tr("account.language")}
+    tabs = st.tabs(labels, default=section.get(st.query_params.get("section", "")))
     tab_iter = iter(tabs)
 
     if actor.is_client:
@@ -84,6 +87,9 @@ def render(actor: Actor) -> None:
 
     with next(tab_iter):
         st.subheader(tr("account.email"))
+        pending = profile.pending_email(actor, now())
+        if pending:
+            st.info(tr("account.email_pending", email=pending))
         with st.form("account_email", clear_on_submit=True):
             new_email = st.text_input(tr("account.new_email"), key="email_new")
             password_for_email = st.text_input(
@@ -92,7 +98,12 @@ def render(actor: Actor) -> None:
             if st.form_submit_button(tr("account.change_email")):
                 with errors_shown():
                     profile.change_email(actor, new_email, password_for_email, now())
-                    flash.done(FLASH, "account.email_changed")
+                    flash.done(
+                        FLASH,
+                        "account.email_change_sent",
+                        email=new_email.strip().lower(),
+                        current=actor.email,
+                    )
 
         st.subheader(tr("account.password"))
         with st.form("account_password", clear_on_submit=True):
@@ -134,10 +145,10 @@ def render(actor: Actor) -> None:
                 with errors_shown():
                     uri, png = twofactor.begin_setup(actor)
                     st.session_state["anfitrion_2fa_setup"] = (uri, png)
-            pending = st.session_state.get("anfitrion_2fa_setup")
-            if pending:
-                st.image(pending[1], caption=tr("2fa.scan"), width=220)
-                st.code(pending[0], language=None)
+            setup = st.session_state.get("anfitrion_2fa_setup")
+            if setup:
+                st.image(setup[1], caption=tr("2fa.scan"), width=220)
+                st.code(setup[0], language=None)
                 with st.form("confirm_2fa", clear_on_submit=True):
                     code = st.text_input(tr("2fa.code"), max_chars=6)
                     if st.form_submit_button(tr("2fa.confirm")):

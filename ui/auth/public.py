@@ -11,18 +11,52 @@ from core.platform.clock import now
 from core.platform.errors import DomainError
 from ui.kit.context import lang, show_error, tr
 
+LANDING = "anfitrion_landing"
+
+
+def set_landing(kind: str, title_key: str, body_key: str, next_key: str = "", **params) -> None:
+    """A confirmation that stays until read: what happened (``body_key``) and what to do
+    next. Kept in the session, not shown once, because the cookie component's rerun right
+    after a link opens would otherwise wipe it within a second."""
+    st.session_state[LANDING] = (kind, title_key, body_key, next_key, params)
+
+
+def show_landing() -> None:
+    stored = st.session_state.get(LANDING)
+    if not stored:
+        return
+    kind, title_key, body_key, next_key, params = stored
+    box = st.container(border=True, key="anfitrion_landing_box")
+    box.subheader(tr(title_key))
+    (box.error if kind == "error" else box.success)(tr(body_key, **params))
+    if next_key:
+        box.info(tr(next_key))
+    if box.button(tr("landing.dismiss"), key="anfitrion_landing_dismiss"):
+        st.session_state.pop(LANDING, None)
+        st.rerun()
+
+
+def end_landing() -> None:
+    """Signed in: the landing has done its job."""
+    st.session_state.pop(LANDING, None)
+
 
 def handle_verify_link() -> None:
-    """``?verify=TOKEN`` works signed in or out; the parameter leaves the URL afterwards."""
+    """``?verify=TOKEN`` works signed in or out; the parameter leaves the URL afterwards.
+    It verifies an address, or completes a change of address (which ends every session)."""
     raw = st.query_params.get("verify")
     if not raw:
         return
     del st.query_params["verify"]
     try:
-        recovery.verify_email(raw, now())
-        st.session_state["anfitrion_notice"] = "verify.done"
+        outcome = recovery.verify_email(raw, now())
     except DomainError as exc:
-        show_error(exc)
+        set_landing("error", "verify.failed_title", exc.key, "verify.failed_next", **exc.params)
+        return
+    if outcome.moved:
+        set_landing("success", "verify.moved_title", "verify.moved", email=outcome.email)
+    else:
+        set_landing("success", "verify.done_title", "verify.done", email=outcome.email)
 
 
 def reset_form(raw: str) -> None:
@@ -48,7 +82,7 @@ def reset_form(raw: str) -> None:
                 show_error(exc)
                 return
             del st.query_params["reset"]
-            st.session_state["anfitrion_notice"] = "reset.done"
+            set_landing("success", "reset.done_title", "reset.done")
             st.rerun()
 
 

@@ -16,12 +16,22 @@ import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities.exceptions import LoginError
 
 from core import accounts
-from core.accounts import twofactor
+from core.accounts import throttle, twofactor
+from core.platform import i18n
 from core.platform.clock import now
 from core.platform.config import Settings, get_settings
 from core.platform.db import read_session, unit_of_work
-from ui.auth.public import forgot_form, handle_verify_link, register_form, reset_form
-from ui.kit.context import ACTOR_KEY, tr
+from core.platform.errors import DomainError
+from ui.auth.public import (
+    LANDING,
+    end_landing,
+    forgot_form,
+    handle_verify_link,
+    register_form,
+    reset_form,
+    show_landing,
+)
+from ui.kit.context import ACTOR_KEY, lang, tr
 
 AUTH_AT = "anfitrion_signed_in_at"
 COOKIE_EXP = "anfitrion_cookie_exp"  # expiry of this session's auth cookie (binds the 2FA mark)
@@ -93,8 +103,13 @@ def gate(settings: Settings):
     top = st.container()
     if signed_in_as is None:
         notice = state.pop("anfitrion_notice", None)
-        if notice:
-            st.info(tr(notice))
+        # In a slot: the run in which the sign-in succeeds empties it again.
+        landing_slot = st.empty()
+        if state.get(LANDING):
+            with landing_slot.container():
+                show_landing()  # it says why the session ended, if it did
+        elif notice:
+            landing_slot.info(tr(notice))
         fields = {
             "Form name": tr("signin.title"),
             "Username": tr("signin.email"),
@@ -102,17 +117,20 @@ def gate(settings: Settings):
             "Login": tr("signin.submit"),
         }
         try:
-            auth.login(location="main", fields=fields, max_login_attempts=accounts.LOCK_AFTER)
-        except LoginError:
-            st.error(tr("signin.locked", minutes=int(accounts.LOCK_FOR.total_seconds() // 60)))
-            return None
-        _write_back(creds, at, cookie, settings.cookie_expiry_days)
+            auth.login(location="main", fields=fields)
+        except LoginError:  # the library's own refusals (a blank field, say)
+            state["authentication_status"] = False
+        wait = _write_back(creds, at, cookie, settings.cookie_expiry_days)
         if not state.get("authentication_status"):
-            if state.get("authentication_status") is False:
+            # The same words for an address with an account and one without.
+            if wait:
+                st.error(tr("signin.wait", seconds=wait))
+            elif state.get("authentication_status") is False:
                 st.error(tr("signin.wrong"))
             forgot_form()
             register_form()
             return None
+        landing_slot.empty()
         state[COOKIE_EXP] = (
             cookie["exp_date"] if cookie else auth.cookie_controller.cookie_model.exp_date
         )
@@ -145,24 +163,32 @@ class _UsersOnDemand(dict):
     library asks for it (it only ever looks up the address typed, or the cookie's).
 
     Why: handing it every user would read the whole book's password hashes on each
-    signed-out rerun (thousands of users at a real host). ``initial`` keeps each entry's
-    failure counter as read, so what the library changed can be written back.
+    signed-out rerun (thousands of users at a real host). ``typed`` is the last address
+    asked for, known or not, so a failure can be counted against it; ``waiting`` holds the
+    seconds an address still had to wait when asked (its entry is withheld, so the library
+    refuses even the right password without checking it).
     """
 
     def __init__(self, at) -> None:
         super().__init__()
         self._at = at
         self._asked: set[str] = set()
-        self.initial: dict[str, int] = {}
+        self.typed: str | None = None
+        self.waiting: dict[str, int] = {}
 
     def _read(self, email: object) -> None:
-        if not isinstance(email, str) or email in self._asked:
+        if not isinstance(email, str):
+            return
+        self.typed = email
+        if email in self._asked:
             return
         self._asked.add(email)
         with read_session() as session:
-            entry = accounts.sign_in_entry(session, email, self._at)
+            wait = throttle.wait_seconds(session, email, self._at)
+            entry = None if wait else accounts.sign_in_entry(session, email, self._at)
+        if wait:
+            self.waiting[email] = wait
         if entry is not None and entry["email"] == email:
-            self.initial[email] = entry["failed_login_attempts"]
             dict.__setitem__(self, email, entry)
 
     def __contains__(self, email: object) -> bool:
@@ -223,8 +249,15 @@ def _second_factor(settings: Settings, auth, actor, email: str, at, where) -> bo
         submitted = st.form_submit_button(tr("2fa.submit"))
     if not submitted:
         return False
-    if not twofactor.check(actor.user_id, code, at):
-        where.error(tr("error.2fa_code_wrong"))
+    try:
+        passed = twofactor.check(actor.user_id, code, at)
+    except DomainError as exc:  # the address must wait: too many wrong codes or passwords
+        where.error(i18n.error_text(exc, lang()))
+        return False
+    if not passed:
+        with read_session() as session:
+            wait = throttle.wait_seconds(session, email, at)
+        where.error(tr("signin.wait", seconds=wait) if wait else tr("error.2fa_code_wrong"))
         return False
     st.session_state[TWO_FA_OK] = True
     cookie_exp = st.session_state.get(COOKIE_EXP)
@@ -238,8 +271,9 @@ def _second_factor(settings: Settings, auth, actor, email: str, at, where) -> bo
     return True
 
 
-def _write_back(creds: dict, at, cookie: dict | None, expiry_days: int) -> None:
-    """Persist what the library changed silently: failure counters and the sign-in itself."""
+def _write_back(creds: dict, at, cookie: dict | None, expiry_days: int) -> int:
+    """Persist what the library decided: the sign-in itself, or a failure counted against
+    the typed address (known or not). Returns the seconds that address must now wait."""
     state = st.session_state
     users = creds["usernames"]
     if state.get("authentication_status"):
@@ -247,22 +281,19 @@ def _write_back(creds: dict, at, cookie: dict | None, expiry_days: int) -> None:
         if cookie is not None and cookie["username"] == email:
             # Re-signed in from a cookie: the session began when the cookie was issued.
             state[AUTH_AT] = accounts.cookie_issued_at(cookie["exp_date"], expiry_days)
-            return
+            return 0
         with unit_of_work() as session:
-            accounts.record_sign_in_attempt(session, email, success=True, attempts_seen=0, at=at)
+            accounts.record_sign_in(session, email, at=at)
         state[AUTH_AT] = at
-        return
-    changed = [u for u, e in users.items() if e["failed_login_attempts"] != users.initial[u]]
-    if changed:
-        with unit_of_work() as session:
-            for email in changed:
-                accounts.record_sign_in_attempt(
-                    session,
-                    email,
-                    success=False,
-                    attempts_seen=users[email]["failed_login_attempts"],
-                    at=at,
-                )
+        end_landing()
+        return 0
+    typed = users.typed
+    if state.get("authentication_status") is not False or typed is None:
+        return 0
+    if typed in users.waiting:  # refused unread: the attempt does not lengthen the wait
+        return users.waiting[typed]
+    with unit_of_work() as session:
+        return accounts.record_sign_in_failure(session, typed, at)
 
 
 def sign_out(actor, notice: str = "signin.signed_out") -> None:

@@ -16,6 +16,7 @@ import streamlit as st
 
 from core import clients
 from core.access import Actor
+from core.accounts import throttle
 from core.accounts.profile import PROVINCES, TAX_ID_TYPES
 from core.clients import detail as clients_detail
 from core.clients import records as clients_records
@@ -204,6 +205,24 @@ def eye_view(view: clients.ClientEyeView) -> None:
         st.rerun()
 
 
+def signin_locks(owner: Actor, client_id: int) -> None:
+    """The owner sees a client's failed sign-ins (and any wait) and clears them."""
+    at = now()
+    locks = throttle.lockouts_of_client(owner, client_id, at)
+    if not locks:
+        return
+    st.markdown(f"**{tr('clients.signin_locks')}**")
+    for lock in locks:
+        line = "clients.signin_lock_line" if lock.seconds_left else "clients.signin_count_line"
+        st.warning(tr(line, email=lock.email, failures=lock.failures, seconds=lock.seconds_left))
+        if st.button(
+            tr("clients.signin_clear", email=lock.email), key=f"clients_unlock_{lock.user_id}"
+        ):
+            with errors_shown():
+                throttle.clear_for_user(owner, lock.user_id, now())
+                done("clients.signin_cleared")
+
+
 def render(actor: Actor) -> None:
     st.title(tr("page.clients"))
     money_ok = actor.can("billing")
@@ -314,6 +333,8 @@ def render(actor: Actor) -> None:
                 tickets_table(detail.tickets)
         if tabs["users"].open:
             with tabs["users"]:
+                if actor.is_owner:
+                    signin_locks(actor, detail.id)
                 st.dataframe(
                     pd.DataFrame(
                         [
