@@ -134,7 +134,7 @@ def test_a_queued_sign_in_mail_holds_only_the_tokens_hash(personas, smtp, flow):
     if param == "reset":
         assert recovery.reset_password(raw, "Recuperada-2026-x", now()) == "a@test.ec"
     else:
-        assert recovery.verify_email(raw, now()) == "a@test.ec"
+        assert recovery.verify_email(raw, now()).email == "a@test.ec"
 
 
 def test_a_failed_send_is_retried_with_a_link_that_works(personas, smtp):
