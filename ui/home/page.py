@@ -22,7 +22,7 @@ from core.insights.overview import client_summary, desk_counts
 from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
-from ui.kit.context import day, money, tr
+from ui.kit.context import day, money, money_delta, tr
 from ui.kit.tables import plain_table
 
 
@@ -110,13 +110,13 @@ def render(actor: Actor) -> None:
         m1.metric(
             tr("kpi.mrr"),
             money(figures.mrr),
-            delta=money(figures.mrr - previous) if previous is not None else None,
+            **money_delta(figures.mrr - previous if previous is not None else None),
             help=tr("kpi.mrr_help"),
         )
         m2.metric(
             tr("kpi.cash_this_month"),
             money(cash.this_month),
-            delta=money(cash.this_month - cash.last_month_to_date),
+            **money_delta(cash.this_month - cash.last_month_to_date),
             help=tr("kpi.cash_help", day=day(cash.last_month_start)),
         )
         m3.metric(tr("kpi.cash_last_month"), money(cash.last_month))

@@ -88,3 +88,14 @@ def money(value: Any) -> str:
 
 def day(value: Any) -> str:
     return i18n.day(value, lang())
+
+
+def money_delta(change: Any) -> dict[str, Any]:
+    """``st.metric`` arguments for a change in money: ``delta`` signed first ("-$38,81",
+    "+$12,00") and, for no change, grey. Streamlit reads a text delta as a fall only when it
+    starts with "-", and Babel's Spanish format puts the sign after the "$" ("$-38,81"),
+    which showed a fall as a green rise."""
+    if change is None:
+        return {"delta": None}
+    sign = "-" if change < 0 else "+" if change > 0 else ""
+    return {"delta": sign + money(abs(change)), "delta_color": "normal" if sign else "off"}
