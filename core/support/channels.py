@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo
 
@@ -28,7 +28,15 @@ from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
 from core.platform.i18n import t
-from core.rules.sla import DAYS, OfficeHours, days_spec, hhmm, is_open_at, parse_hours
+from core.rules.sla import (
+    DAYS,
+    OfficeHours,
+    days_spec,
+    hhmm,
+    is_open_at,
+    next_opening,
+    parse_hours,
+)
 
 KINDS = ("whatsapp", "phone", "email", "chat", "status", "kb")
 URL_KINDS = ("chat", "status", "kb")
@@ -48,6 +56,7 @@ class ChannelView:
     hours: str  # canonical office-hours text
     hours_text: str  # the same, in the reader's language
     open_now: bool
+    opens_text: str | None  # closed now: when it opens next, in the reader's words
     always_open: bool
     prefill: str | None
     sort_order: int
@@ -131,6 +140,35 @@ def describe_hours(hours: OfficeHours, lang: str) -> str:
     return "; ".join(parts)
 
 
+def opens_text(hours: OfficeHours, at: datetime, lang: str, zone: ZoneInfo) -> str | None:
+    """ "Abre hoy a las 08:00", "Abre mañana a las 09:00", "Abre el lunes a las 08:00"; None
+    when it is open now or has no opening ahead (then "closed" says it all)."""
+    opening = next_opening(hours, at, zone)
+    if opening is None:
+        return None
+    local = opening.replace(tzinfo=UTC).astimezone(zone)
+    today = at.replace(tzinfo=UTC).astimezone(zone).date()
+    time = local.strftime("%H:%M")
+    ahead = (local.date() - today).days
+    if ahead == 0:
+        return t("support.opens_today", lang, time=time)
+    if ahead == 1:
+        return t("support.opens_tomorrow", lang, time=time)
+    day = t(f"support.weekday.{DAYS[local.weekday()]}", lang)
+    return t("support.opens_on", lang, day=day, time=time)
+
+
+def channel_title(kind_name: str, label: str) -> str:
+    """ "WhatsApp · Ventas", but only "WhatsApp" when the owner's label is the kind's own
+    name (it read "WhatsApp · WhatsApp")."""
+    plain = (label or "").strip()
+    if not plain or plain.casefold() in kind_name.casefold():
+        return kind_name
+    if kind_name.casefold() in plain.casefold():
+        return plain
+    return f"{kind_name} · {plain}"
+
+
 def is_open(
     channel: SupportChannel | ChannelView, at: datetime, zone: ZoneInfo | None = None
 ) -> bool:
@@ -156,6 +194,7 @@ def _view(row: SupportChannel, at: datetime, lang: str, zone: ZoneInfo) -> Chann
         hours=hours.spec,
         hours_text=describe_hours(hours, lang),
         open_now=is_open_at(hours, at, zone),
+        opens_text=opens_text(hours, at, lang, zone),
         always_open=hours.always,
         prefill=row.prefill,
         sort_order=row.sort_order,
