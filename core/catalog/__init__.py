@@ -31,6 +31,7 @@ from core.catalog.business_details import (  # noqa: F401 - re-exported
     DEFAULT_BUSINESS_NAME,
     INSTRUCTIONS_MAX,
     LOGO_MAX_BYTES,
+    LOGO_MAX_MB,
     LOGO_MAX_SIDE,
     LOGO_TYPES,
     NAME_MAX,

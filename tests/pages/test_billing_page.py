@@ -214,3 +214,15 @@ def test_staff_without_billing_rights_is_kept_out(page_personas):
 
 def _key(at: AppTest, label: str) -> str:
     return next(w.key for w in at.text_input if w.label == label)
+
+
+def test_the_receipt_form_starts_empty_after_a_receipt_is_sent(page_personas):
+    """Issue 16 item 22: after a successful upload the form kept the amount, as if nothing
+    had been sent."""
+    a = page_personas.client_a
+    amount_label = tr("billing.upload_amount")
+    at = app_as(a, "billing", invoice=str(a.invoice_id))
+    assert next(t for t in at.text_input if t.label == amount_label).value == "11.50"
+    billing.upload_receipt(a.actor, a.invoice_id, "comprobante.pdf", b"%PDF-1.4\n%%EOF")
+    at = app_as(a, "billing", invoice=str(a.invoice_id))
+    assert next(t for t in at.text_input if t.label == amount_label).value == ""

@@ -324,3 +324,14 @@ def test_switching_the_language_keeps_the_open_tab(page_personas):
         tr("settings.audit", "en"),
     ]
     assert at.session_state[TABS] == tr("settings.audit", "en") and "user.created" in texts(at)
+
+
+def test_the_logo_field_and_its_uploader_state_one_limit(page_personas):
+    """Issue 16 item 22: the label said 512 KB while the widget said 10 MB."""
+    from core import catalog
+
+    at = settings_tab(page_personas.owner, tr("catalog.tab_business"))
+    [uploader] = at.get("file_uploader")
+    assert uploader.proto.max_upload_size_mb == catalog.LOGO_MAX_MB
+    assert uploader.proto.label == tr("catalog.logo_upload", mb=catalog.LOGO_MAX_MB)
+    assert catalog.LOGO_MAX_BYTES == catalog.LOGO_MAX_MB * 1024 * 1024

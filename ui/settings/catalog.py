@@ -46,7 +46,10 @@ def business_tab(actor: Actor) -> None:
     if current_logo is not None:
         st.image(current_logo.data, width=160)
     upload = st.file_uploader(
-        tr("catalog.logo_upload"), type=["png", "jpg", "jpeg"], key="business_logo_file"
+        tr("catalog.logo_upload", mb=catalog.LOGO_MAX_MB),
+        type=["png", "jpg", "jpeg"],
+        max_upload_size=catalog.LOGO_MAX_MB,  # the widget says the same limit as the label
+        key="business_logo_file",
     )
     l1, l2 = st.columns(2)
     if l1.button(tr("catalog.logo_save"), key="business_logo_save", disabled=upload is None):
