@@ -41,7 +41,18 @@ def test_client_lists_own_services_only(fake, page_personas):
     assert not at.exception
     shown = texts(at)
     assert "cliente-a.ec" in shown and "cliente-b.ec" not in shown
-    assert "$11,50" in shown and "Básico" in shown and "5 dic 2026" in shown
+    assert "$11,50" in shown and "5 dic 2026" in shown
+    # A phone's width (issue 16 item 23): domain, status, due date, amount owed; the plan
+    # is in the service's view.
+    assert "Básico" not in shown
+    table = next(m.value for m in at.markdown if m.value.startswith("| "))
+    header = table.splitlines()[0]
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        tr("col.domain"),
+        tr("col.status"),
+        tr("col.next_due"),
+        tr("col.balance_due"),
+    ]
     at.selectbox(key="services_status").select("suspended").run()
     assert tr("services.none") in texts(at)
 

@@ -68,20 +68,19 @@ def render(actor: Actor) -> None:
         if not summary.services:
             st.info(tr("home.no_services"))
         else:
+            # What matters first, and no more than a phone's width holds (390 px): the plan,
+            # cycle and price are in the service's own view.
             plain_table(
                 [
                     {
                         tr("col.domain"): s.domain,
-                        tr("col.plan"): s.product,
                         tr("col.status"): tr(f"status.{s.status}"),
-                        tr("col.cycle"): tr(f"cycle.{s.cycle}"),
                         tr("col.next_due"): day(s.next_due_date),
-                        tr("col.recurring"): money(s.recurring_amount),
                         tr("col.balance_due"): money(s.balance_due),
                     }
                     for s in summary.services
                 ],
-                right={tr("col.recurring"), tr("col.balance_due")},
+                right={tr("col.balance_due")},
             )
         st.stop()
 

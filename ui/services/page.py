@@ -172,9 +172,10 @@ def show_list(actor: Actor) -> None:
         if staff:
             row[tr("services.col_client")] = r.client_name
             row[tr("services.col_username")] = r.panel_username or "—"
+        if staff:  # a client's list fits a phone: the plan is in the service's view
+            row[tr("col.plan")] = r.plan
         row.update(
             {
-                tr("col.plan"): r.plan,
                 tr("col.status"): tr(f"status.{r.status}"),
                 tr("col.next_due"): day(r.next_due_date),
                 tr("col.balance_due"): money(r.amount_owed),
