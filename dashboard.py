@@ -19,6 +19,7 @@ from core.platform.clock import now
 from core.platform.config import ConfigError, get_settings
 from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 from ui.kit.context import lang, tr
+from ui.kit.localise import localise_widgets, page_style
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
 ALL_PAGES = sorted({stem for stems in PAGES_BY_ROLE.values() for stem in stems})
@@ -52,6 +53,8 @@ def _signin_page_for(stem: str):
 # from fonts.gstatic.com on every page switch, so each customer's browser would call Google
 # on every click (and, offline, fail on every click).
 st.set_page_config(page_title="Anfitrión", page_icon="🌐", layout="wide")
+localise_widgets()
+page_style()
 
 try:
     settings = get_settings()

@@ -48,6 +48,9 @@ def _left_legacy_pages_mode() -> bool:
 
 def guard(page: str) -> Actor:
     """The role guard at the top of every page: no actor or no right, no content."""
+    from ui.kit.localise import localise_widgets  # it imports this module
+
+    localise_widgets()
     actor = current_actor()
     if actor is None and _left_legacy_pages_mode():
         st.rerun()  # through dashboard.py now: same page (its url path) and query string
