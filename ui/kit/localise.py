@@ -5,8 +5,9 @@
   options to select", and 68 calls would each have to remember it.
 * ``page_style`` is our own CSS, drawn once per run by dashboard.py: it hides the English
   "Press Enter to submit form" hint under form fields (the form's submit button says what to
-  do) and raises the contrast of the few texts Streamlit's default theme draws below WCAG AA's
-  4.5:1 (captions, the sidebar's links, the selected language button).
+  do), relabels the file uploader's English, fits the client's tables to a phone, and
+  raises the contrast of the few texts Streamlit's default theme draws below WCAG AA's 4.5:1
+  (captions, the sidebar's links, the selected language button).
 
 What no argument, format or CSS rule can reach stays in English; the README lists it
 ("Language: what stays in English").
@@ -44,6 +45,13 @@ PAGE_STYLE = """
   [data-testid="stMarkdownContainer"] table th,
   [data-testid="stMarkdownContainer"] table td { padding: 0.4rem 0.35rem; font-size: 0.875rem; }
   [data-testid="stMarkdownContainer"] table { overflow-wrap: anywhere; }
+}
+/* The file uploader: its "5MB per file • PDF, JPG" repeats our label (which states the
+   limit and the types, in the reader's language); its "Upload" button is relabelled. */
+[data-testid="stFileUploaderDropzoneInstructions"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] { display: none; }
+[data-testid="stFileUploaderDropzone"] button span[data-has-shortcut]::after {
+  content: "%(upload)s";
 }
 </style>
 """
@@ -92,5 +100,10 @@ def localise_widgets() -> None:
             setattr(st, name, method.__get__(bound.__self__))
 
 
+def css_text(text: str) -> str:
+    """``text`` as the inside of a CSS string (our own catalog text, quoted all the same)."""
+    return "".join(ch if ch.isalnum() or ch in " .,;:()-¿?¡!" else f"\\{ord(ch):x} " for ch in text)
+
+
 def page_style() -> None:
-    st.html(PAGE_STYLE)
+    st.html(PAGE_STYLE.replace("%(upload)s", css_text(tr("ui.upload_button"))))
