@@ -46,6 +46,7 @@ from core.panel import (  # noqa: F401 - servers in settings live in core.panel
 from core.panel.whm import Usage
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
+from core.platform.i18n import t
 from core.platform.paging import Page
 from core.services.target import (
     Target,
@@ -280,6 +281,19 @@ def find_services(
             if row is not None:
                 found.insert(0, ServiceOption(*row))
     return found
+
+
+# The suspension reasons we write ourselves, in the panel's (English) wording: shown to a
+# reader in their language. A reason staff typed is shown as typed.
+SUSPEND_REASON_KEYS = {"Overdue on Payment": "services.reason_overdue"}  # automation.items
+
+
+def suspend_reason_text(reason: str | None, lang: str | None) -> str:
+    """A suspension's reason for a reader: ours translated, anyone else's as written."""
+    if not reason:
+        return ""
+    key = SUSPEND_REASON_KEYS.get(reason.strip())
+    return t(key, lang) if key else reason
 
 
 def service_detail(

@@ -113,7 +113,7 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
     )
     if d.suspend_reason and d.status == "suspended":
         st.warning(tr("services.suspended_notice"))
-        st.text(d.suspend_reason)
+        st.text(services.suspend_reason_text(d.suspend_reason, lang()))
     if d.panel_error:
         st.warning(tr("services.panel_error_title"))
         st.code(d.panel_error, language=None)
