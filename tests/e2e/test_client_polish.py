@@ -238,6 +238,16 @@ def test_a_fall_in_cash_is_drawn_red_and_down_in_spanish(polish_app, browser, sh
     assert "-$11,50" in metric.inner_text()
     assert metric.get_by_test_id("stMetricDeltaIcon-Down").count() == 1
     assert metric.get_by_test_id("stMetricDeltaIcon-Up").count() == 0
+    # The charts' month names are Spanish (item 18): Vega draws its axes with the locale the
+    # chart's config carries, and names them in the chart's accessible description.
+    page.locator("[data-testid='stVegaLiteChart'] [aria-label]").first.wait_for(timeout=30_000)
+    described = " ".join(
+        page.locator("[data-testid='stVegaLiteChart'] [aria-label]").evaluate_all(
+            "els => els.map(e => e.getAttribute('aria-label'))"
+        )
+    )
+    assert "ene 2026" in described or "dic 2026" in described
+    assert not re.search(r"\b(Jan|Apr|Aug|Dec)\b|year-month", described)
     context.close()
 
 

@@ -92,3 +92,18 @@ def test_a_fall_in_money_reads_as_a_fall_in_spanish(page_personas):
     assert cash.proto.delta == "-$11,50"  # Streamlit draws it red, the arrow down
     mrr = next(m for m in at.metric if m.label == tr("kpi.mrr"))
     assert not mrr.proto.delta.startswith("$-")
+
+
+def test_the_owners_charts_speak_spanish(page_personas):
+    """Issue 16 item 18: chart months read "Jan 2026" in the Spanish UI (Vega's own locale);
+    the chart's config.locale gives Spanish month names and the decimal comma."""
+    import json
+
+    at = app_as(page_personas.owner, "home")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert specs
+    for spec in specs:
+        locale = spec["config"]["locale"]
+        assert locale["time"]["shortMonths"][0] == "ene" and locale["number"]["decimal"] == ","
+    english = app_as(page_personas.client_b, "home")  # a client: no charts, and no error
+    assert not english.exception

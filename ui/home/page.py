@@ -22,6 +22,7 @@ from core.insights.overview import client_summary, desk_counts
 from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from ui.kit.charts import draw
 from ui.kit.context import day, money, money_delta, tr
 from ui.kit.tables import plain_table
 
@@ -44,7 +45,7 @@ def number(value: object) -> float:
 
 
 def chart(spec: alt.Chart) -> None:
-    st.altair_chart(spec, width="stretch")
+    draw(spec)  # in the reader's locale: "dic 2026", "1.234,50"
 
 
 def render(actor: Actor) -> None:
@@ -142,7 +143,7 @@ def render(actor: Actor) -> None:
                 alt.Chart(mrr_frame)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth"),
+                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth", title=tr("kpi.month")),
                     y=alt.Y(f"{tr('kpi.mrr')}:Q"),
                     tooltip=[alt.Tooltip(f"{tr('kpi.mrr')}:Q", format=",.2f")],
                 )
@@ -229,7 +230,7 @@ def render(actor: Actor) -> None:
                 alt.Chart(churn_frame)
                 .mark_bar()
                 .encode(
-                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth"),
+                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth", title=tr("kpi.month")),
                     y=alt.Y("n:Q", title=tr("kpi.count")),
                     color=alt.Color(f"{tr('kpi.kind')}:N"),
                     xOffset=f"{tr('kpi.kind')}:N",

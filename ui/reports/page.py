@@ -25,6 +25,7 @@ from core.insights import reports
 from core.insights.reports import export_csv, export_xlsx
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from ui.kit.charts import draw
 from ui.kit.context import lang, money, tr
 from ui.kit.tabs import lazy_tabs
 
@@ -139,7 +140,7 @@ def table(q: Query, name: str, extra: str = "") -> None:
 
 
 def chart(spec: alt.Chart) -> None:
-    st.altair_chart(spec, width="stretch")
+    draw(spec)  # in the reader's locale: "dic 2026", "1.234,50"
 
 
 @st.cache_data(ttl=60, show_spinner=False)
