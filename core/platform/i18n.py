@@ -58,6 +58,14 @@ def t(key: str, lang: str | None = DEFAULT, **params: Any) -> str:
     return text
 
 
+def pick(spanish: str, english: str | None, lang: str | None) -> str:
+    """An owner's text in the reader's language: its English value for an English reader
+    when the owner gave one, else the Spanish (plan, department and channel names)."""
+    if normalise(lang) == "en" and english and english.strip():
+        return english
+    return spanish
+
+
 def money(amount: Decimal | int | str | None, lang: str | None = DEFAULT) -> str:
     """USD in the reader's locale: ``$1.234,50`` in Spanish, ``$1,234.50`` in English."""
     value = Decimal(str(amount if amount is not None else "0"))

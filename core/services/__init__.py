@@ -46,7 +46,7 @@ from core.panel import (  # noqa: F401 - servers in settings live in core.panel
 from core.panel.whm import Usage
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
-from core.platform.i18n import t
+from core.platform.i18n import pick, t
 from core.platform.paging import Page
 from core.services.target import (
     Target,
@@ -320,7 +320,7 @@ def service_detail(
             client_name=svc.client.name,
             domain=svc.domain,
             product_id=svc.product_id,
-            plan=svc.product.name,
+            plan=pick(svc.product.name, svc.product.name_en, actor.language),
             status=svc.status,
             cycle=svc.billing_cycle,
             next_due_date=svc.next_due_date,

@@ -27,7 +27,7 @@ from core.platform import audit
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
-from core.platform.i18n import t
+from core.platform.i18n import pick, t
 from core.rules.sla import (
     DAYS,
     OfficeHours,
@@ -50,7 +50,7 @@ _DIGITS = re.compile(r"^\+?[\d\s().-]+$")
 class ChannelView:
     id: int
     kind: str
-    label: str
+    label: str  # in the reader's language
     target: str
     url: str
     hours: str  # canonical office-hours text
@@ -61,6 +61,8 @@ class ChannelView:
     prefill: str | None
     sort_order: int
     active: bool
+    label_es: str = ""  # the owner's two values, for the settings form
+    label_en: str = ""
 
     @property
     def status_key(self) -> str:
@@ -188,7 +190,7 @@ def _view(row: SupportChannel, at: datetime, lang: str, zone: ZoneInfo) -> Chann
     return ChannelView(
         id=row.id,
         kind=row.kind,
-        label=row.label,
+        label=pick(row.label, row.label_en, lang),
         target=row.target,
         url=channel_link(row.kind, row.target, row.prefill),
         hours=hours.spec,
@@ -199,6 +201,8 @@ def _view(row: SupportChannel, at: datetime, lang: str, zone: ZoneInfo) -> Chann
         prefill=row.prefill,
         sort_order=row.sort_order,
         active=row.active,
+        label_es=row.label,
+        label_en=row.label_en or "",
     )
 
 
@@ -235,6 +239,7 @@ def save_channel(
     channel_id: int | None = None,
     kind: str,
     label: str,
+    label_en: str | None = None,
     target: str,
     hours: str = "24/7",
     prefill: str | None = None,
@@ -263,6 +268,7 @@ def save_channel(
                 raise NotFound()
             row = found
         row.kind, row.label, row.target = kind, clean_label, stored_target
+        row.label_en = " ".join((label_en or "").split())[:LABEL_MAX] or None
         row.hours, row.prefill = office.spec, text
         row.sort_order, row.active = int(sort_order), bool(active)
         s.flush()

@@ -121,6 +121,12 @@ def products_tab(actor: Actor) -> None:
         p1, p2 = st.columns(2)
         p_name = p1.text_input(tr("catalog.product"), editing.name if editing else "")
         p_package = p2.text_input(tr("catalog.package"), editing.whm_package if editing else "")
+        p_name_en = p1.text_input(
+            tr("polish.name_en"),
+            editing.name_en if editing else "",
+            help=tr("polish.name_en_help"),
+            key=f"product_{choice}_name_en",
+        )
         p_description = st.text_area(
             tr("catalog.description"), editing.description if editing else ""
         )
@@ -206,6 +212,7 @@ def products_tab(actor: Actor) -> None:
                     actor,
                     catalog.ProductForm(
                         name=p_name,
+                        name_en=p_name_en,
                         whm_package=p_package,
                         prices=entered,
                         description=p_description,
