@@ -335,3 +335,19 @@ def test_the_logo_field_and_its_uploader_state_one_limit(page_personas):
     assert uploader.proto.max_upload_size_mb == catalog.LOGO_MAX_MB
     assert uploader.proto.label == tr("catalog.logo_upload", mb=catalog.LOGO_MAX_MB)
     assert catalog.LOGO_MAX_BYTES == catalog.LOGO_MAX_MB * 1024 * 1024
+
+
+def test_a_plans_english_name_is_saved_from_the_form(page_personas):
+    """Issue 16 item 18: owner-editable names a client reads get an English value."""
+    from core import catalog
+
+    at = settings_tab(page_personas.owner, tr("catalog.tab_products"))
+    product_id = catalog.list_products(page_personas.owner.actor)[0].id
+    at.selectbox(key="product_choice").set_value(product_id).run()
+    at.text_input(key=f"product_{product_id}_name_en").input("Basic")
+    at.button(key=f"product_{product_id}_save").click().run()
+    assert not at.error
+    assert catalog.list_products(page_personas.owner.actor)[0].name_en == "Basic"
+    for tab in (tr("catalog.tab_departments"), tr("catalog.tab_channels")):
+        at = settings_tab(page_personas.owner, tab)
+        assert not at.exception
