@@ -242,3 +242,11 @@ def test_the_pager_takes_any_number_without_an_english_range_error(page_personas
     assert at.number_input(key="billing_page").value == 2
     at.number_input(key="billing_page").set_value(-4).run()
     assert at.number_input(key="billing_page").value == 1
+
+
+def test_select_boxes_carry_a_translated_placeholder(page_personas):
+    """Issue 16 item 18: Streamlit's own placeholder is "Choose an option" in any language."""
+    at = app_as(page_personas.client_a, "billing")
+    assert at.selectbox(key="billing_open").proto.placeholder == tr("ui.choose")
+    english = app_as(page_personas.client_b, "billing")
+    assert english.selectbox(key="billing_open").proto.placeholder == tr("ui.choose", "en")
