@@ -265,3 +265,16 @@ def test_signing_out_prints_nothing_stray_in_the_server_log(polish_app, browser)
     port = base.rsplit(":", 1)[1]
     log = (_DATA / f"streamlit-{port}.log").read_text(errors="replace")
     assert "'anfitrion_auth'" not in log
+
+
+def test_typing_in_a_form_shows_no_english_hint(client_page):
+    """Item 18: Streamlit's "Press Enter to submit form" under a form's field, hidden by our
+    CSS (the form's button says what to do)."""
+    base, page = client_page
+    open_page(page, base, "account")
+    field = page.get_by_role("textbox", name=t("account.phone"))
+    field.fill("+593 99 000 0000")
+    page.wait_for_timeout(300)
+    assert page.locator("[data-testid='InputInstructions']").count() >= 1  # drawn, and
+    assert not page.locator("[data-testid='InputInstructions']").first.is_visible()  # hidden
+    assert "Press Enter" not in visible_text(page)
