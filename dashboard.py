@@ -20,6 +20,7 @@ from core.platform.config import ConfigError, get_settings
 from ui.auth.public import show_landing
 from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 from ui.kit.context import lang, tr
+from ui.kit.localise import localise_widgets, page_style
 from ui.knowledge.reader import render_public as public_help
 
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -74,6 +75,8 @@ def setup_first(stem: str, account):
 # from fonts.gstatic.com on every page switch, so each customer's browser would call Google
 # on every click (and, offline, fail on every click).
 st.set_page_config(page_title="Anfitrión", page_icon="🌐", layout="wide")
+localise_widgets()
+page_style()
 
 try:
     settings = get_settings()

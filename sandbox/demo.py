@@ -185,9 +185,8 @@ def load(
     einvoicing: bool = True,
 ) -> list[DemoLogin]:
     """Fill an empty database with the demo book and return the three demo sign-ins.
-    ``help_centre=False`` leaves out the help articles (a database migrated only up to a
-    revision before the knowledge base has no tables for them); ``einvoicing=False`` leaves out the SRI set-up and documents (a schema from
-    before them)."""
+    ``help_centre=False`` leaves out the help articles and ``einvoicing=False`` the SRI set-up
+    and documents (for a schema from before their tables)."""
     if not is_empty(session):
         raise RuntimeError("the database already has users; the demo loads only into an empty one")
     rng = random.Random(seed)
@@ -283,8 +282,13 @@ def _einvoicing(session: Session, at: datetime) -> None:
     self-signed test certificate for that RUC (SRI ambiente pruebas, the default), and the
     factura of every paid demo invoice, issued at its paying moment."""
     password = secrets.token_urlsafe(18)  # kept only encrypted, as an uploaded one would be
-    p12 = make_p12(ruc=DEMO_BUSINESS["ruc"], holder=DEMO_BUSINESS["name"].upper(), password=password,
-                   not_before=at - timedelta(days=1), days=730)  # fmt: skip
+    p12 = make_p12(
+        ruc=DEMO_BUSINESS["ruc"],
+        holder=DEMO_BUSINESS["name"].upper(),
+        password=password,
+        not_before=at - timedelta(days=1),
+        days=730,
+    )
     sealed_p12, sealed_password = certificates.sealed(p12, password)
     # Written as demo data, like the rest of the book: nobody acted, so nothing is audited.
     for key, value in (

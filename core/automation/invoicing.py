@@ -34,7 +34,7 @@ from core.models import Client, Invoice, InvoiceItem, Service
 from core.platform import mail
 from core.platform.db import unit_of_work
 from core.platform.errors import Conflict
-from core.platform.i18n import day, money, t
+from core.platform.i18n import day, money, pick, t
 from core.rules.cycles import RECURRING_CYCLES, advance
 
 
@@ -154,7 +154,12 @@ def do_renewal(
         lang = client.language
         start = item.period_start
         description, end = renewal_line(
-            lang, svc.product.name, svc.domain, start, svc.billing_cycle, svc.anchor_day
+            lang,
+            pick(svc.product.name, svc.product.name_en, lang),  # the line is in the client's
+            svc.domain,
+            start,
+            svc.billing_cycle,
+            svc.anchor_day,
         )
         line = billing.LineInput(
             description=description,

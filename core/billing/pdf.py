@@ -6,8 +6,10 @@ tax id (RUC, cédula, pasaporte or consumidor final), the lines, IVA at the rate
 the lines (the issue date's rate), and the totals. An unpaid invoice is a proforma
 (billing-rules §5.3): the SRI factura is issued on payment, and the document says so.
 
-The built-in Helvetica covers Latin-1, which has every Spanish letter (ñ, á, é, ü, ¿, ¡);
-anything outside it (an emoji in a description) is replaced by "?" rather than failing.
+The text is drawn in DejaVu Sans, a Unicode TrueType font embedded in the file (shipped by
+matplotlib, which the requirements install; see ``fonts.py``): Spanish letters, "→" in a plan
+change's line, "€", "—" all print. A character the font has no glyph for (an emoji in a
+description) is replaced by "?" rather than silently dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from core import catalog
 from core.access import Actor
+from core.billing.fonts import FAMILY, drawable, use_unicode_font
 from core.billing.invoice_view import InvoiceDetail, invoice_detail
 from core.platform import clock, i18n, settings, settings_registry
 from core.platform.config import get_settings
@@ -35,12 +38,6 @@ TAX_ID_TYPES = ("ruc", "cedula", "pasaporte", "consumidor_final")
 LOGO_HEIGHT_MM = 16
 
 log = logging.getLogger(__name__)
-
-
-def latin1(text: object) -> str:
-    """Text the core fonts can draw: Latin-1 kept, anything else replaced by '?'."""
-    value = str(text if text is not None else "")
-    return value.encode("latin-1", "replace").decode("latin-1")
 
 
 def tax_id_label(kind: str, lang: str) -> str:
@@ -93,34 +90,35 @@ def render(
     logo: bytes | None = None,
 ) -> bytes:
     def tr(key: str, **params: object) -> str:
-        return latin1(i18n.t(key, lang, **params))
+        return drawable(i18n.t(key, lang, **params))
 
     def money(value: object) -> str:
-        return latin1(i18n.money(value, lang))  # type: ignore[arg-type]
+        return drawable(i18n.money(value, lang))  # type: ignore[arg-type]
 
     def day(value: object) -> str:
-        return latin1(i18n.day(value, lang))  # type: ignore[arg-type]
+        return drawable(i18n.day(value, lang))  # type: ignore[arg-type]
 
     name, ruc, address = business
     number = detail.number or tr("billing.draft_number")
     pdf = FPDF(format="A4")
-    pdf.set_title(latin1(tr("billing.pdf.title", number=number)))
-    pdf.set_author(latin1(name))
+    pdf.set_title(drawable(tr("billing.pdf.title", number=number)))
+    pdf.set_author(drawable(name))
     pdf.set_auto_page_break(auto=True, margin=15)
+    use_unicode_font(pdf)
     pdf.add_page()
     width = pdf.epw
     if logo:
         _draw_logo(pdf, logo)
 
     # The business, and the document's number and dates.
-    pdf.set_font("Helvetica", "B", 16)
-    pdf.cell(width * 0.6, 8, latin1(name))
+    pdf.set_font(FAMILY, "B", 16)
+    pdf.cell(width * 0.6, 8, drawable(name))
     pdf.cell(width * 0.4, 8, tr("billing.pdf.title", number=number), align="R")
     pdf.ln(8)
-    pdf.set_font("Helvetica", "", 10)
-    left = [tr("billing.pdf.ruc", ruc=latin1(ruc))] if ruc else []
+    pdf.set_font(FAMILY, "", 10)
+    left = [tr("billing.pdf.ruc", ruc=drawable(ruc))] if ruc else []
     if address:
-        left.append(latin1(address))
+        left.append(drawable(address))
     right = [
         tr("billing.pdf.issued", date=day(detail.issued_on)),
         tr("billing.pdf.due", date=day(detail.due_on)),
@@ -133,24 +131,24 @@ def render(
     pdf.ln(4)
 
     # The client.
-    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_font(FAMILY, "B", 11)
     pdf.cell(width, 6, tr("billing.pdf.bill_to"))
     pdf.ln(6)
-    pdf.set_font("Helvetica", "", 10)
-    pdf.cell(width, 5, latin1(detail.client_name))
+    pdf.set_font(FAMILY, "", 10)
+    pdf.cell(width, 5, drawable(detail.client_name))
     pdf.ln(5)
     id_label = tax_id_label(detail.client_tax_id_type, lang)
-    id_text = f"{latin1(id_label)}: {latin1(detail.client_tax_id or '-')}"
+    id_text = f"{drawable(id_label)}: {drawable(detail.client_tax_id or '-')}"
     pdf.cell(width, 5, id_text)
     pdf.ln(5)
     for extra in (detail.client_address, detail.client_email):
         if extra:
-            pdf.cell(width, 5, latin1(extra))
+            pdf.cell(width, 5, drawable(extra))
             pdf.ln(5)
     pdf.ln(4)
 
     # The lines.
-    pdf.set_font("Helvetica", "", 9)
+    pdf.set_font(FAMILY, "", 9)
     with pdf.table(
         col_widths=(88, 42, 20, 30),
         text_align=("LEFT", "LEFT", "RIGHT", "RIGHT"),
@@ -163,7 +161,7 @@ def render(
         head.cell(tr("billing.col.amount"))
         for line in detail.lines:
             row = table.row()
-            row.cell(latin1(line.description))
+            row.cell(drawable(line.description))
             period = ""
             if line.period_start and line.period_end:
                 period = f"{day(line.period_start)} - {day(line.period_end)}"
@@ -175,7 +173,7 @@ def render(
     pdf.ln(4)
 
     # The totals, IVA per rate (billing-rules §5.4).
-    pdf.set_font("Helvetica", "", 10)
+    pdf.set_font(FAMILY, "", 10)
     totals: list[tuple[str, str, bool]] = [(tr("billing.subtotal"), money(detail.subtotal), False)]
     for group in detail.taxes:
         totals.append((tr("billing.pdf.iva", rate=_rate(group.rate)), money(group.tax), False))
@@ -187,12 +185,12 @@ def render(
     if detail.status in ("unpaid", "draft"):
         totals.append((tr("billing.balance"), money(detail.balance), True))
     for label, value, bold in totals:
-        pdf.set_font("Helvetica", "B" if bold else "", 10)
+        pdf.set_font(FAMILY, "B" if bold else "", 10)
         pdf.cell(width * 0.75, 6, label, align="R")
         pdf.cell(width * 0.25, 6, value, align="R")
         pdf.ln(6)
     pdf.ln(6)
-    pdf.set_font("Helvetica", "I", 8)
+    pdf.set_font(FAMILY, "I", 8)
     note = "billing.pdf.proforma_note" if detail.status != "paid" else "billing.pdf.paid_note"
     pdf.multi_cell(width, 4, tr(note))
     return bytes(pdf.output())

@@ -32,6 +32,7 @@ from core.catalog.business_details import (  # noqa: F401 - re-exported
     INSTRUCTIONS_MAX,
     INVOICE_MAILS,
     LOGO_MAX_BYTES,
+    LOGO_MAX_MB,
     LOGO_MAX_SIDE,
     LOGO_TYPES,
     NAME_MAX,

@@ -45,6 +45,7 @@ class PriceView:
 class ProductView:
     id: int
     name: str
+    name_en: str  # "" when the plan has no English name (the Spanish one is shown)
     description: str
     whm_package: str
     disk_mb: int
@@ -73,6 +74,7 @@ class ProductForm:
     whm_package: str
     prices: Mapping[str, tuple[Any, Any]]
     description: str = ""
+    name_en: str = ""  # the plan's name for English readers; empty: the Spanish name
     disk_mb: int = 1024
     max_mailboxes: int = 10
     mailbox_quota_mb: int = 1024
@@ -91,6 +93,7 @@ def _product_view(product: Product, count: int) -> ProductView:
     return ProductView(
         id=product.id,
         name=product.name,
+        name_en=product.name_en or "",
         description=product.description or "",
         whm_package=product.whm_package,
         disk_mb=product.disk_mb,
@@ -166,6 +169,7 @@ def _clean_form(form: ProductForm) -> ProductForm:
         whm_package=package,
         prices=_clean_prices(form.prices),
         description=clean_block(form.description, 2000),
+        name_en=clean_line(form.name_en, 120),
         disk_mb=_int_in(form.disk_mb, 1, 10_000_000, "catalog.error_limits"),
         max_mailboxes=_int_in(form.max_mailboxes, 0, 100_000, "catalog.error_limits"),
         mailbox_quota_mb=_int_in(form.mailbox_quota_mb, 1, 10_000_000, "catalog.error_limits"),
@@ -219,6 +223,7 @@ def save_product(
             if known != set(targets):
                 raise ValidationError("catalog.error_targets")
         product.name, product.whm_package = clean.name, clean.whm_package
+        product.name_en = clean.name_en or None
         product.description = clean.description or None
         product.disk_mb, product.max_mailboxes = clean.disk_mb, clean.max_mailboxes
         product.mailbox_quota_mb = clean.mailbox_quota_mb

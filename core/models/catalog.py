@@ -14,6 +14,7 @@ class Product(Base):
     __tablename__ = "product"
     id: Mapped[int] = _id()
     name: Mapped[str] = mapped_column(String(120), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(120))  # None: the Spanish name
     description: Mapped[str | None] = mapped_column(Text)
     whm_package: Mapped[str] = mapped_column(String(64))
     disk_mb: Mapped[int] = mapped_column(Integer, default=1024)

@@ -14,6 +14,7 @@ class Department(Base):
     __tablename__ = "department"
     id: Mapped[int] = _id()
     name: Mapped[str] = mapped_column(String(100), unique=True)
+    name_en: Mapped[str | None] = mapped_column(String(100))  # None: the Spanish name
     email: Mapped[str | None] = mapped_column(String(254))
     client_visible: Mapped[bool] = mapped_column(Boolean, default=True)
     staff_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
@@ -75,6 +76,7 @@ class SupportChannel(Base):
     id: Mapped[int] = _id()
     kind: Mapped[str] = mapped_column(String(20))  # whatsapp|phone|email|chat|status
     label: Mapped[str] = mapped_column(String(100))
+    label_en: Mapped[str | None] = mapped_column(String(100))  # None: the Spanish label
     target: Mapped[str] = mapped_column(String(300))
     hours: Mapped[str] = mapped_column(String(100), default="24/7")
     # kb (knowledge base) is a kind too; hours: core.rules.sla.parse_hours; prefill: WhatsApp

@@ -54,7 +54,7 @@ from core.platform.clock import now
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
 from core.platform.i18n import day as fmt_day
-from core.platform.i18n import t
+from core.platform.i18n import pick, t
 from core.rules.cycles import RECURRING_CYCLES
 from core.rules.money import ZERO, q2
 
@@ -125,7 +125,7 @@ class OrderForm:
 
 
 # ------------------------------------------------------------------------ reads
-def _offers(s: Session) -> list[Offer]:
+def _offers(s: Session, lang: str | None = None) -> list[Offer]:
     rows = s.execute(
         select(Product, ProductPrice)
         .join(ProductPrice, ProductPrice.product_id == Product.id)
@@ -134,7 +134,7 @@ def _offers(s: Session) -> list[Offer]:
     offers = [
         Offer(
             product_id=p.id,
-            product=p.name,
+            product=pick(p.name, p.name_en, lang),
             cycle=price.cycle,
             price=q2(price.price),
             setup_fee=q2(price.setup_fee or ZERO),
@@ -152,7 +152,7 @@ def offers(actor: Actor, *, session: Session | None = None) -> list[Offer]:
     if not actor.is_client:
         require(actor, "services")
     with reading(session) as s:
-        return _offers(s)
+        return _offers(s, actor.language)
 
 
 def order_form(
@@ -179,7 +179,7 @@ def order_form(
                 select(Server).where(Server.active.is_(True)).order_by(Server.name)
             )
         ]
-        return OrderForm(offers=_offers(s), clients=clients, servers=servers)
+        return OrderForm(offers=_offers(s, actor.language), clients=clients, servers=servers)
 
 
 def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRow]:
@@ -380,7 +380,9 @@ def place_order(
         s.add(svc)
         s.flush()
         lang = client.language
-        lines = [_line(line, svc, product.name, cycle, lang) for line in plan.lines]
+        # The lines are written in the client's language, the plan's name too.
+        plan_name = pick(product.name, product.name_en, lang)
+        lines = [_line(line, svc, plan_name, cycle, lang) for line in plan.lines]
         invoice_id = create_invoice(
             SYSTEM, client.id, lines, issued_on=day, due_on=day, draft=True, session=s, at=moment
         )

@@ -25,7 +25,7 @@ from core.platform import settings, settings_registry
 from core.platform.errors import ValidationError
 from core.platform.i18n import day as fmt_day
 from core.platform.i18n import money as fmt_money
-from core.platform.i18n import t
+from core.platform.i18n import pick, t
 from core.rules.cycles import CYCLE_MONTHS, RECURRING_CYCLES, advance, is_recurring
 from core.rules.money import ZERO, invoice_totals, q2
 from core.rules.proration import CHANGE_MODES, ChangeQuote, quote_change
@@ -267,11 +267,12 @@ def _build(s: Session, svc: Service, target: Product, price: ProductPrice, day: 
         service_id=svc.id,
         domain=svc.domain,
         from_product_id=svc.product_id,
-        from_product=svc.product.name,
+        # Names in the client's language: the quote's names go into the invoice line.
+        from_product=pick(svc.product.name, svc.product.name_en, svc.client.language),
         from_cycle=old_cycle,
         from_amount=old_price,
         to_product_id=target.id,
-        to_product=target.name,
+        to_product=pick(target.name, target.name_en, svc.client.language),
         to_cycle=new_cycle,
         to_amount=new_price,
         change_date=day,

@@ -68,6 +68,14 @@ def plural(key: str, count: int, lang: str | None = DEFAULT, **params: Any) -> s
     return t(key, lang, **{"n": count, **params})
 
 
+def pick(spanish: str, english: str | None, lang: str | None) -> str:
+    """An owner's text in the reader's language: its English value for an English reader
+    when the owner gave one, else the Spanish (plan, department and channel names)."""
+    if normalise(lang) == "en" and english and english.strip():
+        return english
+    return spanish
+
+
 def money(amount: Decimal | int | str | None, lang: str | None = DEFAULT) -> str:
     """USD in the reader's locale: ``$1.234,50`` in Spanish, ``$1,234.50`` in English."""
     value = Decimal(str(amount if amount is not None else "0"))

@@ -215,6 +215,21 @@ def is_open_at(hours: OfficeHours, at: datetime, zone: ZoneInfo) -> bool:
     return False
 
 
+def next_opening(
+    hours: OfficeHours, at: datetime, zone: ZoneInfo, days: int = 8
+) -> datetime | None:
+    """When the hours next open after ``at`` (naive UTC): None when open now, always open,
+    never open, or not within ``days`` days."""
+    if hours.always or hours.closed or is_open_at(hours, at, zone):
+        return None
+    day = _local_day(at, zone)
+    for offset in range(days):
+        for start, _end in intervals(hours, day + timedelta(days=offset), zone):
+            if start > at:
+                return start
+    return None
+
+
 def add_office_time(
     start: datetime, duration: timedelta, hours: OfficeHours | None, zone: ZoneInfo
 ) -> datetime:

@@ -46,6 +46,7 @@ from core.panel import (  # noqa: F401 - servers in settings live in core.panel
 from core.panel.whm import Usage
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
+from core.platform.i18n import pick, t
 from core.platform.paging import Page
 from core.services.target import (
     Target,
@@ -301,6 +302,19 @@ def find_services(
     return found
 
 
+# The suspension reasons we write ourselves, in the panel's (English) wording: shown to a
+# reader in their language. A reason staff typed is shown as typed.
+SUSPEND_REASON_KEYS = {"Overdue on Payment": "services.reason_overdue"}  # automation.items
+
+
+def suspend_reason_text(reason: str | None, lang: str | None) -> str:
+    """A suspension's reason for a reader: ours translated, anyone else's as written."""
+    if not reason:
+        return ""
+    key = SUSPEND_REASON_KEYS.get(reason.strip())
+    return t(key, lang) if key else reason
+
+
 def service_detail(
     actor: Actor, service_id: int, *, with_usage: bool = True, session: Session | None = None
 ) -> ServiceDetail:
@@ -325,7 +339,7 @@ def service_detail(
             client_name=svc.client.name,
             domain=svc.domain,
             product_id=svc.product_id,
-            plan=svc.product.name,
+            plan=pick(svc.product.name, svc.product.name_en, actor.language),
             status=svc.status,
             cycle=svc.billing_cycle,
             next_due_date=svc.next_due_date,

@@ -40,6 +40,7 @@ BYTES_PER_MB = 1024 * 1024
 # A conservative local part: what cPanel accepts and every mail client can type.
 _LOCAL = re.compile(r"[a-z0-9](?:[a-z0-9._+-]{0,62}[a-z0-9_+-])?")
 RESERVED_LOCALS = frozenset({"cpanel"})
+_ALLOWED = frozenset("._+-")
 
 
 @dataclass(frozen=True)
@@ -136,17 +137,36 @@ def _list(box: _Box) -> list[MailboxView]:
 
 
 # ------------------------------------------------------------------- validation
-def split_address(box_domain: str, address: str) -> tuple[str, str]:
+def split_address(box_domain: str, address: str, *, name_only: bool = False) -> tuple[str, str]:
     """``local`` or ``local@domain`` → (local, domain), refusing any other domain than the
-    service's and any local part cPanel (or a mail client) would choke on."""
+    service's and any local part cPanel (or a mail client) would choke on, each refusal
+    saying what is wrong. ``name_only``: the input was a field asking for the part before
+    "@" (the create form), so an "@" with another domain is told as such."""
     raw = (address or "").strip().lower()
     local, at, domain = raw.partition("@")
     domain = domain.rstrip(".") if at else box_domain
+    check_local(local)
     if domain != box_domain:
-        raise ValidationError("error.mailbox_domain", domain=box_domain)
-    if not _LOCAL.fullmatch(local) or len(local) > 64 or ".." in local or local in RESERVED_LOCALS:
-        raise ValidationError("error.mailbox_local_invalid")
+        key = "error.mailbox_local_at" if name_only else "error.mailbox_domain"
+        raise ValidationError(key, domain=box_domain)
     return local, domain
+
+
+def check_local(local: str) -> None:
+    """The part before "@": the first rule it breaks, in words the person can act on."""
+    if not local:
+        raise ValidationError("error.mailbox_local_empty")
+    if any(ch.isspace() for ch in local):
+        raise ValidationError("error.mailbox_local_space")
+    bad = sorted({ch for ch in local if not (ch in _ALLOWED or ch.isascii() and ch.isalnum())})
+    if bad:
+        raise ValidationError("error.mailbox_local_chars", chars=" ".join(bad))
+    if len(local) > 64:
+        raise ValidationError("error.mailbox_local_long", n=64)
+    if local in RESERVED_LOCALS:
+        raise ValidationError("error.mailbox_local_reserved", name=local)
+    if not _LOCAL.fullmatch(local) or ".." in local:
+        raise ValidationError("error.mailbox_local_dots")
 
 
 def check_password(password: str, local: str = "") -> None:
@@ -164,12 +184,20 @@ def check_password(password: str, local: str = "") -> None:
 
 
 def _quota(box: _Box, quota_mb: Any) -> int:
+    return check_quota(box.max_quota_mb, quota_mb)
+
+
+def check_quota(max_quota_mb: int, quota_mb: Any) -> int:
+    """A whole number of MB from 1 to the plan's maximum; a negative or zero one is told
+    apart from one above the plan's limit."""
     try:
-        quota = int(quota_mb)
+        quota = int(str(quota_mb).strip())
     except (TypeError, ValueError):
-        raise ValidationError("error.mailbox_quota", max=box.max_quota_mb) from None
-    if not 1 <= quota <= box.max_quota_mb:
-        raise ValidationError("error.mailbox_quota", max=box.max_quota_mb)
+        raise ValidationError("error.mailbox_quota", max=max_quota_mb) from None
+    if quota < 1:
+        raise ValidationError("error.mailbox_quota_positive", max=max_quota_mb)
+    if quota > max_quota_mb:
+        raise ValidationError("error.mailbox_quota", max=max_quota_mb)
     return quota
 
 
@@ -280,7 +308,7 @@ def create_mailbox(
     action's moment (default now), stamped on a panel failure's note."""
     at = at or now()
     box = _writable(_load(actor, service_id, session))
-    name, domain = split_address(box.domain, local)
+    name, domain = split_address(box.domain, local, name_only=True)
     address = f"{name}@{domain}"
     quota = _quota(box, box.max_quota_mb if quota_mb in (None, "") else quota_mb)
     generated = None

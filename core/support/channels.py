@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from urllib.parse import quote, urlparse
 from zoneinfo import ZoneInfo
 
@@ -27,8 +27,16 @@ from core.platform import audit
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
 from core.platform.errors import NotFound, ValidationError
-from core.platform.i18n import t
-from core.rules.sla import DAYS, OfficeHours, days_spec, hhmm, is_open_at, parse_hours
+from core.platform.i18n import pick, t
+from core.rules.sla import (
+    DAYS,
+    OfficeHours,
+    days_spec,
+    hhmm,
+    is_open_at,
+    next_opening,
+    parse_hours,
+)
 
 KINDS = ("whatsapp", "phone", "email", "chat", "status", "kb")
 URL_KINDS = ("chat", "status", "kb")
@@ -42,16 +50,19 @@ _DIGITS = re.compile(r"^\+?[\d\s().-]+$")
 class ChannelView:
     id: int
     kind: str
-    label: str
+    label: str  # in the reader's language
     target: str
     url: str
     hours: str  # canonical office-hours text
     hours_text: str  # the same, in the reader's language
     open_now: bool
+    opens_text: str | None  # closed now: when it opens next, in the reader's words
     always_open: bool
     prefill: str | None
     sort_order: int
     active: bool
+    label_es: str = ""  # the owner's two values, for the settings form
+    label_en: str = ""
 
     @property
     def status_key(self) -> str:
@@ -131,6 +142,35 @@ def describe_hours(hours: OfficeHours, lang: str) -> str:
     return "; ".join(parts)
 
 
+def opens_text(hours: OfficeHours, at: datetime, lang: str, zone: ZoneInfo) -> str | None:
+    """ "Abre hoy a las 08:00", "Abre mañana a las 09:00", "Abre el lunes a las 08:00"; None
+    when it is open now or has no opening ahead (then "closed" says it all)."""
+    opening = next_opening(hours, at, zone)
+    if opening is None:
+        return None
+    local = opening.replace(tzinfo=UTC).astimezone(zone)
+    today = at.replace(tzinfo=UTC).astimezone(zone).date()
+    time = local.strftime("%H:%M")
+    ahead = (local.date() - today).days
+    if ahead == 0:
+        return t("support.opens_today", lang, time=time)
+    if ahead == 1:
+        return t("support.opens_tomorrow", lang, time=time)
+    day = t(f"support.weekday.{DAYS[local.weekday()]}", lang)
+    return t("support.opens_on", lang, day=day, time=time)
+
+
+def channel_title(kind_name: str, label: str) -> str:
+    """ "WhatsApp · Ventas", but only "WhatsApp" when the owner's label is the kind's own
+    name (it read "WhatsApp · WhatsApp")."""
+    plain = (label or "").strip()
+    if not plain or plain.casefold() in kind_name.casefold():
+        return kind_name
+    if kind_name.casefold() in plain.casefold():
+        return plain
+    return f"{kind_name} · {plain}"
+
+
 def is_open(
     channel: SupportChannel | ChannelView, at: datetime, zone: ZoneInfo | None = None
 ) -> bool:
@@ -150,16 +190,19 @@ def _view(row: SupportChannel, at: datetime, lang: str, zone: ZoneInfo) -> Chann
     return ChannelView(
         id=row.id,
         kind=row.kind,
-        label=row.label,
+        label=pick(row.label, row.label_en, lang),
         target=row.target,
         url=channel_link(row.kind, row.target, row.prefill),
         hours=hours.spec,
         hours_text=describe_hours(hours, lang),
         open_now=is_open_at(hours, at, zone),
+        opens_text=opens_text(hours, at, lang, zone),
         always_open=hours.always,
         prefill=row.prefill,
         sort_order=row.sort_order,
         active=row.active,
+        label_es=row.label,
+        label_en=row.label_en or "",
     )
 
 
@@ -196,6 +239,7 @@ def save_channel(
     channel_id: int | None = None,
     kind: str,
     label: str,
+    label_en: str | None = None,
     target: str,
     hours: str = "24/7",
     prefill: str | None = None,
@@ -224,6 +268,7 @@ def save_channel(
                 raise NotFound()
             row = found
         row.kind, row.label, row.target = kind, clean_label, stored_target
+        row.label_en = " ".join((label_en or "").split())[:LABEL_MAX] or None
         row.hours, row.prefill = office.spec, text
         row.sort_order, row.active = int(sort_order), bool(active)
         s.flush()

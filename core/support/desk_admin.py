@@ -23,7 +23,7 @@ from core.models import CannedReply, Department, Ticket, User
 from core.platform import audit, settings, uploads
 from core.platform.db import reading, transaction
 from core.platform.errors import Conflict, NotFound, ValidationError
-from core.platform.i18n import LANGUAGES
+from core.platform.i18n import LANGUAGES, pick
 from core.support.common import (
     AUTOCLOSE_DAYS_KEY,
     MAX_ATTACHMENT_MB,
@@ -43,11 +43,13 @@ _EXTENSION = re.compile(r"^[a-z0-9]{1,10}$")
 @dataclass(frozen=True)
 class DepartmentView:
     id: int
-    name: str
+    name: str  # in the reader's language
     client_visible: bool
     sort_order: int
     email: str | None  # None for a client
     staff_ids: tuple[int, ...]  # empty for a client
+    name_es: str = ""  # the owner's two values, for the settings form
+    name_en: str = ""
 
 
 @dataclass(frozen=True)
@@ -77,11 +79,13 @@ def departments(actor: Actor, *, session: Session | None = None) -> list[Departm
         return [
             DepartmentView(
                 id=d.id,
-                name=d.name,
+                name=pick(d.name, d.name_en, actor.language),
                 client_visible=d.client_visible,
                 sort_order=d.sort_order,
                 email=None if actor.is_client else d.email,
                 staff_ids=() if actor.is_client else tuple(d.staff_ids or ()),
+                name_es=d.name,
+                name_en=d.name_en or "",
             )
             for d in s.scalars(stmt)
         ]
@@ -92,6 +96,7 @@ def save_department(
     *,
     department_id: int | None = None,
     name: str,
+    name_en: str | None = None,
     email: str | None = None,
     staff_ids: Iterable[int] = (),
     client_visible: bool = True,
@@ -127,6 +132,7 @@ def save_department(
         if dept.id is None:
             s.add(dept)
         dept.name = clean_name
+        dept.name_en = " ".join((name_en or "").split())[:NAME_MAX] or None
         dept.email = address
         dept.staff_ids = members
         dept.client_visible = bool(client_visible)

@@ -29,7 +29,7 @@ from core.models import (
 )
 from core.platform.db import reading
 from core.platform.errors import Forbidden, NotFound, ValidationError
-from core.platform.i18n import t
+from core.platform.i18n import pick, t
 from core.platform.paging import Page
 from core.support.common import (
     OPEN_STATUSES,
@@ -160,13 +160,20 @@ class TicketDetail:
 Assignee = aliased(User)
 
 
-def _row_columns() -> tuple[Any, ...]:
+def _department_name(lang: str) -> Any:
+    """The department's name in ``lang``: its English value, when there is one, in English."""
+    if lang == "en":
+        return func.coalesce(func.nullif(Department.name_en, ""), Department.name)
+    return Department.name
+
+
+def _row_columns(lang: str) -> tuple[Any, ...]:
     return (
         Ticket.id,
         Ticket.number,
         Ticket.subject,
         func.coalesce(Client.company, Client.name),
-        Department.name,
+        _department_name(lang),
         Service.domain,
         Ticket.status,
         Ticket.priority,
@@ -196,6 +203,7 @@ def _page(
     at: datetime,
     *,
     by_client: bool = False,
+    lang: str = "es",
 ) -> TicketPage:
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     page = max(1, int(page))
@@ -210,7 +218,7 @@ def _page(
     total = s.execute(select(func.count()).select_from(narrowed.subquery())).scalar_one()
     shown = narrowed.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     found = s.execute(
-        _joined(select(*_row_columns())).where(Ticket.id.in_(shown)).order_by(*order)
+        _joined(select(*_row_columns(lang))).where(Ticket.id.in_(shown)).order_by(*order)
     ).all()
     # The selected columns are built at runtime (_row_columns), so mypy cannot count r[:12].
     rows = [
@@ -239,7 +247,7 @@ def client_tickets(
             Ticket.last_reply_at.desc(),
             Ticket.id.desc(),
         ]
-        tickets = _page(s, conds, order, page, per_page, at)
+        tickets = _page(s, conds, order, page, per_page, at, lang=actor.language)
         return ClientTicketsView(
             tickets=tickets,
             departments=departments(actor, session=s),
@@ -347,7 +355,9 @@ def triage_queue(
     ]
     with reading(session) as s:
         return QueueView(
-            tickets=_page(s, conds, order, page, per_page, at, by_client=by_client),
+            tickets=_page(
+                s, conds, order, page, per_page, at, by_client=by_client, lang=actor.language
+            ),
             departments=departments(actor, session=s),
             staff=_desk_users(s),
         )
@@ -421,7 +431,7 @@ def ticket_view(
             status=ticket.status,
             priority=ticket.priority,
             department_id=dept.id,
-            department=dept.name,
+            department=pick(dept.name, dept.name_en, actor.language),
             service_id=ticket.service_id,
             service_domain=service.domain if service else None,
             client_id=client.id,

@@ -1,7 +1,7 @@
 """electronic documents: SRI facturas and notas de crédito as issued and signed
 
 Revision ID: 0036
-Revises: 0034
+Revises: 0035
 Create Date: 2026-12-04 17:30:00
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0036"
-down_revision = "0034"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 

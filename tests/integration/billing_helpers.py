@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import zlib
+import io
 from datetime import date
 from decimal import Decimal
 
@@ -118,15 +118,8 @@ def new_client(name: str, **fields) -> int:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text drawn in a PDF made by fpdf2: its content streams, inflated, as Latin-1."""
-    out: list[bytes] = []
-    rest = data
-    while b"stream\n" in rest:
-        _, rest = rest.split(b"stream\n", 1)
-        body, rest = rest.split(b"endstream", 1)
-        try:
-            out.append(zlib.decompress(body.rstrip(b"\r\n")))
-        except zlib.error:
-            out.append(body)
-    text = b"\n".join(out).decode("latin-1")
-    return text.replace("\\(", "(").replace("\\)", ")").replace("\\\\", "\\")
+    """The text a reader gets from a PDF (pypdf's extraction: the embedded font's glyphs
+    mapped back to characters)."""
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)

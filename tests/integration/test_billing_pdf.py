@@ -35,7 +35,7 @@ def test_the_pdf_shows_number_ruc_iva_and_total(personas):
     assert "RUC: 1790012345001" in text
     assert "IVA 15 %" in text
     assert "$11,50" in text  # the total, in the reader's format
-    assert "Hostería Ñandú" in text  # Spanish letters survive (Latin-1 core font)
+    assert "Hostería Ñandú" in text  # Spanish letters survive
     assert "RUC: 0999999999001" in text and "Av. Amazonas N° 12, Quito" in text
     assert "Cliente A" in text
 
@@ -61,7 +61,7 @@ def test_the_pdf_of_a_paid_invoice_with_odd_characters(personas):
     )
     billing.record_payment(owner, [inv], "5.75")
     text = pdf_text(invoice_pdf(owner, inv))
-    assert "Dominio (año) \\ ñandú ? ? extra" in text  # outside Latin-1 becomes "?"
+    assert "Dominio (año) \\ ñandú ? — extra" in text  # only what the font lacks is "?"
     assert "Pagada" in text
 
 
@@ -73,3 +73,18 @@ def test_client_b_gets_not_found_for_client_as_pdf(personas):
         invoice_pdf(b.actor, "../1")
     with pytest.raises(Forbidden):
         invoice_pdf(personas.staff.actor, a.invoice_id)
+
+
+def test_a_plan_change_line_prints_its_arrow_and_symbols(personas):
+    """Issue 16 item 19: "Básico → Estándar" printed as "Básico ? Estándar" (Helvetica has
+    Latin-1 only); the embedded DejaVu Sans draws it, and the euro, dashes and quotes too."""
+    owner, a = personas.owner.actor, personas.client_a
+    line = "Básico → Estándar (€ “día” ≥ 1…)"
+    inv = billing.create_invoice(
+        owner, a.actor.client_id, [billing.LineInput(description=line, amount="3.00")]
+    )
+    data = invoice_pdf(owner, inv)
+    assert b"/FontFile2" in data  # the TrueType font is embedded, not referenced
+    text = pdf_text(data)
+    assert line in text
+    assert "?" not in text.replace("¿", "")

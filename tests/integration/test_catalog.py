@@ -143,7 +143,7 @@ def test_the_logo_is_a_small_png_or_jpeg(personas):
     for name, data in (
         ("logo.gif", GIF),
         ("logo.png", b""),
-        ("logo.png", PNG + b"0" * 600_000),  # too large
+        ("logo.png", PNG + b"0" * catalog.LOGO_MAX_BYTES),  # too large
         ("logo.png", FAKE_PNG),  # the right magic bytes, but no picture
         ("logo.png", picture("PNG", (5000, 10))),  # too wide
     ):

@@ -507,3 +507,26 @@ def test_owner_view_lists_open_changes_of_every_client(fake, personas):
     assert [c.domain for c in plan_changes.upgrades_view(a.actor, at=AT).changes] == [
         "cliente-a.ec"
     ]
+
+
+def test_the_invoice_line_names_the_plans_in_the_clients_language(fake, personas):
+    """Issue 16 item 18: an English reader's invoice line named the plans in Spanish."""
+    basico, estandar = catalogue()
+    with unit_of_work() as s:
+        s.get(Product, basico).name_en = "Basic"
+        s.get(Product, estandar).name_en = "Standard"
+    a, b = personas.client_a, personas.client_b
+    unblock(personas, a)
+    unblock(personas, b)
+    assert plan_changes.quote(b.actor, b.service_id, estandar, "monthly", at=AT).to_product == (
+        "Standard"
+    )
+    made_b = plan_changes.confirm(b.actor, b.service_id, estandar, "monthly", at=AT)
+    made_a = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly", at=AT)
+    with read_session() as s:
+        line = {
+            i.invoice_id: i.description
+            for i in s.scalars(select(InvoiceItem).where(InvoiceItem.kind == "upgrade"))
+        }
+    assert "Basic" in line[made_b.invoice_id] and "Standard" in line[made_b.invoice_id]
+    assert "Básico" in line[made_a.invoice_id] and "Estándar" in line[made_a.invoice_id]

@@ -64,6 +64,12 @@ def test_channels_in_order_with_open_now_at_a_pinned_time(personas):
     )
     assert (shown[1].target, shown[1].url) == ("+0460012345", "tel:+0460012345")
     assert shown[1].hours_text == "lun–vie 08:00–18:00; sáb 09:00–13:00"
+    # Closed now, but it opens: say when (issue 16 item 22), not a bare "Cerrado ahora".
+    assert [c.opens_text for c in shown] == [None, "abre el lunes a las 08:00"]
+    early = support_channels.list_channels(a, local("2026-11-25T06:30"))
+    assert early[1].opens_text == "abre hoy a las 08:00"
+    friday_night = support_channels.list_channels(b, local("2026-11-27T19:00"))
+    assert friday_night[1].opens_text == "opens tomorrow at 09:00"
     weekday = local("2026-11-25T10:00")
     assert [c.open_now for c in support_channels.list_channels(a, weekday)] == [True, True]
     assert [c.open_now for c in support_channels.for_home(a, saturday_night)] == [True, False]
@@ -114,3 +120,13 @@ def test_owner_crud_with_validation(personas):
     support_channels.delete_channel(owner, cid)
     with pytest.raises(NotFound):
         support_channels.delete_channel(owner, cid)
+
+
+def test_a_label_that_names_its_kind_is_not_repeated():
+    """Issue 16 item 22: "WhatsApp · WhatsApp"."""
+    title = support_channels.channel_title
+    assert title("WhatsApp", "WhatsApp") == "WhatsApp"
+    assert title("WhatsApp", "whatsapp ") == "WhatsApp"
+    assert title("WhatsApp", "WhatsApp ventas") == "WhatsApp ventas"
+    assert title("Teléfono", "Soporte técnico") == "Teléfono · Soporte técnico"
+    assert title("Teléfono", "") == "Teléfono"

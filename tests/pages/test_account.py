@@ -127,3 +127,6 @@ def test_staff_sets_up_two_factor_with_a_code_from_the_app(page_personas):
     click(at, tr("2fa.confirm"))
     assert _user("staff@test.ec").totp_enabled_at is not None
     assert tr("2fa.recovery_once") in texts(at)
+    # Said once, not twice (issue 16 item 22): the status line and a second success box.
+    shown = [m.value for m in at.success]
+    assert shown.count(tr("2fa.on")) == 1

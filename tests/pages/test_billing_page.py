@@ -214,3 +214,39 @@ def test_staff_without_billing_rights_is_kept_out(page_personas):
 
 def _key(at: AppTest, label: str) -> str:
     return next(w.key for w in at.text_input if w.label == label)
+
+
+def test_the_receipt_form_starts_empty_after_a_receipt_is_sent(page_personas):
+    """Issue 16 item 22: after a successful upload the form kept the amount, as if nothing
+    had been sent."""
+    a = page_personas.client_a
+    amount_label = tr("billing.upload_amount")
+    at = app_as(a, "billing", invoice=str(a.invoice_id))
+    assert next(t for t in at.text_input if t.label == amount_label).value == "11.50"
+    billing.upload_receipt(a.actor, a.invoice_id, "comprobante.pdf", b"%PDF-1.4\n%%EOF")
+    at = app_as(a, "billing", invoice=str(a.invoice_id))
+    assert next(t for t in at.text_input if t.label == amount_label).value == ""
+
+
+def test_the_pager_takes_any_number_without_an_english_range_error(page_personas):
+    """Issue 16 item 18: the page box's min/max made the browser answer an out-of-range
+    number in Streamlit's English; a number past either end now means the nearest page."""
+    a, owner = page_personas.client_a, page_personas.owner.actor
+    for _ in range(26):
+        billing.create_invoice(owner, a.actor.client_id, [billing.LineInput("Extra", "1.00")])
+    at = app_as(a, "billing")
+    box = at.number_input(key="billing_page")
+    assert box.min is None and box.max is None and box.value == 1
+    box.set_value(99).run()
+    assert not at.exception
+    assert at.number_input(key="billing_page").value == 2
+    at.number_input(key="billing_page").set_value(-4).run()
+    assert at.number_input(key="billing_page").value == 1
+
+
+def test_select_boxes_carry_a_translated_placeholder(page_personas):
+    """Issue 16 item 18: Streamlit's own placeholder is "Choose an option" in any language."""
+    at = app_as(page_personas.client_a, "billing")
+    assert at.selectbox(key="billing_open").proto.placeholder == tr("ui.choose")
+    english = app_as(page_personas.client_b, "billing")
+    assert english.selectbox(key="billing_open").proto.placeholder == tr("ui.choose", "en")

@@ -189,3 +189,32 @@ def test_a_malformed_service_id_shows_only_not_found(fake, page_personas):
     at = app_as(a, "email_accounts", service="")  # an empty one picks the first, as none
     assert not at.exception and not at.error
     assert "ventas@cliente-a.ec" in texts(at)
+
+
+def test_the_create_form_says_what_is_wrong(fake, page_personas):
+    """Issue 16 item 21: a negative quota gave Streamlit's English range error plus "weak
+    password"; a name with a space or "@" said "must be of the domain". Each now says what
+    is wrong, in the reader's language, and nothing reaches the panel."""
+    a = page_personas.client_a
+    at = app_as(a, "email_accounts", service=str(a.service_id))
+    errors = lambda: [e.value for e in at.error]  # noqa: E731 - read after each run
+    assert at.number_input(key="mail_new_quota").min is None  # no browser-side range error
+
+    at.text_input(key="mail_new_local").input("info")
+    at.number_input(key="mail_new_quota").set_value(-5)
+    at.button(key="mail_create_submit").click().run()
+    assert errors() == [tr("error.mailbox_quota_positive", max=1024)]
+
+    at.text_input(key="mail_new_local").input("juan perez")
+    at.button(key="mail_create_submit").click().run()
+    assert errors() == [tr("error.mailbox_local_space")]
+
+    at.text_input(key="mail_new_local").input("juan@gmail.com")
+    at.button(key="mail_create_submit").click().run()
+    assert errors() == [tr("error.mailbox_local_at", domain="cliente-a.ec")]
+
+    at.text_input(key="mail_new_local").input("juan")
+    at.button(key="mail_create_submit").click().run()
+    assert errors() == [tr("error.mailbox_password_missing")]
+    assert not any(tr_part("error.mailbox_password_weak") in e for e in errors())
+    assert set(fake.accounts["clienta"]["mailboxes"]) == {"ventas@cliente-a.ec"}

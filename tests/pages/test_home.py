@@ -73,3 +73,37 @@ def test_the_business_logo_is_shown(page_personas):
     catalog.save_logo(page_personas.owner.actor, "logo.png", PNG)
     at = app_as(page_personas.client_a, "home")
     assert not at.exception and len(at.get("image")) == 1
+
+
+def test_a_fall_in_money_reads_as_a_fall_in_spanish(page_personas):
+    """Issue 16 item 17: "↑ $-38,81" in green. Babel's Spanish puts the sign after "$";
+    Streamlit calls a text delta a fall only when it starts with "-"."""
+    from datetime import timedelta
+
+    from core import billing
+    from core.platform.clock import today
+
+    owner, a = page_personas.owner, page_personas.client_a
+    on = today()
+    same_day_last_month = (on.replace(day=1) - timedelta(days=1)).replace(day=min(on.day, 28))
+    billing.record_payment(owner.actor, [a.invoice_id], "11.50", received_on=same_day_last_month)
+    at = app_as(owner, "home")
+    cash = next(m for m in at.metric if m.label == tr("kpi.cash_this_month"))
+    assert cash.proto.delta == "-$11,50"  # Streamlit draws it red, the arrow down
+    mrr = next(m for m in at.metric if m.label == tr("kpi.mrr"))
+    assert not mrr.proto.delta.startswith("$-")
+
+
+def test_the_owners_charts_speak_spanish(page_personas):
+    """Issue 16 item 18: chart months read "Jan 2026" in the Spanish UI (Vega's own locale);
+    the chart's config.locale gives Spanish month names and the decimal comma."""
+    import json
+
+    at = app_as(page_personas.owner, "home")
+    specs = [json.loads(c.proto.spec) for c in at.get("vega_lite_chart")]
+    assert specs
+    for spec in specs:
+        locale = spec["config"]["locale"]
+        assert locale["time"]["shortMonths"][0] == "ene" and locale["number"]["decimal"] == ","
+    english = app_as(page_personas.client_b, "home")  # a client: no charts, and no error
+    assert not english.exception

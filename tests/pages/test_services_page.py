@@ -41,7 +41,18 @@ def test_client_lists_own_services_only(fake, page_personas):
     assert not at.exception
     shown = texts(at)
     assert "cliente-a.ec" in shown and "cliente-b.ec" not in shown
-    assert "$11,50" in shown and "Básico" in shown and "5 dic 2026" in shown
+    assert "$11,50" in shown and "5 dic 2026" in shown
+    # A phone's width (issue 16 item 23): domain, status, due date, amount owed; the plan
+    # is in the service's view.
+    assert "Básico" not in shown
+    table = next(m.value for m in at.markdown if m.value.startswith("| "))
+    header = table.splitlines()[0]
+    assert [c.strip() for c in header.strip("|").split("|")] == [
+        tr("col.domain"),
+        tr("col.status"),
+        tr("col.next_due"),
+        tr("col.balance_due"),
+    ]
     at.selectbox(key="services_status").select("suspended").run()
     assert tr("services.none") in texts(at)
 
@@ -174,3 +185,22 @@ def test_owner_changes_the_plan(fake, page_personas):
     assert not at.exception
     assert fake.accounts["clienta"]["plan"] == "estandar"
     assert tr("services.plan_changed_done", plan="Estándar") in [x.value for x in at.success]
+
+
+def test_the_overdue_suspension_reason_is_in_the_readers_language(fake, page_personas):
+    """Issue 16 item 18: the panel's "Overdue on Payment" was shown as is in Spanish."""
+    from core.automation.items import OVERDUE
+    from core.services import SUSPEND_REASON_KEYS
+
+    assert OVERDUE in SUSPEND_REASON_KEYS  # the reason automation writes is the one mapped
+    a, b = page_personas.client_a, page_personas.client_b
+    with unit_of_work() as s:
+        for sid in (a.service_id, b.service_id):
+            svc = s.get(Service, sid)
+            svc.status, svc.suspend_reason = "suspended", OVERDUE
+    at = app_as(a, "services", service=str(a.service_id))
+    assert not at.exception
+    shown = [t.value for t in at.text]
+    assert tr("services.reason_overdue") in shown and OVERDUE not in texts(at)
+    at = app_as(b, "services", service=str(b.service_id))
+    assert tr("services.reason_overdue", "en") in [t.value for t in at.text]

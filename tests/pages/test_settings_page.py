@@ -346,3 +346,30 @@ def test_the_owner_hands_over_a_queued_sign_in_link_shown_once(page_personas):
     assert reset_link_is_valid(raw, now())
     at.run()  # shown this once
     assert not any(re.search(r"\?reset=[\w-]{20,}", t.value) for t in at.text)
+
+
+def test_the_logo_field_and_its_uploader_state_one_limit(page_personas):
+    """Issue 16 item 22: the label said 512 KB while the widget said 10 MB."""
+    from core import catalog
+
+    at = settings_tab(page_personas.owner, tr("catalog.tab_business"))
+    [uploader] = at.get("file_uploader")
+    assert uploader.proto.max_upload_size_mb == catalog.LOGO_MAX_MB
+    assert uploader.proto.label == tr("catalog.logo_upload", mb=catalog.LOGO_MAX_MB)
+    assert catalog.LOGO_MAX_BYTES == catalog.LOGO_MAX_MB * 1024 * 1024
+
+
+def test_a_plans_english_name_is_saved_from_the_form(page_personas):
+    """Issue 16 item 18: owner-editable names a client reads get an English value."""
+    from core import catalog
+
+    at = settings_tab(page_personas.owner, tr("catalog.tab_products"))
+    product_id = catalog.list_products(page_personas.owner.actor)[0].id
+    at.selectbox(key="product_choice").set_value(product_id).run()
+    at.text_input(key=f"product_{product_id}_name_en").input("Basic")
+    at.button(key=f"product_{product_id}_save").click().run()
+    assert not at.error
+    assert catalog.list_products(page_personas.owner.actor)[0].name_en == "Basic"
+    for tab in (tr("catalog.tab_departments"), tr("catalog.tab_channels")):
+        at = settings_tab(page_personas.owner, tab)
+        assert not at.exception

@@ -44,9 +44,8 @@ def test_client_sees_channels_with_open_now(page_personas):
     assert not at.exception
     shown = texts(at)
     assert tr("page.support") in shown
-    assert f"{tr('support.kind.whatsapp')} · WhatsApp 24/7 [x](http://x)" in [
-        t.value for t in at.text
-    ]
+    # The label already names the kind: not "WhatsApp · WhatsApp 24/7" (issue 16 item 22).
+    assert "WhatsApp 24/7 [x](http://x)" in [t.value for t in at.text]
     assert f"{tr('support.kind.phone')} · Línea fija" in [t.value for t in at.text]
     assert "Estado (oculto)" not in shown
     assert f"{tr('support.hours')}: {tr('support.hours_always')}" in shown

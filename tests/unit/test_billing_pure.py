@@ -9,9 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.billing.fonts import drawable
 from core.billing.invoice_view import InvoiceDetail, LineView, TaxGroup
 from core.billing.ledger import parse_amount
-from core.billing.pdf import _rate, latin1, render, tax_id_label
+from core.billing.pdf import _rate, render, tax_id_label
 from core.billing.receipts import sniff_receipt_type
 from core.platform.errors import ValidationError
 from core.rules.money import allocate
@@ -117,7 +118,7 @@ def test_allocation_adds_up_to_the_amount(amount, balances):
 
 
 def test_pdf_helpers():
-    assert latin1("Ñandú 🦙 — año") == "Ñandú ? ? año"
+    assert drawable("Ñandú 🦙 — año → €") == "Ñandú ? — año → €"
     assert _rate(Decimal("15.000")) == "15" and _rate(Decimal("12.5")) == "12.5"
     assert _rate(Decimal("0")) == "0"
     assert tax_id_label("cedula", "es") == "Cédula" and tax_id_label("ruc", "en") == "RUC"

@@ -161,7 +161,6 @@ def render(actor: Actor) -> None:
                             st.rerun()
         codes = st.session_state.pop("anfitrion_recovery_codes", None)
         if codes:
-            st.success(tr("2fa.enabled"))
             st.warning(tr("2fa.recovery_once"))
             st.code("\n".join(codes), language=None)
 

@@ -60,6 +60,13 @@ def _cookie_token(settings: Settings) -> dict | None:
 
 def _end_session(auth: stauth.Authenticate | None, message_key: str | None) -> None:
     if auth is not None and st.session_state.get("authentication_status"):
+        # The cookie component learns the browser's cookies one run late, so on this run it
+        # may not list the auth cookie; its delete() then prints the KeyError
+        # ("'anfitrion_auth'") into the server log. It is there to delete: tell it so.
+        model = auth.cookie_controller.cookie_model
+        cookies = dict(model.cookie_manager.cookies or {})
+        cookies.setdefault(model.cookie_name, "")
+        model.cookie_manager.cookies = cookies
         auth.logout(location="unrendered")
     for key in (ACTOR_KEY, AUTH_AT, COOKIE_EXP, TWO_FA_OK, "authentication_status", "username"):
         st.session_state.pop(key, None)

@@ -149,7 +149,11 @@ def client_actions(actor: Actor, d: InvoiceDetail) -> None:
             type=list(RECEIPT_EXTENSIONS),
             max_upload_size=d.receipt_max_mb,  # the browser refuses a larger file at once
         )
-        amount = st.text_input(tr("billing.upload_amount"), value=f"{d.balance}")
+        # The balance is offered until a receipt is sent; after a successful upload the
+        # field starts empty (it kept the amount, as if nothing had been sent).
+        sent = any(r.status == "pending" for r in d.receipts)
+        # No key: the widget's identity includes its value, so the new default takes over.
+        amount = st.text_input(tr("billing.upload_amount"), value="" if sent else f"{d.balance}")
         reference = st.text_input(tr("billing.upload_reference"))
         if st.form_submit_button(tr("billing.upload_submit")):
             if upload is None:

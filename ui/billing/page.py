@@ -55,20 +55,31 @@ def invoices_table(page: InvoicePage, *, with_client: bool) -> None:
         status = tr(f"billing.status.{r.status}")
         if r.overdue:
             status = f"{status} · {tr('billing.status.overdue')}"
-        row.update(
-            {
-                tr("billing.col.issued"): day(r.issued_on),
-                tr("billing.col.due"): day(r.due_on),
-                tr("billing.col.status"): status,
-                tr("billing.col.total"): money(r.total),
-                tr("billing.col.balance"): money(r.balance),
-            }
-        )
+        if with_client:
+            row.update(
+                {
+                    tr("billing.col.issued"): day(r.issued_on),
+                    tr("billing.col.due"): day(r.due_on),
+                    tr("billing.col.status"): status,
+                    tr("billing.col.total"): money(r.total),
+                    tr("billing.col.balance"): money(r.balance),
+                }
+            )
+        else:
+            # A client's list fits a phone (390 px), what matters first; the issue date and
+            # the total are in the invoice's own view.
+            row.update(
+                {
+                    tr("billing.col.status"): status,
+                    tr("billing.col.due"): day(r.due_on),
+                    tr("billing.col.balance"): money(r.balance),
+                }
+            )
         rows.append(row)
     if with_client:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
     else:
-        plain_table(rows, right={tr("billing.col.total"), tr("billing.col.balance")})
+        plain_table(rows, right={tr("billing.col.balance")})
     labels = {r.id: r.number or f"{tr('billing.draft_number')} #{r.id}" for r in page.rows}
     col1, col2 = st.columns([3, 1], vertical_alignment="bottom")
     chosen = col1.selectbox(

@@ -10,7 +10,6 @@ Used by pages/home.py, which guards the role and calls ``render``.
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import altair as alt
 import pandas as pd
@@ -23,9 +22,9 @@ from core.insights.overview import client_summary, desk_counts
 from core.insights.revenue import AGING_BUCKETS
 from core.platform.clock import now, today
 from core.platform.config import get_settings
-from core.services import billed_amount
 from ui.home.setup import setup_checklist
-from ui.kit.context import day, money, tr
+from ui.kit.charts import draw
+from ui.kit.context import day, money, money_delta, tr
 from ui.kit.tables import plain_table
 from ui.settings.einvoice import certificate_notice
 
@@ -48,13 +47,7 @@ def number(value: object) -> float:
 
 
 def chart(spec: alt.Chart) -> None:
-    st.altair_chart(spec, width="stretch")
-
-
-def billed_text(status: str, amount: Decimal) -> str:
-    """The recurring price, or a dash for a service that has ended (it is not billed)."""
-    billed = billed_amount(status, amount)
-    return "—" if billed is None else money(billed)
+    draw(spec)  # in the reader's locale: "dic 2026", "1.234,50"
 
 
 def render(actor: Actor) -> None:
@@ -78,20 +71,19 @@ def render(actor: Actor) -> None:
         if not summary.services:
             st.info(tr("home.no_services"))
         else:
+            # What matters first, and no more than a phone's width holds (390 px): the plan,
+            # cycle and price are in the service's own view.
             plain_table(
                 [
                     {
                         tr("col.domain"): s.domain,
-                        tr("col.plan"): s.product,
                         tr("col.status"): tr(f"status.{s.status}"),
-                        tr("col.cycle"): tr(f"cycle.{s.cycle}"),
                         tr("col.next_due"): day(s.next_due_date),
-                        tr("col.recurring"): billed_text(s.status, s.recurring_amount),
                         tr("col.balance_due"): money(s.balance_due),
                     }
                     for s in summary.services
                 ],
-                right={tr("col.recurring"), tr("col.balance_due")},
+                right={tr("col.balance_due")},
             )
         st.stop()
 
@@ -122,13 +114,13 @@ def render(actor: Actor) -> None:
         m1.metric(
             tr("kpi.mrr"),
             money(figures.mrr),
-            delta=money(figures.mrr - previous) if previous is not None else None,
+            **money_delta(figures.mrr - previous if previous is not None else None),
             help=tr("kpi.mrr_help"),
         )
         m2.metric(
             tr("kpi.cash_this_month"),
             money(cash.this_month),
-            delta=money(cash.this_month - cash.last_month_to_date),
+            **money_delta(cash.this_month - cash.last_month_to_date),
             help=tr("kpi.cash_help", day=day(cash.last_month_start)),
         )
         m3.metric(tr("kpi.cash_last_month"), money(cash.last_month))
@@ -155,7 +147,7 @@ def render(actor: Actor) -> None:
                 alt.Chart(mrr_frame)
                 .mark_line(point=True)
                 .encode(
-                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth"),
+                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth", title=tr("kpi.month")),
                     y=alt.Y(f"{tr('kpi.mrr')}:Q"),
                     tooltip=[alt.Tooltip(f"{tr('kpi.mrr')}:Q", format=",.2f")],
                 )
@@ -242,7 +234,7 @@ def render(actor: Actor) -> None:
                 alt.Chart(churn_frame)
                 .mark_bar()
                 .encode(
-                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth"),
+                    x=alt.X(f"{tr('kpi.month')}:T", timeUnit="yearmonth", title=tr("kpi.month")),
                     y=alt.Y("n:Q", title=tr("kpi.count")),
                     color=alt.Color(f"{tr('kpi.kind')}:N"),
                     xOffset=f"{tr('kpi.kind')}:N",

@@ -53,6 +53,9 @@ def _left_legacy_pages_mode() -> bool:
 
 def guard(page: str) -> Actor:
     """The role guard at the top of every page: no actor or no right, no content."""
+    from ui.kit.localise import localise_widgets  # it imports this module
+
+    localise_widgets()
     actor = current_actor()
     if actor is None and _left_legacy_pages_mode():
         st.rerun()  # through dashboard.py now: same page (its url path) and query string
@@ -93,3 +96,14 @@ def money(value: Any) -> str:
 
 def day(value: Any) -> str:
     return i18n.day(value, lang())
+
+
+def money_delta(change: Any) -> dict[str, Any]:
+    """``st.metric`` arguments for a change in money: ``delta`` signed first ("-$38,81",
+    "+$12,00") and, for no change, grey. Streamlit reads a text delta as a fall only when it
+    starts with "-", and Babel's Spanish format puts the sign after the "$" ("$-38,81"),
+    which showed a fall as a green rise."""
+    if change is None:
+        return {"delta": None}
+    sign = "-" if change < 0 else "+" if change > 0 else ""
+    return {"delta": sign + money(abs(change)), "delta_color": "normal" if sign else "off"}

@@ -21,10 +21,18 @@ def pager(page: Page, key: str, area: str, *, caption: bool = True) -> None:
             )
         )
     if page.pages > 1:
+        # No min/max on the widget: out of range, the browser says so in Streamlit's English
+        # ("The value must be…"); a number past either end is taken as the nearest page.
+        st.session_state.setdefault(key, 1)  # the widget's start (it has no min to start at)
         st.number_input(
             tr(f"{area}.page", pages=page.pages),
-            min_value=1,
-            max_value=page.pages,
             step=1,
             key=key,
+            on_change=_clamp,
+            args=(key, page.pages),
         )
+
+
+def _clamp(key: str, pages: int) -> None:
+    value = st.session_state.get(key) or 1
+    st.session_state[key] = min(max(1, int(value)), pages)

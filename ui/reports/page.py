@@ -24,6 +24,7 @@ from core.access import Actor
 from core.insights import reports
 from core.platform.clock import now, today
 from core.platform.config import get_settings
+from ui.kit.charts import draw
 from ui.kit.context import lang, money, tr
 from ui.kit.exports import export_buttons
 from ui.kit.tabs import lazy_tabs
@@ -123,7 +124,7 @@ def table(q: Query, name: str, extra: str = "") -> None:
 
 
 def chart(spec: alt.Chart) -> None:
-    st.altair_chart(spec, width="stretch")
+    draw(spec)  # in the reader's locale: "dic 2026", "1.234,50"
 
 
 @st.cache_data(ttl=60, show_spinner=False)

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from core.access import Actor
-from core.platform.errors import NotFound
+from core.platform.errors import NotFound, ValidationError
 from core.platform.i18n import number
 from core.services import mailboxes
 from ui.kit import flash
@@ -119,21 +119,23 @@ def render(actor: Actor) -> None:
             help=tr("mailboxes.password_help"),
             key="mail_new_password",
         )
+        # No min/max on the widget: the browser would answer an out-of-range number with
+        # Streamlit's own English message; core says what is wrong, in the reader's language.
         quota = st.number_input(
             tr("mailboxes.quota", max=view.max_quota_mb),
-            min_value=1,
-            max_value=view.max_quota_mb,
             value=view.max_quota_mb,
             step=50,
             key="mail_new_quota",
         )
         if st.form_submit_button(tr("mailboxes.create_button"), key="mail_create_submit"):
-            if not password:
-                st.error(tr("error.mailbox_password_weak", n=mailboxes.MIN_PASSWORD))
-            else:
-                with errors_shown():
-                    made = mailboxes.create_mailbox(actor, service_id, local, password, quota)
-                    done("mailboxes.created_done", address=made.address)
+            with errors_shown():
+                # The name and the quota are told first: an empty password is not "weak".
+                mailboxes.split_address(domain, local, name_only=True)
+                mailboxes.check_quota(view.max_quota_mb, quota)
+                if not password:
+                    raise ValidationError("error.mailbox_password_missing")
+                made = mailboxes.create_mailbox(actor, service_id, local, password, quota)
+                done("mailboxes.created_done", address=made.address)
 
     if addresses:
         st.subheader(tr("mailboxes.password_title"))
@@ -156,8 +158,6 @@ def render(actor: Actor) -> None:
             address = st.selectbox(tr("mailboxes.address"), addresses, key="mail_quota_address")
             new_quota = st.number_input(
                 tr("mailboxes.quota", max=view.max_quota_mb),
-                min_value=1,
-                max_value=view.max_quota_mb,
                 value=view.max_quota_mb,
                 step=50,
                 key="mail_quota_value",

@@ -117,7 +117,7 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
         )
     if d.suspend_reason and d.status == "suspended":
         st.warning(tr("services.suspended_notice"))
-        st.text(d.suspend_reason)
+        st.text(services.suspend_reason_text(d.suspend_reason, lang()))
     if d.panel_error:
         st.warning(tr("services.panel_error_title"))
         st.code(d.panel_error, language=None)
@@ -184,9 +184,10 @@ def show_list(actor: Actor) -> None:
         if staff:
             row[tr("services.col_client")] = r.client_name
             row[tr("services.col_username")] = r.panel_username or "—"
+        if staff:  # a client's list fits a phone: the plan is in the service's view
+            row[tr("col.plan")] = r.plan
         row.update(
             {
-                tr("col.plan"): r.plan,
                 tr("col.status"): status_cell(r),
                 tr("col.next_due"): day(r.next_due_date),
                 tr("col.balance_due"): money(r.amount_owed),

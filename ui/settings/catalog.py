@@ -46,7 +46,10 @@ def business_tab(actor: Actor) -> None:
     if current_logo is not None:
         st.image(current_logo.data, width=160)
     upload = st.file_uploader(
-        tr("catalog.logo_upload"), type=["png", "jpg", "jpeg"], key="business_logo_file"
+        tr("catalog.logo_upload", mb=catalog.LOGO_MAX_MB),
+        type=["png", "jpg", "jpeg"],
+        max_upload_size=catalog.LOGO_MAX_MB,  # the widget says the same limit as the label
+        key="business_logo_file",
     )
     l1, l2 = st.columns(2)
     if l1.button(tr("catalog.logo_save"), key="business_logo_save", disabled=upload is None):
@@ -118,6 +121,12 @@ def products_tab(actor: Actor) -> None:
         p1, p2 = st.columns(2)
         p_name = p1.text_input(tr("catalog.product"), editing.name if editing else "")
         p_package = p2.text_input(tr("catalog.package"), editing.whm_package if editing else "")
+        p_name_en = p1.text_input(
+            tr("polish.name_en"),
+            editing.name_en if editing else "",
+            help=tr("polish.name_en_help"),
+            key=f"product_{choice}_name_en",
+        )
         p_description = st.text_area(
             tr("catalog.description"), editing.description if editing else ""
         )
@@ -203,6 +212,7 @@ def products_tab(actor: Actor) -> None:
                     actor,
                     catalog.ProductForm(
                         name=p_name,
+                        name_en=p_name_en,
                         whm_package=p_package,
                         prices=entered,
                         description=p_description,

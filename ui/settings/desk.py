@@ -23,7 +23,14 @@ def departments_tab(actor: Actor) -> None:
     desk_people = {u.id: u.name or u.email for u in users.list_desk_users(actor)}
 
     def form(dept, dept_choice: int) -> None:
-        d_name = st.text_input(tr("catalog.department"), dept.name if dept else "")
+        # The owner's Spanish and English values (the view's ``name`` is the reader's).
+        d_name = st.text_input(tr("catalog.department"), dept.name_es if dept else "")
+        d_name_en = st.text_input(
+            tr("polish.name_en"),
+            dept.name_en if dept else "",
+            help=tr("polish.name_en_help"),
+            key=f"dept_{dept_choice}_name_en",
+        )
         d_email = st.text_input(tr("col.email"), (dept.email or "") if dept else "")
         d_staff = st.multiselect(
             tr("catalog.department_staff"),
@@ -44,6 +51,7 @@ def departments_tab(actor: Actor) -> None:
                     actor,
                     department_id=dept.id if dept else None,
                     name=d_name,
+                    name_en=d_name_en,
                     email=d_email,
                     staff_ids=d_staff,
                     client_visible=d_visible,
@@ -212,7 +220,12 @@ def channels_tab(actor: Actor) -> None:
             index=kinds.index(channel.kind) if channel else 0,
             format_func=lambda k: tr(f"support.kind.{k}"),
         )
-        ch_label = h2.text_input(tr("catalog.channel_label"), channel.label if channel else "")
+        ch_label = h2.text_input(tr("catalog.channel_label"), channel.label_es if channel else "")
+        ch_label_en = h2.text_input(
+            tr("polish.label_en"),
+            channel.label_en if channel else "",
+            help=tr("polish.name_en_help"),
+        )
         ch_target = h1.text_input(
             tr("catalog.channel_target"),
             channel.target if channel else "",
@@ -238,6 +251,7 @@ def channels_tab(actor: Actor) -> None:
                     channel_id=channel.id if channel else None,
                     kind=ch_kind,
                     label=ch_label,
+                    label_en=ch_label_en,
                     target=ch_target,
                     hours=ch_hours,
                     prefill=ch_prefill,

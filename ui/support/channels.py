@@ -30,11 +30,19 @@ def render(actor: Actor) -> None:
         with st.container(border=True):
             info, action = st.columns([3, 1], vertical_alignment="center")
             with info:
-                st.text(f"{tr(f'support.kind.{channel.kind}')} · {channel.label}")
+                st.text(
+                    support_channels.channel_title(
+                        tr(f"support.kind.{channel.kind}"), channel.label
+                    )
+                )
                 if channel.open_now:
                     st.badge(tr("support.open_now"), icon=":material/schedule:", color="green")
                 else:
-                    st.badge(tr("support.closed_now"), icon=":material/schedule:", color="gray")
+                    # "Closed now" alone reads as closed for good on a line with office hours.
+                    closed = tr("support.closed_now")
+                    if channel.opens_text:
+                        closed = f"{closed} · {channel.opens_text}"
+                    st.badge(closed, icon=":material/schedule:", color="gray")
                 st.text(f"{tr('support.hours')}: {channel.hours_text}")
                 if channel.kind in ("whatsapp", "phone", "email"):
                     st.text(channel.target)

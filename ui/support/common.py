@@ -63,7 +63,13 @@ def files(uploaded) -> list[tuple[str, bytes]]:
 
 def uploader(rules: tickets.AttachmentRules, key: str):
     return st.file_uploader(
-        tr("tickets.attachments", mb=rules.max_mb, n=rules.max_files),
+        # The label names the types: the uploader's own line saying them is hidden (English).
+        tr(
+            "tickets.attachments",
+            mb=rules.max_mb,
+            n=rules.max_files,
+            types=", ".join(ext.upper() for ext in rules.extensions),
+        ),
         type=rules.extensions,
         accept_multiple_files=True,
         max_upload_size=rules.max_mb,

@@ -57,14 +57,12 @@ def tickets_table(page: tickets.TicketPage, *, desk: bool) -> None:
         row = {tr("tickets.col.number"): r.number, tr("tickets.col.subject"): r.subject}
         if desk:
             row[tr("tickets.col.client")] = r.client_name
-        row.update(
-            {
-                tr("tickets.col.department"): r.department,
-                tr("tickets.col.status"): tr(f"tickets.status.{r.status}"),
-                tr("tickets.col.priority"): tr(f"tickets.priority.{r.priority}"),
-                tr("tickets.col.last_reply"): when(r.last_reply_at),
-            }
-        )
+        if desk:
+            row[tr("tickets.col.department")] = r.department
+        row[tr("tickets.col.status")] = tr(f"tickets.status.{r.status}")
+        if desk:  # a client's list fits a phone; the ticket's own view shows the rest
+            row[tr("tickets.col.priority")] = tr(f"tickets.priority.{r.priority}")
+        row[tr("tickets.col.last_reply")] = when(r.last_reply_at)
         if desk:
             row[tr("tickets.col.assignee")] = r.assignee or tr("tickets.unassigned")
             row[tr("tickets.col.due")] = when(r.sla_due_at) if r.sla_due_at else "—"
