@@ -9,6 +9,7 @@ from core.models.base import Base, Money, Rate
 from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, TransferReceipt
 from core.models.catalog import Product, ProductPrice
 from core.models.clients import Client
+from core.models.einvoice import ElectronicDocument
 from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
 from core.models.services import CancellationRequest, PlanChange, Server, Service
 from core.models.support import CannedReply, Department, SupportChannel, Ticket, TicketMessage
@@ -32,6 +33,7 @@ __all__ = [
     "Payment",
     "TransferReceipt",
     "CreditEntry",
+    "ElectronicDocument",
     "Department",
     "Ticket",
     "TicketMessage",

@@ -22,6 +22,7 @@ from core.models import (
     CancellationRequest,
     Client,
     CreditEntry,
+    ElectronicDocument,
     Invoice,
     InvoiceItem,
     Payment,
@@ -93,6 +94,21 @@ def _seed(persona: Persona) -> dict[type, set[int]]:
                 effective_date=date(2026, 12, 5),
             ),
             AuditEntry(actor_label="test", action="test.seeded", client_id=client_id),
+            ElectronicDocument(
+                client_id=client_id,
+                invoice_id=persona.invoice_id,
+                doc_type="01",
+                environment=1,
+                establishment="001",
+                emission_point="001",
+                sequential=client_id,
+                number=f"001-001-{client_id:09d}",
+                access_key=f"{client_id:049d}",
+                issued_on=TODAY,
+                status="signed",
+                xml_signed="<factura/>",
+                total=Decimal("1.15"),
+            ),
         ]
         s.add_all(rows)
         s.flush()
