@@ -286,11 +286,21 @@ def cancel_invoice(
 
 
 def refund_invoice(
-    actor: Actor, invoice_id: int, *, reason: str = "", session: Session | None = None
+    actor: Actor,
+    invoice_id: int,
+    *,
+    reason: str = "",
+    session: Session | None = None,
+    at: datetime | None = None,
 ) -> Decimal:
     """Paid → refunded: everything paid on it becomes the client's credit (never cash);
-    returns the amount credited."""
+    returns the amount credited. Its SRI factura, if it has one, gets a nota de crédito
+    (issue 17). ``at``: the moment of the refund (default now)."""
     require(actor, "billing")
+    at = at or now()
+    # Imported here: core.einvoice reads the business details, which import this package.
+    from core.einvoice.triggers import credit_note_on_refund
+
     with transaction(session) as s:
         found = s.get(Invoice, parse_id(invoice_id))
         if found is None:
@@ -316,6 +326,7 @@ def refund_invoice(
             reason=clean_text(reason, 300),
             credited=credited,
         )
+        credit_note_on_refund(s, actor, invoice, reason=clean_text(reason, 300), at=at)
         return credited
 
 

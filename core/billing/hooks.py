@@ -19,6 +19,7 @@ from __future__ import annotations
 from core.automation.on_payment import renew_on_payment
 from core.billing.ledger import PaidHook
 from core.catalog.repricing import reprice_on_renewal
+from core.einvoice.triggers import issue_factura_on_payment
 from core.orders.fulfilment import provision_paid_order
 from core.plan_changes.apply import apply_paid_plan_change
 
@@ -27,4 +28,5 @@ PAID_HOOKS: tuple[PaidHook, ...] = (
     reprice_on_renewal,  # a renewal after a price change moves the service to the new price
     provision_paid_order,  # a paid new order becomes an account
     apply_paid_plan_change,  # a paid upgrade or downgrade is applied
+    issue_factura_on_payment,  # a paid invoice becomes an SRI factura (issue 17)
 )

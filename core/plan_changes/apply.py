@@ -21,6 +21,7 @@ from core import services
 from core.access import SYSTEM, Actor, parse_id, require_owner
 from core.billing import cancel_invoice
 from core.billing.ledger import lock_client, move_credit
+from core.einvoice.triggers import credit_note_on_downgrade
 from core.models import Invoice, PlanChange, Service
 from core.plan_changes.common import _day, _iso, _lock_change, _lock_service
 from core.platform import audit, mail
@@ -137,6 +138,14 @@ def _apply_one(
                 kind="downgrade",
                 reason=f"{q.get('from_product', '')} → {q.get('to_product', '')}",
                 invoice_id=change.invoice_id,
+            )
+            credit_note_on_downgrade(
+                s,
+                SYSTEM,
+                svc.id,
+                credited,
+                reason=f"Cambio de plan {q.get('from_product', '')} → {q.get('to_product', '')}",
+                at=at,
             )
         change.status = "applied"
         change.applied_at = at

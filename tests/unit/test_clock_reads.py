@@ -39,6 +39,8 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("automation/oversight.py", "approve_termination"): "ui/billing/automation.py",
     ("billing/__init__.py", "create_invoice"): "ui/billing/desk.py (new invoice)",
     ("billing/__init__.py", "issue_invoice"): "ui/billing/invoice.py (issue a draft)",
+    ("billing/__init__.py", "refund_invoice"): "ui/billing/invoice.py (refund to credit)",
+    ("einvoice/signing.py", "sign"): "signing a document directly (issuance passes its at)",
     ("billing/credit.py", "apply_credit"): "ui/billing/invoice.py (apply credit)",
     ("billing/invoice_view.py", "invoice_detail"): "pages/billing.py (one invoice)",
     ("billing/pdf.py", "invoice_pdf"): "ui/billing/invoice.py (PDF download)",

@@ -8,11 +8,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_reaction_to_a_paid_invoice_is_listed_once_in_order():
-    """A payment renews the service, reprices it, provisions an order and applies a paid
-    plan change, whichever process records it. The order is the list's: it is not
-    load-bearing (none reads what another writes — a renewal's next due date, a renewal
-    line's new price, a pending order's set-up after commit, a plan change's own rows), but
-    it is fixed so every run reads the same."""
+    """A payment renews the service, reprices it, provisions an order, applies a paid plan
+    change and issues the SRI factura, whichever process records it. The order is the
+    list's: it is not load-bearing (none reads what another writes — a renewal's next due
+    date, a renewal line's new price, a pending order's set-up after commit, a plan change's
+    own rows, the invoice's lines for the factura), but it is fixed so every run reads the
+    same."""
     from core.billing import hooks
 
     assert [(h.__module__, h.__name__) for h in hooks.PAID_HOOKS] == [
@@ -20,6 +21,7 @@ def test_every_reaction_to_a_paid_invoice_is_listed_once_in_order():
         ("core.catalog.repricing", "reprice_on_renewal"),
         ("core.orders.fulfilment", "provision_paid_order"),
         ("core.plan_changes.apply", "apply_paid_plan_change"),
+        ("core.einvoice.triggers", "issue_factura_on_payment"),
     ]
 
 
