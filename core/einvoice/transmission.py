@@ -57,6 +57,7 @@ AUTHORISATION_URL = {1: "sri.authorisation_url_test", 2: "sri.authorisation_url_
 TIMEOUT_SECONDS = "sri.timeout_seconds"
 AUTHORISATION_POLLS = "sri.authorisation_polls"
 POLL_WAIT_MS = "sri.poll_wait_ms"
+TRANSMIT = "sri.transmit"  # off until the owner (or the demo) connects the business
 
 OPEN = (states.SIGNED, states.RECEIVED, states.IN_PROCESS)  # the SRI still owes an answer
 FINAL = (states.AUTHORISED, states.RETURNED, states.NOT_AUTHORISED)
@@ -300,6 +301,8 @@ def send_after_commit(session: Session, document_ids: list[int], at: datetime) -
 # Listed in ``core.billing.hooks.PAID_HOOKS`` after the factura is issued.
 def send_paid_factura(session: Session, invoice: Invoice, actor: Actor) -> None:
     """The factura issued for this payment goes to the SRI as soon as the payment commits."""
+    if not settings.get_bool(TRANSMIT, session=session):
+        return
     session.flush()
     ids = list(
         session.scalars(
@@ -309,7 +312,8 @@ def send_paid_factura(session: Session, invoice: Invoice, actor: Actor) -> None:
             )
         )
     )
-    send_after_commit(session, ids, invoice.paid_at or datetime.min)
+    assert invoice.paid_at is not None  # mark_paid stamps it before the hooks run
+    send_after_commit(session, ids, invoice.paid_at)
 
 
 def resend(actor: Actor, document_id: int, *, at: datetime) -> str:

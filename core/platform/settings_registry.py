@@ -106,6 +106,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("tickets.business_hours", str, "",
             "The desk's office hours the SLA clock counts; empty means calendar time."),
     # The SRI's web services (issue 17; the demo points them at the sandbox SRI)
+    Setting("sri.transmit", bool, False,
+            "Signed documents go to the SRI by themselves: after a payment and in the daily run."),
     Setting("sri.reception_url_test", str,
             "https://celcer.sri.gob.ec/comprobantes-electronicos-ws/RecepcionComprobantesOffline",
             "Where documents of ambiente 1 (pruebas) are sent (recepción)."),
@@ -121,7 +123,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("sri.timeout_seconds", int, 20,
             "How long one call to the SRI may take before the document is left for a retry."),
     Setting("sri.authorisation_polls", int, 3,
-            "Times the authorisation is asked right after RECIBIDA before the daily run takes over."),
+            "Times the authorisation is asked after RECIBIDA before the daily run takes over."),
     Setting("sri.poll_wait_ms", int, 1000,
             "The pause between those asks, in milliseconds."),
     # Mail
