@@ -170,8 +170,9 @@ class SriClient:
             root = etree.fromstring(raw, _PARSER)
         except etree.XMLSyntaxError:
             root = None
-        if root is None or root.xpath("//*[local-name()='Fault']") or answer.status_code != 200:
-            kind = "fault" if root is not None else "unexpected"
+        fault = root is not None and bool(root.xpath("//*[local-name()='Fault']"))
+        if root is None or fault or answer.status_code != 200:
+            kind = "fault" if fault else "unexpected"  # a SOAP fault, or a WAF / proxy page
             raise SriUnavailable(
                 kind, Exchange(service, body, raw, answer.status_code, kind, spent())
             )

@@ -126,21 +126,29 @@ def _claim(document_id: int, at: datetime) -> _Claim | None:
         )
 
 
+def _apply(out: _Outcome, answer: Authorisation) -> bool:
+    """Take one autorización answer into ``out``; True when it is final."""
+    out.exchanges.append(answer.exchange)
+    # What recepción said in this same try (43, 70) stays beside the final answer.
+    if answer.state == AUTHORISED:
+        out.status, out.authorisation, out.retry = states.AUTHORISED, answer, False
+        out.messages = (out.messages or []) + answer.messages
+        return True
+    if answer.state == NOT_AUTHORISED:
+        out.status, out.retry = states.NOT_AUTHORISED, False
+        out.messages = (out.messages or []) + answer.messages
+        return True
+    out.status, out.retry = states.IN_PROCESS, True  # pending, or not listed yet
+    return False
+
+
 def _ask(client: SriClient, claim: _Claim, out: _Outcome, polls: int, wait_ms: int) -> None:
     """Ask autorización up to ``polls`` times while the SRI says it is still processing."""
     for i in range(max(polls, 1)):
         if i:
             time.sleep(wait_ms / 1000)
-        answer = client.authorisation(claim.access_key)
-        out.exchanges.append(answer.exchange)
-        if answer.state == AUTHORISED:
-            out.status, out.authorisation, out.messages = states.AUTHORISED, answer, answer.messages
-            out.retry = False
+        if _apply(out, client.authorisation(claim.access_key)):
             return
-        if answer.state == NOT_AUTHORISED:
-            out.status, out.messages, out.retry = states.NOT_AUTHORISED, answer.messages, False
-            return
-        out.status, out.retry = states.IN_PROCESS, True  # pending, or not listed yet
 
 
 def _talk(client: SriClient, claim: _Claim, polls: int, wait_ms: int, send_first: bool) -> _Outcome:
@@ -149,11 +157,11 @@ def _talk(client: SriClient, claim: _Claim, polls: int, wait_ms: int, send_first
         if claim.status == states.SIGNED and claim.attempts > 0 and not send_first:
             # Sent before without a usable answer: the SRI may have it (§4.6 idempotency).
             first = client.authorisation(claim.access_key)
-            out.exchanges.append(first.exchange)
             if first.state != NOT_FOUND:
-                out.status = states.RECEIVED
-                _ask(client, claim, out, polls, wait_ms)
+                if not _apply(out, first):
+                    _ask(client, claim, out, polls - 1, wait_ms)
                 return out
+            out.exchanges.append(first.exchange)
         if claim.status == states.SIGNED:
             reception = client.send(claim.xml)
             out.exchanges.append(reception.exchange)
