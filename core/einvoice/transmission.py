@@ -52,8 +52,10 @@ from core.platform.errors import Conflict, NotFound
 
 log = logging.getLogger(__name__)
 
-RECEPTION_URL = {1: "sri.reception_url_test", 2: "sri.reception_url_production"}
-AUTHORISATION_URL = {1: "sri.authorisation_url_test", 2: "sri.authorisation_url_production"}
+RECEPTION_URL_TEST = "sri.reception_url_test"
+AUTHORISATION_URL_TEST = "sri.authorisation_url_test"
+RECEPTION_URL_PRODUCTION = "sri.reception_url_production"
+AUTHORISATION_URL_PRODUCTION = "sri.authorisation_url_production"
 TIMEOUT_SECONDS = "sri.timeout_seconds"
 AUTHORISATION_POLLS = "sri.authorisation_polls"
 POLL_WAIT_MS = "sri.poll_wait_ms"
@@ -76,10 +78,15 @@ def backoff(attempts: int) -> timedelta:
 
 def client_for(environment: int, session: Session | None = None) -> SriClient:
     """A client for ambiente 1 (pruebas) or 2 (producción), from the endpoint settings."""
-    env = 2 if environment == 2 else 1
+    if environment == 2:
+        reception = settings.get_text(RECEPTION_URL_PRODUCTION, session=session)
+        authorisation = settings.get_text(AUTHORISATION_URL_PRODUCTION, session=session)
+    else:
+        reception = settings.get_text(RECEPTION_URL_TEST, session=session)
+        authorisation = settings.get_text(AUTHORISATION_URL_TEST, session=session)
     return SriClient(
-        settings.get_text(RECEPTION_URL[env], session=session),
-        settings.get_text(AUTHORISATION_URL[env], session=session),
+        reception,
+        authorisation,
         timeout=max(settings.get_int(TIMEOUT_SECONDS, session=session), 1),
     )
 

@@ -56,6 +56,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("cli.py", "cmd_create_user"): "CLI: create-user",
     ("cli.py", "cmd_demo"): "CLI: demo",
     ("cli.py", "cmd_automation_run"): "CLI: automation run (the business date of the run)",
+    ("cli.py", "cmd_einvoice_send"): "CLI: einvoice send (the moment of the sending)",
     ("orders/__init__.py", "place_order"): "pages/services.py, pages/upgrades.py",
     # Called by the daily run's runner, which passes its moment; the default is for a
     # direct call (the area's own retry).
