@@ -107,15 +107,11 @@ def save(actor: Actor, form: EinvoiceSettings, *, session: Session | None = None
     if form.final_consumer_limit < 0:
         raise ValidationError("einvoice.error.final_consumer_limit")
     with transaction(session) as s:
-        values = {
-            ENVIRONMENT: form.environment,
-            ESTABLISHMENT: form.establishment,
-            EMISSION_POINT: form.emission_point,
-            ACCOUNTING_REQUIRED: bool(form.accounting_required),
-            SPECIAL_TAXPAYER: special,
-            RIMPE: bool(form.rimpe),
-            DIGEST: form.digest,
-            FINAL_CONSUMER_LIMIT: form.final_consumer_limit,
-        }
-        for key, value in values.items():
-            settings.put(actor, key, value, session=s)
+        settings.put(actor, ENVIRONMENT, form.environment, session=s)
+        settings.put(actor, ESTABLISHMENT, form.establishment, session=s)
+        settings.put(actor, EMISSION_POINT, form.emission_point, session=s)
+        settings.put(actor, ACCOUNTING_REQUIRED, bool(form.accounting_required), session=s)
+        settings.put(actor, SPECIAL_TAXPAYER, special, session=s)
+        settings.put(actor, RIMPE, bool(form.rimpe), session=s)
+        settings.put(actor, DIGEST, form.digest, session=s)
+        settings.put(actor, FINAL_CONSUMER_LIMIT, form.final_consumer_limit, session=s)

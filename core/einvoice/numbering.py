@@ -10,8 +10,10 @@ impossible even if a caller bypassed the lock.
 
 from __future__ import annotations
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from core.models import Counter
 from core.platform.sequences import next_value
 
 MAX_SEQUENTIAL = 999_999_999  # nine digits in the key and the XML
@@ -21,10 +23,25 @@ def counter_name(doc_type: str, establishment: str, emission_point: str) -> str:
     return f"sri.{doc_type}.{establishment}-{emission_point}"
 
 
+def _ensure_counter(session: Session, name: str) -> None:
+    """Create the series' counter row if it is missing, without a race: two first documents
+    of a new series at once would otherwise both insert it (PostgreSQL refuses the second
+    with a duplicate key). ON CONFLICT DO NOTHING lets one win and the other lock it."""
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    session.execute(
+        module.insert(Counter)
+        .values(name=name, value=0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )
+
+
 def next_sequential(
     session: Session, doc_type: str, establishment: str, emission_point: str
 ) -> int:
-    value = next_value(session, counter_name(doc_type, establishment, emission_point))
+    name = counter_name(doc_type, establishment, emission_point)
+    _ensure_counter(session, name)
+    value = next_value(session, name)
     if value > MAX_SEQUENTIAL:
         raise OverflowError(f"the {doc_type} series {establishment}-{emission_point} is full")
     return value

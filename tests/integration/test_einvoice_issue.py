@@ -337,3 +337,34 @@ def test_owner_is_warned_thirty_days_before_expiry(personas):
     assert certificates.expiry_warning(owner, date(2026, 12, 31)) == 1
     assert certificates.expiry_warning(personas.staff.actor, date(2026, 12, 31)) is None
     assert certificates.expiry_warning(owner, date(2027, 1, 10)) == -9  # expired: still warned
+
+
+def test_each_setting_is_read_from_its_key(personas):
+    """Every electronic-invoicing setting, stored under its key, is what a document reads."""
+    owner = personas.owner.actor
+    assert einvoice.config.read() == einvoice.config.EinvoiceSettings(
+        1, "001", "001", False, "", False, "sha1", Decimal("50.00")
+    )
+    for key, value in (
+        ("einvoice.environment", 2),
+        ("einvoice.establishment", "003"),
+        ("einvoice.emission_point", "004"),
+        ("einvoice.accounting_required", True),
+        ("einvoice.special_taxpayer", "A123"),
+        ("einvoice.rimpe", True),
+        ("einvoice.digest", "sha256"),
+        ("einvoice.final_consumer_limit", Decimal("200.00")),
+    ):
+        settings.put(owner, key, value)
+    assert einvoice.config.read() == einvoice.config.EinvoiceSettings(
+        2, "003", "004", True, "A123", True, "sha256", Decimal("200.00")
+    )
+    # A value the schema could not take (stored by hand) reads as the default.
+    settings.put(owner, "einvoice.establishment", "1")
+    settings.put(owner, "einvoice.digest", "md5")
+    conf = einvoice.config.read()
+    assert (conf.establishment, conf.digest) == ("001", "sha1")
+    # The certificate and its password are their own keys, both vault-encrypted.
+    certificates.upload(owner, p12(), P12_PASSWORD, at=AT)
+    assert settings.get_text("einvoice.certificate_secret") != ""
+    assert vault.decrypt(settings.get_text("einvoice.certificate_password")) == P12_PASSWORD
