@@ -183,6 +183,7 @@ class FakeSri:
         processing_polls: int = 0,
         processing_literal: str | None = "EN PROCESO",
         check_dates: bool = True,
+        today: dt.date | None = None,
         check_totals: bool = True,
         state_file: str | Path | None = None,
         keep_log: bool = True,
@@ -191,6 +192,7 @@ class FakeSri:
         self.processing_polls = processing_polls
         self.processing_literal = processing_literal
         self.check_dates, self.check_totals = check_dates, check_totals
+        self.today = today  # the server's date for the window of error 65 (default: real)
         self.state_file = Path(state_file) if state_file else None
         self.keep_log = keep_log
         self.log: list[dict[str, Any]] = []
@@ -443,7 +445,7 @@ class FakeSri:
         if field_of["ambiente"] != str(self.environment):
             raise Devuelta("60", f"Ambiente del servidor: {self.environment}", key)
         if self.check_dates:
-            today = dt.datetime.now(ECUADOR).date()
+            today = self.today or dt.datetime.now(ECUADOR).date()
             if abs((today - issued).days) * 1440 > TOLERANCE_MINUTES or issued > today:
                 raise Devuelta(
                     "65",

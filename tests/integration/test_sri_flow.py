@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from core import automation, billing
 from core.einvoice import delivery, register, states, transmission
 from core.models import AutomationAction, ElectronicDocument, MailAttachment, MailOutbox
+from core.platform import settings
 from core.platform.db import read_session, unit_of_work
 from tests.integration.einvoice_helpers import AT, CEDULA, documents, identify, pay, set_up_business
 from tests.integration.sri_helpers import connect, document, exchanges, sri  # noqa: F401
@@ -223,3 +224,70 @@ def test_owner_mails_an_authorised_document_again(personas, sri):
     with read_session() as s:
         sent = s.scalars(select(MailOutbox).where(MailOutbox.template == "einvoice_authorised"))
         assert len(list(sent)) == 2
+
+
+def test_each_ambiente_has_its_own_endpoints(personas):
+    owner = personas.owner.actor
+    settings.put(owner, "sri.reception_url_production", "https://cel.example/recepcion")
+    settings.put(owner, "sri.authorisation_url_production", "https://cel.example/autorizacion")
+    settings.put(owner, "sri.reception_url_test", "https://celcer.example/recepcion")
+    production, test = transmission.client_for(2), transmission.client_for(1)
+    assert production.reception_url == "https://cel.example/recepcion"
+    assert production.authorisation_url == "https://cel.example/autorizacion"
+    assert test.reception_url == "https://celcer.example/recepcion"
+    assert test.authorisation_url.startswith("https://celcer.sri.gob.ec/")  # the default
+
+
+def test_cli_lists_documents_as_json_and_writes_the_xml(personas, sri, tmp_path, capsys):
+    from core import cli
+
+    doc = _paid_factura(personas, sri)
+    assert cli.main(["einvoice", "list", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed == [
+        {
+            "access_key": doc.access_key,
+            "doc_type": "01",
+            "number": doc.number,
+            "invoice": "F-A-1",
+            "status": "authorised",
+        }
+    ]
+    out = tmp_path / "doc.xml"
+    assert cli.main(["einvoice", "xml", "--access-key", doc.access_key, "--out", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == doc.xml_authorised
+    assert cli.main(["einvoice", "xml", "--access-key", "0" * 49, "--out", str(out)]) == 1
+
+
+def test_month_export_for_the_accountant(personas, sri):
+    import csv
+    import io
+    import zipfile
+
+    doc = _paid_factura(personas, sri)
+    archive, summary = register.export_month(personas.owner.actor, "2026-11")
+    names = zipfile.ZipFile(io.BytesIO(archive)).namelist()
+    assert names == [f"2026-11/factura-{doc.number}.xml"]
+    rows = list(csv.DictReader(io.StringIO(summary.decode())))
+    assert [(r["numero"], r["clave_acceso"], r["estado"]) for r in rows] == [
+        (doc.number, doc.access_key, "authorised")
+    ]
+    empty, _ = register.export_month(personas.owner.actor, "2026-10")
+    assert zipfile.ZipFile(io.BytesIO(empty)).namelist() == []
+
+
+def test_client_b_cannot_fetch_client_a_documents(personas, sri):
+    import pytest
+
+    from core.platform.errors import NotFound
+
+    doc = _paid_factura(personas, sri)
+    a, b = personas.client_a.actor, personas.client_b.actor
+    assert delivery.ride_for(a, doc.id).data.startswith(b"%PDF")
+    assert delivery.xml_for(a, doc.id).data == doc.xml_authorised.encode()
+    with pytest.raises(NotFound):
+        delivery.ride_for(b, doc.id)
+    with pytest.raises(NotFound):
+        delivery.xml_for(b, doc.id)
+    assert delivery.of_invoice(b, personas.client_a.invoice_id) == []
+    assert register.documents(b) == []
