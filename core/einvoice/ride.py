@@ -200,7 +200,9 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
     for tax in taxes:
         code = _txt(tax, "codigoPorcentaje")
         rate = _txt(tax, "tarifa") or rate_of.get(code, "")
-        label = _t(IVA_LABELS[code], lang) if code in IVA_LABELS else f"{_dec(rate):g} %"
+        label = (
+            _t(IVA_LABELS[code], lang) if code in IVA_LABELS else f"{_dec(rate).normalize():f} %"
+        )
         totals.append((f"{_t('subtotal', lang)} {label}", _txt(tax, "baseImponible")))
     totals.append((_t("subtotal_before_tax", lang), _txt(info, "totalSinImpuestos")))
     if is_factura:
@@ -210,7 +212,7 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
         if code in IVA_LABELS or _dec(_txt(tax, "valor")) == 0:
             continue
         rate = _txt(tax, "tarifa") or rate_of.get(code, "")
-        totals.append((f"IVA {_dec(rate):g} %", _txt(tax, "valor")))
+        totals.append((f"IVA {_dec(rate).normalize():f} %", _txt(tax, "valor")))
     if is_factura:
         totals.append((_t("tip", lang), _txt(info, "propina") or "0.00"))
     totals.append(
