@@ -17,6 +17,7 @@ from core.einvoice import states
 from core.einvoice.ride import Authorised, ride_pdf
 from core.models import Client, ElectronicDocument
 from core.platform import i18n, mail
+from core.platform.clock import now
 from core.platform.db import reading, unit_of_work
 from core.platform.errors import Conflict
 
@@ -34,6 +35,14 @@ def _stem(doc: ElectronicDocument) -> str:
     return f"{KIND.get(doc.doc_type, doc.doc_type)}-{doc.number}"
 
 
+def ride_of_name(doc: ElectronicDocument) -> str:
+    return f"{_stem(doc)}.pdf"
+
+
+def xml_of_name(doc: ElectronicDocument) -> str:
+    return f"{_stem(doc)}.xml"
+
+
 def ride_of(doc: ElectronicDocument, lang: str = "es") -> File:
     authorised = (
         Authorised(doc.authorisation_number or doc.access_key, doc.authorised_at)
@@ -41,13 +50,13 @@ def ride_of(doc: ElectronicDocument, lang: str = "es") -> File:
         else None
     )
     pdf = ride_pdf(doc.xml_signed.encode(), authorised, lang)
-    return File(f"{_stem(doc)}.pdf", "application/pdf", pdf)
+    return File(ride_of_name(doc), "application/pdf", pdf)
 
 
 def xml_of(doc: ElectronicDocument) -> File:
     """The authorised XML (the SRI's ``<autorizacion>``) when there is one, else as signed."""
     text = doc.xml_authorised or doc.xml_signed
-    return File(f"{_stem(doc)}.xml", "application/xml", text.encode())
+    return File(xml_of_name(doc), "application/xml", text.encode())
 
 
 def mail_authorised(session: Session, doc: ElectronicDocument, at: datetime) -> None:
@@ -104,8 +113,9 @@ def of_invoice(
         return list(s.scalars(stmt))
 
 
-def mail_again(actor: Actor, document_id: int, *, at: datetime) -> str:
+def mail_again(actor: Actor, document_id: int, *, at: datetime | None = None) -> str:
     """The owner sends the client the RIDE and XML of an authorised document again."""
+    at = at or now()
     with unit_of_work() as s:
         doc = get_scoped(s, actor, ElectronicDocument, document_id, "billing")
         if doc.status != states.AUTHORISED:

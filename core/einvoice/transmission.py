@@ -47,6 +47,7 @@ from core.einvoice.sri_client import (
 )
 from core.models import ElectronicDocument, Invoice, SriExchange
 from core.platform import audit, settings
+from core.platform.clock import now
 from core.platform.db import after_commit, reading, unit_of_work
 from core.platform.errors import Conflict, NotFound
 
@@ -307,6 +308,15 @@ def _transmit_quietly(ids: list[int], at: datetime) -> None:
         log.exception("electronic documents %s: sending failed now; the daily run retries", ids)
 
 
+def send_due(actor: Actor, *, at: datetime | None = None) -> dict[str, int]:
+    """The back office's "send the pending ones now": what the daily run would send."""
+    require(actor, "billing")
+    at = at or now()
+    with reading() as s:
+        ids = due(s, at)
+    return transmit_many(ids, at=at)
+
+
 def send_after_commit(session: Session, document_ids: list[int], at: datetime) -> None:
     """Send these documents right after the caller's transaction commits."""
     if document_ids:
@@ -331,10 +341,11 @@ def send_paid_factura(session: Session, invoice: Invoice, actor: Actor) -> None:
     send_after_commit(session, ids, invoice.paid_at)
 
 
-def resend(actor: Actor, document_id: int, *, at: datetime) -> str:
+def resend(actor: Actor, document_id: int, *, at: datetime | None = None) -> str:
     """The owner sends a returned, refused or stuck document again, with the same key and
     bytes (after fixing what the SRI named: the agreement, the RUC's status, …)."""
     require(actor, "billing")
+    at = at or now()
     with unit_of_work() as s:
         doc = s.get(ElectronicDocument, document_id)
         if doc is None:
