@@ -19,7 +19,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core import accounts
+from core import accounts, einvoice
+from core.einvoice import certificates
 from core.models import (
     Client,
     Department,
@@ -35,12 +36,17 @@ from core.models import (
     TicketMessage,
     User,
 )
-from core.platform import vault
+from core.platform import settings, vault
 from core.platform.clock import now
 from core.platform.sequences import next_number
 from core.rules.cycles import CYCLE_MONTHS, advance
+from sandbox.demo_certificate import make_p12
 
 IVA = Decimal("15")
+# The demo business's RUC (a valid sociedad RUC, not a real company's) and address, which the
+# SRI documents need; its test certificate is made at load time for this RUC.
+DEMO_RUC = "1792900018001"
+DEMO_ADDRESS = "Av. República de El Salvador N34-183, Quito"
 CENT = Decimal("0.01")
 
 PRODUCTS = [
@@ -164,9 +170,15 @@ def is_empty(session: Session) -> bool:
 
 
 def load(
-    session: Session, today: date, *, sandbox_token: str | None = None, seed: int = 2026
+    session: Session,
+    today: date,
+    *,
+    sandbox_token: str | None = None,
+    seed: int = 2026,
+    einvoicing: bool = True,
 ) -> list[DemoLogin]:
-    """Fill an empty database with the demo book and return the three demo sign-ins."""
+    """Fill an empty database with the demo book and return the three demo sign-ins.
+    ``einvoicing=False`` leaves out the SRI set-up and documents (a schema from before them)."""
     if not is_empty(session):
         raise RuntimeError("the database already has users; the demo loads only into an empty one")
     rng = random.Random(seed)
@@ -218,7 +230,28 @@ def load(
             _invoices(session, rng, client, service, today)
     _tickets(session, rng, clients, departments, staff, at)
     session.flush()
+    if einvoicing:
+        _einvoicing(session, owner, at)
     return logins
+
+
+def _einvoicing(session: Session, owner: User, at: datetime) -> None:
+    """Electronic invoicing ready with no setup: the business's RUC and address, a
+    self-signed test certificate for that RUC (SRI ambiente pruebas, the default), and the
+    factura of every paid demo invoice, issued at its paying moment."""
+    actor = accounts.actor_from_user(owner)
+    settings.put(actor, "business.ruc", DEMO_RUC, session=session)
+    settings.put(actor, "business.address", DEMO_ADDRESS, session=session)
+    password = secrets.token_urlsafe(18)  # kept only encrypted, as an uploaded one would be
+    p12 = make_p12(ruc=DEMO_RUC, holder="ANFITRION DEMO S.A.", password=password,
+                   not_before=at - timedelta(days=1), days=730)  # fmt: skip
+    certificates.upload(actor, p12, password, at=at, session=session)
+    paid = session.scalars(
+        select(Invoice).where(Invoice.status == "paid").order_by(Invoice.paid_at, Invoice.id)
+    ).all()
+    for invoice in paid:
+        assert invoice.paid_at is not None
+        einvoice.issue_factura(session, invoice, invoice.paid_at)
 
 
 def _products(session: Session) -> list[Product]:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
-from sqlalchemy import Numeric, case, func, insert, select, text
+from sqlalchemy import Numeric, case, func, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from core.models import Base, Client, CreditEntry, Invoice, money_type
@@ -90,7 +90,10 @@ def fill_every_money_table(conn, *, old_types: bool) -> dict[tuple[str, int, str
     ``old_types`` the money columns are bound as the plain NUMERIC of before 0031 (a float
     on SQLite)."""
     written: dict[tuple[str, int, str], Decimal] = {}
+    present = set(inspect(conn).get_table_names())
     for table in _needed_tables():
+        if table.name not in present:  # added after the revision being filled (0036 on)
+            continue
         rows = []
         for i in range(1, ROWS + 1):
             row = {c.name: _value(c, i) for c in table.columns}
@@ -240,7 +243,10 @@ def _raw_amounts(url: str) -> dict[tuple[str, int, str], Decimal]:
     conn = sqlite3.connect(url.removeprefix("sqlite:///"))
     try:
         got = {}
+        present = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
         for name, columns in money_columns().items():
+            if name not in present:  # a table added after this revision holds nothing yet
+                continue
             for row in conn.execute(f"SELECT id, {', '.join(columns)} FROM {name}"):
                 for col, value in zip(columns, row[1:], strict=True):
                     assert isinstance(value, float | int), (name, col, value)
@@ -290,7 +296,7 @@ def _demo(engine) -> None:
     from sandbox import demo
 
     with Session(engine) as s, s.begin():
-        demo.load(s, TODAY)
+        demo.load(s, TODAY, einvoicing=False)  # revision 0030 has no electronic_document
 
 
 def _bench_s(engine) -> None:

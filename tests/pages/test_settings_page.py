@@ -100,13 +100,14 @@ def _by_label(widgets, label: str):
 def test_the_owner_gets_every_settings_tab(page_personas):
     at = app_as(page_personas.owner, "settings")
     assert not at.exception
-    assert [t.label for t in at.tabs][:14] == [
+    assert [t.label for t in at.tabs][:15] == [
         tr("settings.users"),
         tr("settings.security"),
         tr("settings.audit"),
         tr("settings.outbox"),
         tr("catalog.tab_business"),
         tr("catalog.tab_taxes"),
+        tr("einvoice.tab"),
         tr("catalog.tab_products"),
         tr("catalog.tab_servers"),
         tr("catalog.tab_departments"),

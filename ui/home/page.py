@@ -24,6 +24,7 @@ from core.platform.clock import now, today
 from core.platform.config import get_settings
 from ui.kit.context import day, money, tr
 from ui.kit.tables import plain_table
+from ui.settings.einvoice import certificate_notice
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -87,6 +88,7 @@ def render(actor: Actor) -> None:
 
     counts = desk_counts(actor, business_today)
     st.title(tr("home.desk_title"))
+    certificate_notice(actor, business_today)  # the owner's, 30 days before it expires
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(tr("home.clients"), counts.clients)
     c2.metric(tr("home.active_services"), counts.services_by_status.get("active", 0))

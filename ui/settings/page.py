@@ -1,10 +1,11 @@
 """Settings (owner): users and roles, security, the audit log and the outgoing mail; the
-business's details, IVA rates, products, panel servers, the support desk's departments,
-canned replies, SLA targets and channels, and the mail templates (automation settings live on
-the billing page and are linked from here).
+business's details, IVA rates, electronic invoicing (the SRI certificate and issuer details),
+products, panel servers, the support desk's departments, canned replies, SLA targets and
+channels, and the mail templates (automation settings live on the billing page and are
+linked from here).
 
-The tabs' bodies live in ui/settings/team.py, catalog.py, desk.py and automation.py; this
-module shows the notice a save left and opens one tab.
+The tabs' bodies live in ui/settings/team.py, catalog.py, einvoice.py, desk.py and
+automation.py; this module shows the notice a save left and opens one tab.
 
 Used by pages/settings.py, which guards the role and calls ``render``.
 """
@@ -21,6 +22,7 @@ from ui.settings import FLASH
 from ui.settings.automation import automation_tab, templates_tab
 from ui.settings.catalog import business_tab, products_tab, servers_tab, taxes_tab
 from ui.settings.desk import canned_tab, channels_tab, departments_tab, sla_tab
+from ui.settings.einvoice import einvoice_tab
 from ui.settings.team import audit_tab, mail_tab, security_tab, users_tab
 
 # ============================================================================ the tabs
@@ -33,6 +35,7 @@ TABS = {
     "mail": ("settings.outbox", mail_tab),
     "business": ("catalog.tab_business", business_tab),
     "taxes": ("catalog.tab_taxes", taxes_tab),
+    "einvoice": ("einvoice.tab", einvoice_tab),
     "products": ("catalog.tab_products", products_tab),
     "servers": ("catalog.tab_servers", servers_tab),
     "departments": ("catalog.tab_departments", departments_tab),
