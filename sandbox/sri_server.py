@@ -39,6 +39,7 @@ import datetime as dt
 import json
 import re
 import signal
+import socket
 import threading
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -128,6 +129,12 @@ class Devuelta(Exception):  # noqa: N818 - the SRI's own word for the answer
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm holds the
+        # body until the client's delayed ACK (~40 ms per answer on loopback).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server naming
         path, _, query = self.path.partition("?")
@@ -684,12 +691,18 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--environment", type=int, default=1, choices=[1, 2])
     ap.add_argument("--processing-polls", type=int, default=0)
     ap.add_argument("--state", default="")
+    ap.add_argument(
+        "--no-date-check",
+        action="store_true",
+        help="accept any fechaEmision (a demo or bench book spans more than the 90-day window)",
+    )
     args = ap.parse_args(argv)
     fake = FakeSri(
         args.host,
         args.port,
         environment=args.environment,
         processing_polls=args.processing_polls,
+        check_dates=not args.no_date_check,
         state_file=args.state or None,
         keep_log=False,
     )
