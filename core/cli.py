@@ -130,7 +130,9 @@ def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen | None:
 def _start_sandbox_sri(settings: Settings, port: int) -> subprocess.Popen | None:
     """The local SRI stand-in (both offline web services) the demo's documents go to."""
     state = settings.data_dir / "sandbox-sri.json"
-    cmd = [sys.executable, "-m", "sandbox.sri_server", "--port", str(port), "--state", str(state)]
+    # The demo book's facturas span months: the sandbox skips the SRI's 90-day date window.
+    cmd = [sys.executable, "-m", "sandbox.sri_server", "--port", str(port), "--state", str(state),
+           "--no-date-check"]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT)
     if _listening(proc, port):
         return proc
@@ -184,6 +186,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         cmd_demo(argparse.Namespace(if_empty=True))
         if sri is not None and point_at_sandbox_sri(args.sri_port):
             print(f"sandbox SRI: http://127.0.0.1:{args.sri_port} (ambiente pruebas)", flush=True)
+            cmd_einvoice_send(argparse.Namespace())  # the demo's signed facturas, authorised
         if sandbox is not None:  # the demo's services live on the sandbox panel
             from sandbox import demo_accounts as services_demo
 
@@ -322,7 +325,7 @@ def cmd_einvoice_send(_args: argparse.Namespace) -> int:
     at = now()  # the command's moment
     with read_session() as session:
         ids = transmission.due(session, at)
-    counts = transmission.transmit_many(ids, at=at)
+    counts = transmission.transmit_many(ids, at=at, workers=4)
     summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing due"
     print(f"SRI: {summary}")
     return 0
