@@ -31,12 +31,13 @@ from core.models import (
     ProductPrice,
     Server,
     Service,
+    Setting,
     SupportChannel,
     Ticket,
     TicketMessage,
     User,
 )
-from core.platform import settings, vault
+from core.platform import vault
 from core.platform.clock import now
 from core.platform.sequences import next_number
 from core.rules.cycles import CYCLE_MONTHS, advance
@@ -231,21 +232,27 @@ def load(
     _tickets(session, rng, clients, departments, staff, at)
     session.flush()
     if einvoicing:
-        _einvoicing(session, owner, at)
+        _einvoicing(session, at)
     return logins
 
 
-def _einvoicing(session: Session, owner: User, at: datetime) -> None:
+def _einvoicing(session: Session, at: datetime) -> None:
     """Electronic invoicing ready with no setup: the business's RUC and address, a
     self-signed test certificate for that RUC (SRI ambiente pruebas, the default), and the
     factura of every paid demo invoice, issued at its paying moment."""
-    actor = accounts.actor_from_user(owner)
-    settings.put(actor, "business.ruc", DEMO_RUC, session=session)
-    settings.put(actor, "business.address", DEMO_ADDRESS, session=session)
     password = secrets.token_urlsafe(18)  # kept only encrypted, as an uploaded one would be
     p12 = make_p12(ruc=DEMO_RUC, holder="ANFITRION DEMO S.A.", password=password,
                    not_before=at - timedelta(days=1), days=730)  # fmt: skip
-    certificates.upload(actor, p12, password, at=at, session=session)
+    sealed_p12, sealed_password = certificates.sealed(p12, password)
+    # Written as demo data, like the rest of the book: nobody acted, so nothing is audited.
+    for key, value in (
+        ("business.ruc", DEMO_RUC),
+        ("business.address", DEMO_ADDRESS),
+        (certificates.CERTIFICATE, sealed_p12),
+        (certificates.PASSWORD, sealed_password),
+    ):
+        session.merge(Setting(key=key, value=value))
+    session.flush()
     paid = session.scalars(
         select(Invoice).where(Invoice.status == "paid").order_by(Invoice.paid_at, Invoice.id)
     ).all()

@@ -78,6 +78,11 @@ def describe(pair: SigningPair) -> CertificateInfo:
     )
 
 
+def sealed(p12: bytes, password: str) -> tuple[str, str]:
+    """The two stored values, encrypted: the .p12 (base64 inside) and its password."""
+    return vault.encrypt(base64.b64encode(p12).decode("ascii")), vault.encrypt(password)
+
+
 def upload(
     actor: Actor, p12: bytes, password: str, *, at: datetime, session: Session | None = None
 ) -> CertificateInfo:
@@ -93,9 +98,10 @@ def upload(
         raise ValidationError(f"einvoice.error.{exc.key}") from None
     if info.not_after <= at:
         raise ValidationError("einvoice.error.certificate_expired")
+    sealed_p12, sealed_password = sealed(p12, password)
     with transaction(session) as s:
-        settings.put(actor, CERTIFICATE, vault.encrypt(base64.b64encode(p12).decode()), session=s)
-        settings.put(actor, PASSWORD, vault.encrypt(password), session=s)
+        settings.put(actor, CERTIFICATE, sealed_p12, session=s)
+        settings.put(actor, PASSWORD, sealed_password, session=s)
         audit.record(
             s,
             actor,
