@@ -220,7 +220,11 @@ def _record(document_id: int, out: _Outcome, at: datetime, notify: Notify | None
             doc.authorisation_number = answer.number
             doc.authorised_at = answer.authorised_at or at
             if notify is not None:
-                notify(s, doc, at)
+                try:
+                    with s.begin_nested():
+                        notify(s, doc, at)
+                except Exception:  # noqa: BLE001 - the authorisation stands; "mail again" exists
+                    log.exception("document %s: authorised, but its mail was not queued", doc.id)
         return doc.status
 
 

@@ -291,3 +291,18 @@ def test_client_b_cannot_fetch_client_a_documents(personas, sri):
         delivery.xml_for(b, doc.id)
     assert delivery.of_invoice(b, personas.client_a.invoice_id) == []
     assert register.documents(b) == []
+
+
+def test_a_mail_that_cannot_be_made_never_undoes_the_authorisation(personas, sri):
+    owner, a = personas.owner.actor, personas.client_a
+    set_up_business(owner)
+    pay(owner, a.invoice_id)
+    [doc] = documents(a.invoice_id)
+    connect(owner, sri)
+
+    def broken(*_args):
+        raise RuntimeError("the RIDE could not be drawn")
+
+    assert transmission.transmit(doc.id, at=AT, notify=broken) == states.AUTHORISED
+    assert document(doc.id).authorisation_number == doc.access_key
+    assert delivery.mail_again(owner, doc.id, at=AT) == "a@test.ec"
