@@ -306,3 +306,35 @@ def test_a_mail_that_cannot_be_made_never_undoes_the_authorisation(personas, sri
     assert transmission.transmit(doc.id, at=AT, notify=broken) == states.AUTHORISED
     assert document(doc.id).authorisation_number == doc.access_key
     assert delivery.mail_again(owner, doc.id, at=AT) == "a@test.ec"
+
+
+def test_owner_connects_the_business_to_the_sri_and_bad_values_store_nothing(personas):
+    import pytest
+
+    from core.einvoice import connection
+    from core.platform.errors import Forbidden, ValidationError
+
+    owner = personas.owner.actor
+    before = connection.read()
+    assert before.transmit is False and before.timeout_seconds == 20
+    good = connection.Connection(
+        True,
+        "https://celcer.example/r",
+        "https://celcer.example/a",
+        "https://cel.example/r",
+        "https://cel.example/a",
+        30,
+    )
+    for bad, key in (
+        (good.__class__(**{**good.__dict__, "reception_test": "ftp://x"}), "sri.error_url"),
+        (good.__class__(**{**good.__dict__, "timeout_seconds": 0}), "sri.error_timeout"),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            connection.save(owner, bad)
+        assert refused.value.key == key
+        assert connection.read() == before
+    with pytest.raises(Forbidden):
+        connection.save(personas.staff.actor, good)
+    connection.save(owner, good)
+    assert connection.read() == good
+    assert transmission.client_for(2).timeout == 30

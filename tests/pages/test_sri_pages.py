@@ -51,6 +51,7 @@ def test_owner_sees_the_register_and_sends_a_returned_document_again(page_person
     frames = "\n".join(str(f.value.to_dict()) for f in at.dataframe)
     assert doc.number in frames and tr("sri.status.returned") in frames
     assert tr("sri.code.45") in frames and "SECUENCIAL REGISTRADO" in frames
+    assert tr("sri.conn.save") in [b.label for b in at.button]  # the owner's SRI connection
     at = click(at, tr("sri.page.resend"))
     assert not at.exception
     assert document(doc.id).status == states.AUTHORISED

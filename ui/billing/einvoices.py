@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from core.access import Actor
-from core.einvoice import delivery, register, states, transmission
+from core.einvoice import connection, delivery, register, states, transmission
 from ui.billing import done
 from ui.kit.context import day, errors_shown, lang, money, tr
 
@@ -66,6 +66,7 @@ def invoice_documents(actor: Actor, invoice_id: int) -> None:
 
 def register_tab(actor: Actor) -> None:
     st.caption(tr("sri.page.intro"))
+    connection_form(actor)
     f1, f2 = st.columns(2)
     status = f1.selectbox(
         tr("sri.page.filter_status"),
@@ -196,3 +197,36 @@ def _export(actor: Actor, month: str) -> None:
         on_click="ignore",
         key="sri_export_csv",
     )
+
+
+def connection_form(actor: Actor) -> None:
+    """The owner's connection to the SRI (on/off, endpoints, timeout)."""
+    if not actor.is_owner:
+        return
+    current = connection.read()
+    with st.expander(tr("sri.conn.title")), st.form("sri_connection"):
+        transmit = st.checkbox(tr("sri.conn.transmit"), value=current.transmit)
+        fields = {
+            name: st.text_input(tr(f"sri.conn.{name}"), value=getattr(current, name))
+            for name in (
+                "reception_test",
+                "authorisation_test",
+                "reception_production",
+                "authorisation_production",
+            )
+        }
+        timeout = st.number_input(
+            tr("sri.conn.timeout"),
+            min_value=1,
+            max_value=connection.MAX_TIMEOUT_SECONDS,
+            value=current.timeout_seconds,
+        )
+        if st.form_submit_button(tr("sri.conn.save")):
+            with errors_shown():
+                connection.save(
+                    actor,
+                    connection.Connection(
+                        transmit=transmit, timeout_seconds=int(timeout), **fields
+                    ),
+                )
+                done("sri.conn.saved")
