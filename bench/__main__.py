@@ -166,8 +166,8 @@ def _print(result: dict) -> None:
     if "einvoice" in result:
         ei = result["einvoice"]
         print(
-            f"SRI: {ei['documents']} facturas issued, signed and authorised: "
-            f"{_mark(ei['total_s'], TARGETS['einvoice_total_s'])} s"
+            f"SRI: {ei['documents']} facturas issued, signed and authorised, seconds: "
+            f"{_mark(ei['total_s'], TARGETS['einvoice_total_s'])}"
             f"   (issue+sign {ei['issue_and_sign_s']} s, send+authorise "
             f"{ei['send_and_authorise_s']} s; signing {ei['signing_ms_per_document']} ms a"
             f" document; RIDE {ei['ride_ms_per_document']} ms)"
