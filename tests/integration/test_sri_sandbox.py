@@ -143,3 +143,21 @@ def test_state_survives_a_restart(signed, tmp_path):
     with FakeSri(check_dates=False, state_file=state) as second:
         assert _client(second).authorisation(_key(signed)).state == AUTHORISED
         assert _codes(_client(second).send(signed)) == ["43"]
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256"])
+def test_the_sandbox_verifier_takes_both_profiles_and_refuses_a_changed_byte(personas, digest):
+    from core.platform import settings
+    from sandbox.sri_signature import SignatureError, verify
+
+    owner, a = personas.owner.actor, personas.client_a
+    set_up_business(owner)
+    settings.put(owner, "einvoice.digest", digest)
+    pay(owner, a.invoice_id)
+    [doc] = documents(a.invoice_id)
+    signed = doc.xml_signed.encode()
+    expected = "rsa-sha1" if digest == "sha1" else "rsa-sha256"
+    assert expected.encode() in signed
+    verify(signed)
+    with pytest.raises(SignatureError):
+        verify(signed.replace(b"<importeTotal>11.50", b"<importeTotal>11.51", 1))
