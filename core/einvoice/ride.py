@@ -185,7 +185,7 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
         ]
         for (_, w), value in zip(cols, values, strict=True):
             align = "L" if value is values[2] or value is values[0] else "R"
-            pdf.cell(w, 6, latin1(value)[: int(w * 0.55)], border=1, align=align)
+            pdf.cell(w, 6, _fit(pdf, latin1(value), w - 2), border=1, align=align)
         pdf.ln()
     pdf.ln(3)
 
@@ -233,7 +233,9 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
         pdf.set_font("Helvetica", size=7.5)
         for pay in pays:
             code = _txt(pay, "formaPago")
+            pdf.set_font("Helvetica", size=6.5)  # the SRI's longest wording fits the cell
             pdf.cell(65, 5, latin1(PAYMENT_FORMS.get(code, code))[:48], border=1)
+            pdf.set_font("Helvetica", size=7.5)
             pdf.cell(
                 20,
                 5,
@@ -264,6 +266,13 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
         pdf.cell(width, 10, latin1(_t("pending_watermark", lang)), align="C")
         pdf.set_text_color(0)
     return bytes(pdf.output())
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut to what fits ``width`` mm in the current font (a long description)."""
+    while text and pdf.get_string_width(text) > width:
+        text = text[:-1]
+    return text
 
 
 def _barcode(pdf: FPDF, digits: str, x: float, y: float, w: float, h: float) -> None:
