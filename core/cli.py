@@ -7,7 +7,13 @@ serve [--port P]                what `make run` does: migrate, start the sandbox
                                 load the demo once, and run the app on 127.0.0.1
 automation run [--date D] [--dry-run] [--json]
                                 the daily billing run (invoices, reminders, late fees,
-                                suspensions, terminations, cancellations); cron runs it daily
+                                suspensions, terminations, cancellations, SRI documents);
+                                cron runs it daily
+einvoice list [--json] [--status S] [--month YYYY-MM]
+                                the SRI documents: access key, type, number, invoice, state
+einvoice xml --access-key KEY --out FILE
+                                write that document's authorised (or signed) XML
+einvoice send                   send now the documents the SRI still owes an answer on
 """
 
 from __future__ import annotations
@@ -121,12 +127,66 @@ def _start_sandbox(settings: Settings, port: int) -> subprocess.Popen | None:
     return None
 
 
+def _start_sandbox_sri(settings: Settings, port: int) -> subprocess.Popen | None:
+    """The local SRI stand-in (both offline web services) the demo's documents go to."""
+    state = settings.data_dir / "sandbox-sri.json"
+    # The demo book's facturas span months: the sandbox skips the SRI's 90-day date window.
+    cmd = [sys.executable, "-m", "sandbox.sri_server", "--port", str(port), "--state", str(state),
+           "--no-date-check"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT)
+    if _listening(proc, port):
+        return proc
+    print(f"warning: the sandbox SRI did not start (port {port} busy?)", file=sys.stderr)
+    return None
+
+
+def _listening(proc: subprocess.Popen, port: int) -> bool:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    proc.terminate()
+    return False
+
+
+def point_at_sandbox_sri(port: int) -> bool:
+    """Send pruebas documents to the sandbox SRI, unless the owner set other endpoints: only
+    unset ones or ones already on this machine are changed. True when it was done."""
+    from core.access import SYSTEM
+    from core.einvoice import transmission
+    from core.platform import settings as business
+
+    base = f"http://127.0.0.1:{port}/comprobantes-electronicos-ws/"
+    wanted = {
+        transmission.RECEPTION_URL_TEST: base + "RecepcionComprobantesOffline",
+        transmission.AUTHORISATION_URL_TEST: base + "AutorizacionComprobantesOffline",
+    }
+    with unit_of_work() as session:
+        for key in wanted:
+            stored = business.stored(key, session=session)
+            if stored not in (None, "") and not str(stored).startswith("http://127.0.0.1:"):
+                return False
+        for key, url in wanted.items():
+            business.put(SYSTEM, key, url, session=session)
+        if business.stored(transmission.TRANSMIT, session=session) is None:
+            business.put(SYSTEM, transmission.TRANSMIT, True, session=session)
+    return True
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url)
     sandbox = _start_sandbox(settings, args.sandbox_port)
+    sri = _start_sandbox_sri(settings, args.sri_port)
     try:
         cmd_demo(argparse.Namespace(if_empty=True))
+        if sri is not None and point_at_sandbox_sri(args.sri_port):
+            print(f"sandbox SRI: http://127.0.0.1:{args.sri_port} (ambiente pruebas)", flush=True)
+            cmd_einvoice_send(argparse.Namespace())  # the demo's signed facturas, authorised
         if sandbox is not None:  # the demo's services live on the sandbox panel
             from sandbox import demo_accounts as services_demo
 
@@ -159,9 +219,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             app.send_signal(signal.SIGINT)
             return app.wait()
     finally:
-        if sandbox is not None:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+        for proc in (sandbox, sri):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(timeout=10)
 
 
 def cmd_mail_send(_args: argparse.Namespace) -> int:
@@ -209,6 +270,67 @@ def cmd_automation_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_einvoice_list(args: argparse.Namespace) -> int:
+    import json
+
+    from core.access import SYSTEM
+    from core.einvoice import register
+
+    try:
+        rows = register.documents(SYSTEM, status=args.status, month=args.month)
+    except DomainError as exc:
+        print(f"error: {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        return 2
+    rows.sort(key=lambda r: (r.issued_on, r.id))
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "access_key": r.access_key,
+                        "doc_type": r.doc_type,
+                        "number": r.number,
+                        "invoice": r.invoice,
+                        "status": r.status,
+                    }
+                    for r in rows
+                ]
+            )
+        )
+        return 0
+    for r in rows:
+        print(f"{r.issued_on} {r.doc_type} {r.number} {r.status:<15} {r.access_key} {r.invoice}")
+    print(f"{len(rows)} documents")
+    return 0
+
+
+def cmd_einvoice_xml(args: argparse.Namespace) -> int:
+    from core.access import SYSTEM
+    from core.einvoice import delivery, register
+
+    doc = register.by_access_key(SYSTEM, args.access_key)
+    if doc is None:
+        print(f"error: no document has the access key {args.access_key!r}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    out.write_bytes(delivery.xml_of(doc).data)
+    kind = "authorised" if doc.xml_authorised else "signed"
+    print(f"{kind} XML of {doc.number} written to {out}")
+    return 0
+
+
+def cmd_einvoice_send(_args: argparse.Namespace) -> int:
+    from core.einvoice import transmission
+
+    at = now()  # the command's moment
+    with read_session() as session:
+        ids = transmission.due(session, at)
+    counts = transmission.transmit_many(ids, at=at, workers=4)
+    summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing due"
+    print(f"SRI: {summary}")
+    return 0
+
+
 def print_logins(path: Path) -> None:
     print(f"\nDemo sign-in details (also kept in {path}):", flush=True)
     print(path.read_text(encoding="utf-8"), flush=True)
@@ -241,9 +363,23 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object of counts")
     p.set_defaults(fn=cmd_automation_run)
+    einv = sub.add_parser("einvoice", help="SRI electronic documents").add_subparsers(
+        dest="einvoice_command", required=True
+    )
+    p = einv.add_parser("list", help="list the documents")
+    p.add_argument("--json", action="store_true", help="print one JSON array")
+    p.add_argument("--status", help="only this state (signed, received, authorised, ...)")
+    p.add_argument("--month", help="only documents issued in YYYY-MM")
+    p.set_defaults(fn=cmd_einvoice_list)
+    p = einv.add_parser("xml", help="write a document's XML to a file")
+    p.add_argument("--access-key", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(fn=cmd_einvoice_xml)
+    einv.add_parser("send", help="send the documents due now").set_defaults(fn=cmd_einvoice_send)
     p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=2087)
+    p.add_argument("--sri-port", type=int, default=8089)
     p.set_defaults(fn=cmd_serve)
     args = parser.parse_args(argv)
     try:

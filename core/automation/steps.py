@@ -27,6 +27,7 @@ from core.automation.dunning import (
     select_late_fees,
     select_reminders,
 )
+from core.automation.einvoice_step import do_einvoice, select_einvoices
 from core.automation.invoicing import do_renewal, select_renewals
 from core.automation.items import (  # noqa: F401 - the names the run and its callers use
     AWAITING,
@@ -78,6 +79,8 @@ STEPS: tuple[Step, ...] = (
     Step("terminate", "terminated", select_terminations, do_terminate),
     Step("unsuspend", "unsuspended", select_unsuspensions, do_unsuspend),
     Step("cancellation", "cancellations_processed", select_cancellations, do_cancellation),
+    # SRI documents still owed an answer (issue 17): sent, or their authorisation asked again.
+    Step("einvoice", "einvoices_sent", select_einvoices, do_einvoice),
 )
 
 

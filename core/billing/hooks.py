@@ -19,6 +19,7 @@ from __future__ import annotations
 from core.automation.on_payment import renew_on_payment
 from core.billing.ledger import PaidHook
 from core.catalog.repricing import reprice_on_renewal
+from core.einvoice.transmission import send_paid_factura
 from core.einvoice.triggers import issue_factura_on_payment
 from core.orders.fulfilment import provision_paid_order
 from core.plan_changes.apply import apply_paid_plan_change
@@ -29,4 +30,5 @@ PAID_HOOKS: tuple[PaidHook, ...] = (
     provision_paid_order,  # a paid new order becomes an account
     apply_paid_plan_change,  # a paid upgrade or downgrade is applied
     issue_factura_on_payment,  # a paid invoice becomes an SRI factura (issue 17)
+    send_paid_factura,  # … which goes to the SRI right after the payment commits
 )

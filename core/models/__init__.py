@@ -13,6 +13,7 @@ from core.models.einvoice import ElectronicDocument
 from core.models.knowledge import KbArticle, KbCategory, KbEvent, KbVote
 from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
 from core.models.services import CancellationRequest, PlanChange, Server, Service
+from core.models.sri import MailAttachment, SriExchange
 from core.models.support import CannedReply, Department, SupportChannel, Ticket, TicketMessage
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "TransferReceipt",
     "CreditEntry",
     "ElectronicDocument",
+    "SriExchange",
+    "MailAttachment",
     "Department",
     "Ticket",
     "TicketMessage",

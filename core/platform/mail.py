@@ -40,7 +40,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
-from core.models import MailOutbox, Token
+from core.models import MailAttachment, MailOutbox, Token
 from core.platform import audit
 from core.platform.clock import now
 from core.platform.config import Settings, get_settings
@@ -142,6 +142,13 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # "application/pdf", "application/xml"
+    data: bytes
+
+
 def queue(
     session: Session, *, to_addr: str, template: str, language: str, **context: Any
 ) -> MailOutbox:
@@ -153,6 +160,29 @@ def queue(
     session.add(row)
     after_commit(session, kick)
     return row
+
+
+def queue_with_files(session: Session, files: tuple[Attachment, ...], **message: Any) -> MailOutbox:
+    """Queue one message with files attached (``message``: what :func:`queue` takes)."""
+    row = queue(session, **message)
+    session.flush()  # the files point at the message's id
+    for item in files:
+        session.add(
+            MailAttachment(
+                mail_id=row.id,
+                filename=item.filename,
+                content_type=item.content_type,
+                data=item.data,
+            )
+        )
+    return row
+
+
+def attachments_of(session: Session, mail_id: int) -> list[Attachment]:
+    rows = session.scalars(
+        select(MailAttachment).where(MailAttachment.mail_id == mail_id).order_by(MailAttachment.id)
+    ).all()
+    return [Attachment(r.filename, r.content_type, r.data) for r in rows]
 
 
 def kick() -> None:
@@ -218,7 +248,7 @@ def _outgoing(session: Session, row: MailOutbox, at: datetime) -> Outgoing | Non
     )
 
 
-def _send(settings: Settings, row: Outgoing) -> None:
+def _send(settings: Settings, row: Outgoing, files: list[Attachment] | None = None) -> None:
     msg = EmailMessage()
     msg["From"] = settings.mail_from
     msg["To"] = row.to_addr
@@ -226,6 +256,9 @@ def _send(settings: Settings, row: Outgoing) -> None:
     # A stable Message-ID lets a receiving server drop a duplicate after a crash mid-send.
     msg["Message-ID"] = make_msgid(idstring=f"outbox-{row.id}", domain="anfitrion")
     msg.set_content(row.body_text)
+    for item in files or []:
+        kind, _, sub = item.content_type.partition("/")
+        msg.add_attachment(item.data, maintype=kind, subtype=sub, filename=item.filename)
     host, port = settings.smtp_host or "", settings.smtp_port
     if settings.smtp_security == "ssl":
         smtp: smtplib.SMTP = smtplib.SMTP_SSL(
@@ -273,13 +306,14 @@ def deliver_due(at: datetime | None = None, limit: int = 50) -> dict[str, int]:
             ).rowcount
             row = s.get(MailOutbox, mail_id) if claimed else None
             message = _outgoing(s, row, at) if row is not None else None
+            files = attachments_of(s, mail_id) if row is not None else []
         if row is None:
             continue
         if message is None:  # its link's token was used, replaced or expired meanwhile
             counts["failed"] += 1
             continue
         try:
-            _send(settings, message)
+            _send(settings, message, files)
         except (OSError, smtplib.SMTPException) as exc:
             with unit_of_work() as s:
                 fresh = s.get_one(MailOutbox, mail_id)

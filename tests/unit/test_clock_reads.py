@@ -57,6 +57,10 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("cli.py", "cmd_create_user"): "CLI: create-user",
     ("cli.py", "cmd_demo"): "CLI: demo",
     ("cli.py", "cmd_automation_run"): "CLI: automation run (the business date of the run)",
+    ("cli.py", "cmd_einvoice_send"): "CLI: einvoice send (the moment of the sending)",
+    ("einvoice/transmission.py", "resend"): "ui/billing/einvoices.py (send again)",
+    ("einvoice/transmission.py", "send_due"): "ui/billing/einvoices.py (send pending now)",
+    ("einvoice/delivery.py", "mail_again"): "ui/billing/einvoices.py (mail the client again)",
     ("orders/__init__.py", "place_order"): "pages/services.py, pages/upgrades.py",
     ("orders/quote.py", "order_quote"): "pages/upgrades.py (the order's confirmation)",
     # Called by the daily run's runner, which passes its moment; the default is for a

@@ -30,6 +30,7 @@ from core.platform.errors import NotFound
 from ui.billing import FLASH
 from ui.billing.automation import hold_tab, ledger_tab, preview_tab, settings_tab
 from ui.billing.desk import client_labels, credit_tab, new_invoice_tab, pay_tab, pending_receipts
+from ui.billing.einvoices import invoice_documents, register_tab
 from ui.billing.invoice import (
     client_actions,
     close_invoice,
@@ -107,6 +108,8 @@ def render(actor: Actor) -> None:
         if detail is None:
             st.stop()
         show_detail(actor, detail)
+        if detail.status in ("paid", "refunded"):
+            invoice_documents(actor, detail.id)
         if actor.is_client:
             client_actions(actor, detail)
         elif staff:
@@ -193,6 +196,7 @@ def render(actor: Actor) -> None:
             "pay": tr("billing.pay_title"),
             "credit": tr("billing.credit_title"),
             "new": tr("billing.new_invoice_title"),
+            "sri": tr("sri.page.title"),
         },
     )
     if tabs["pay"].open:
@@ -206,6 +210,10 @@ def render(actor: Actor) -> None:
     if tabs["new"].open:
         with tabs["new"]:
             new_invoice_tab(actor, clients)
+
+    if tabs["sri"].open:
+        with tabs["sri"]:
+            register_tab(actor)
 
     # --- the owner's automation: preview, ledger, holds and approvals, settings -----------------
 
