@@ -9,6 +9,7 @@ from core.models.base import Base, Money, Rate
 from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, TransferReceipt
 from core.models.catalog import Product, ProductPrice
 from core.models.clients import Client
+from core.models.imports import ImportLink
 from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
 from core.models.services import CancellationRequest, PlanChange, Server, Service
 from core.models.support import CannedReply, Department, SupportChannel, Ticket, TicketMessage
@@ -45,4 +46,5 @@ __all__ = [
     "RateEvent",
     "Counter",
     "Setting",
+    "ImportLink",
 ]

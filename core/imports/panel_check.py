@@ -1,0 +1,61 @@
+"""After an import: the imported services checked against the accounts on their WHM servers.
+
+The import adopts accounts, it never creates them; this lists where book and panel disagree
+(an account missing, a status that differs, an account nobody bills) for the owner to settle.
+Read with no transaction open around the panel calls (ARCHITECTURE §2 rule 6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from core import panel
+from core.models import ImportLink, Server, Service
+from core.panel.errors import PanelError
+from core.platform.db import read_session
+from core.platform.errors import DomainError
+
+
+@dataclass(frozen=True)
+class Difference:
+    server: str
+    username: str
+    problem: str  # missing_on_panel | status_differs | not_in_book | server_unreachable
+
+
+def panel_check() -> list[Difference]:
+    with read_session() as s:
+        rows = s.execute(
+            select(Service.server_id, Service.panel_username, Service.status)
+            .join(ImportLink, (ImportLink.target_id == Service.id) & (ImportLink.kind == "services"))
+            .where(Service.server_id.is_not(None), Service.panel_username.is_not(None))
+        ).all()
+        wanted = {sid for sid, _u, _st in rows}
+        servers = {}
+        for server in s.scalars(select(Server).where(Server.id.in_(wanted))):
+            try:
+                servers[server.id] = (server.name, panel.endpoint(server))
+            except DomainError:
+                servers[server.id] = (server.name, None)
+    found: list[Difference] = []
+    for server_id, (name, ep) in sorted(servers.items()):
+        ours = {u.lower(): st for sid, u, st in rows if sid == server_id and u}
+        if ep is None:
+            found.append(Difference(name, "", "server_unreachable"))
+            continue
+        try:
+            accounts = {str(a.get("user", "")).lower(): a for a in panel.client(ep).list_accounts()}
+        except PanelError:
+            found.append(Difference(name, "", "server_unreachable"))
+            continue
+        for user, status in sorted(ours.items()):
+            acct = accounts.get(user)
+            if acct is None:
+                if status in ("active", "suspended"):
+                    found.append(Difference(name, user, "missing_on_panel"))
+            elif bool(acct.get("suspended")) != (status == "suspended"):
+                found.append(Difference(name, user, "status_differs"))
+        for user in sorted(set(accounts) - set(ours)):
+            found.append(Difference(name, user, "not_in_book"))
+    return found
