@@ -8,6 +8,10 @@ serve [--port P]                what `make run` does: migrate, start the sandbox
 automation run [--date D] [--dry-run] [--json]
                                 the daily billing run (invoices, reminders, late fees,
                                 suspensions, terminations, cancellations); cron runs it daily
+import whmcs|fossbilling --source URL [--dry-run] [--json]
+import whm --server NAME [--dry-run] [--json]
+                                bring a book over (the source is only read); --dry-run
+                                writes nothing and reports what would come over
 """
 
 from __future__ import annotations
@@ -209,6 +213,48 @@ def cmd_automation_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import from WHMCS, FOSSBilling or a WHM server; ``--json`` prints one JSON object."""
+    import json
+
+    from core import imports
+    from core.panel.errors import PanelError
+
+    if args.system == "whm" and not args.server:
+        print("error: import whm needs --server NAME", file=sys.stderr)
+        return 2
+    if args.system != "whm" and not args.source:
+        print(f"error: import {args.system} needs --source URL", file=sys.stderr)
+        return 2
+    try:
+        report = imports.run(
+            args.system, source=args.source, server=args.server, dry_run=args.dry_run
+        )
+    except DomainError as exc:
+        print(f"error: {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        return 1
+    except PanelError as exc:
+        print(f"error: the WHM server did not answer: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.as_json()))
+        return 0
+    out = report.as_json()
+    print(f"import {args.system} " + ("(dry run: nothing written)" if args.dry_run else "done"))
+    for kind, count in out["created"].items():
+        print(f"  {kind}: {count} new, {out['skipped'][kind]} skipped")
+    for problem in report.problems:
+        print(f"  ! {problem.kind} {problem.source_id}: {problem.reason}")
+    for m in report.mismatches:
+        print(
+            f"  $ client {m.client}: open {m.source_open} there, {m.our_open} here; "
+            f"credit {m.source_credit} there, {m.our_credit} here"
+        )
+    if report.not_imported:
+        print("  not imported on purpose: " + ", ".join(report.not_imported))
+    return 0
+
+
 def print_logins(path: Path) -> None:
     print("\nDemo sign-in details (also kept in", path, "):")
     print(path.read_text(encoding="utf-8"))
@@ -241,6 +287,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="show what would be done; write nothing")
     p.add_argument("--json", action="store_true", help="print one JSON object of counts")
     p.set_defaults(fn=cmd_automation_run)
+    p = sub.add_parser("import", help="import a book from WHMCS, FOSSBilling or WHM")
+    p.add_argument("system", choices=["whmcs", "fossbilling", "whm"])
+    p.add_argument("--source", help="SQLAlchemy URL of the source database (read only)")
+    p.add_argument("--server", help="for whm: the name of a server in Settings → Servers")
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would come over; write nothing"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(fn=cmd_import)
     p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=2087)

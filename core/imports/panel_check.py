@@ -28,11 +28,13 @@ def panel_check() -> list[Difference]:
     with read_session() as s:
         rows = s.execute(
             select(Service.server_id, Service.panel_username, Service.status)
-            .join(ImportLink, (ImportLink.target_id == Service.id) & (ImportLink.kind == "services"))
+            .join(
+                ImportLink, (ImportLink.target_id == Service.id) & (ImportLink.kind == "services")
+            )
             .where(Service.server_id.is_not(None), Service.panel_username.is_not(None))
         ).all()
         wanted = {sid for sid, _u, _st in rows}
-        servers = {}
+        servers: dict[int, tuple[str, panel.Endpoint | None]] = {}
         for server in s.scalars(select(Server).where(Server.id.in_(wanted))):
             try:
                 servers[server.id] = (server.name, panel.endpoint(server))

@@ -65,12 +65,16 @@ class Source:
     def all(self, sql: str, **params: Any) -> list[Any]:
         return list(self.conn.execute(text(sql), params))
 
-    def pages(self, sql: str, key: str = "id", size: int = PAGE, **params: Any) -> Iterator[list[Any]]:
+    def pages(
+        self, sql: str, key: str = "id", size: int = PAGE, **params: Any
+    ) -> Iterator[list[Any]]:
         """Rows of ``sql`` (which must end in a WHERE clause … AND) ordered by ``key``, one
         page at a time: ``sql`` gets ``{key} > :_after ORDER BY {key} LIMIT size`` appended."""
         after = -1
         while True:
-            rows = self.all(f"{sql} {key} > :_after ORDER BY {key} LIMIT {size}", _after=after, **params)
+            rows = self.all(
+                f"{sql} {key} > :_after ORDER BY {key} LIMIT {size}", _after=after, **params
+            )
             if not rows:
                 return
             yield rows

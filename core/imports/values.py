@@ -4,6 +4,7 @@ billing-cycle spellings of every version, and which password hashes can come ove
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from datetime import date, datetime
@@ -90,15 +91,16 @@ def text(value: object) -> str:
         return ""
     if isinstance(value, bytes):
         try:
-            value = value.decode("utf-8")
+            raw = value.decode("utf-8")
         except UnicodeDecodeError:
-            value = value.decode("latin-1")
-    found = html.unescape(str(value)).strip()
+            raw = value.decode("latin-1")
+    else:
+        raw = str(value)
+    found = html.unescape(raw).strip()
     if _MOJIBAKE.search(found):
-        try:
+        # Not mojibake after all (a real "Ã" followed by a symbol): the text stays as it is.
+        with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):
             found = found.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass  # not mojibake after all: a real "Ã" followed by a symbol
     return found
 
 

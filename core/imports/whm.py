@@ -39,7 +39,9 @@ class WhmReader:
                 select(ProductPrice.product_id, ProductPrice.price).where(
                     ProductPrice.cycle == "monthly"
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
 
     def known_links(self) -> dict[str, dict[str, int]]:

@@ -25,8 +25,17 @@ from core.imports.records import (
 )
 from core.imports.report import Report
 from core.imports.source import Source
-from core.imports.values import BadValue, bcrypt_hash, day, email, flag, moment, money, text
-from core.imports.values import whmcs_cycle
+from core.imports.values import (
+    BadValue,
+    bcrypt_hash,
+    day,
+    email,
+    flag,
+    moment,
+    money,
+    text,
+    whmcs_cycle,
+)
 
 SYSTEM = "whmcs"
 NOT_IMPORTED = [
@@ -87,7 +96,9 @@ class WhmcsReader:
     def __init__(self, source: Source, report: Report) -> None:
         self.src = source
         self.report = report
-        self.usd = {r.id for r in source.all("SELECT id, code FROM tblcurrencies") if r.code == "USD"}
+        self.usd = {
+            r.id for r in source.all("SELECT id, code FROM tblcurrencies") if r.code == "USD"
+        }
         self.has_users = "tblusers_clients" in source.tables()
 
     # ------------------------------------------------------------------ staff & desk
@@ -379,12 +390,12 @@ class WhmcsReader:
             str(r.id): Balance(Decimal("0.00"), money(r.credit))
             for r in self.src.all("SELECT id, credit FROM tblclients")
         }
-        statuses = ", ".join(f"'{s}'" for s in OPEN_INVOICE)
-        for r in self.src.all(
+        for r in self.src.many(
             "SELECT i.userid, SUM(i.subtotal + i.tax + i.tax2 - i.credit "
             "  - COALESCE((SELECT SUM(a.amountin - a.amountout) FROM tblaccounts a "
             "              WHERE a.invoiceid = i.id), 0)) AS open "
-            f"FROM tblinvoices i WHERE i.status IN ({statuses}) GROUP BY i.userid"  # noqa: S608
+            "FROM tblinvoices i WHERE i.status IN :ids GROUP BY i.userid",
+            OPEN_INVOICE,
         ):
             if str(r.userid) in out:
                 out[str(r.userid)].open = money(r.open)

@@ -357,7 +357,9 @@ class Writer:
                 select(InvoiceItem.service_id, InvoiceItem.period_start).where(
                     InvoiceItem.kind == "renewal", InvoiceItem.service_id.in_(svc_ids)
                 )
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         rows, lines = [], []
         for rec in fresh:
@@ -398,7 +400,9 @@ class Writer:
             )
             lines.append(its)
         ids = self._insert(Invoice, rows)
-        items = [dict(line, invoice_id=iid) for iid, its in zip(ids, lines, strict=True) for line in its]
+        items = [
+            dict(line, invoice_id=iid) for iid, its in zip(ids, lines, strict=True) for line in its
+        ]
         if items:
             self.s.execute(insert(InvoiceItem), items)
         self._link("invoices", list(zip([r.source_id for r in fresh], ids, strict=True)))
@@ -481,7 +485,9 @@ class Writer:
         staff = self.links("staff")
         logins = self._client_logins()
         taken = set(
-            self.s.scalars(select(Ticket.number).where(Ticket.number.in_([r.number[:20] for r in recs])))
+            self.s.scalars(
+                select(Ticket.number).where(Ticket.number.in_([r.number[:20] for r in recs]))
+            )
         )
         made = 0
         for rec in self._new("tickets", recs):
@@ -548,7 +554,7 @@ class Writer:
             .where(User.role == "client", User.client_id.is_not(None))
             .group_by(User.client_id)
         )
-        return {cid: uid for cid, uid in rows}
+        return {cid: uid for cid, uid in rows if cid is not None}
 
     def _guest(self, rec: TicketRec) -> int:
         """A guest's tickets hang on one client record per address, with no login."""
@@ -577,15 +583,21 @@ class Writer:
                 select(Invoice.client_id, func.sum(Invoice.balance))
                 .where(Invoice.status == "unpaid")
                 .group_by(Invoice.client_id)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         credit = dict(self.s.execute(select(Client.id, Client.credit_balance)).tuples().all())
-        for sid, cid in sorted(clients.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0):
+        for sid, cid in sorted(
+            clients.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0
+        ):
             theirs = source.get(sid)
             if theirs is None:
                 continue
             ours = Decimal(ours_open.get(cid) or ZERO)
             if ours != theirs.open or credit.get(cid, ZERO) != max(theirs.credit, ZERO):
                 self.report.mismatches.append(
-                    Mismatch(sid, str(theirs.open), str(ours), str(theirs.credit), str(credit.get(cid)))
+                    Mismatch(
+                        sid, str(theirs.open), str(ours), str(theirs.credit), str(credit.get(cid))
+                    )
                 )
