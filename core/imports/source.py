@@ -88,5 +88,14 @@ class Source:
             return []
         from sqlalchemy import bindparam
 
-        stmt = text(sql).bindparams(bindparam("ids", expanding=True))
-        return list(self.conn.execute(stmt, {"ids": list(ids), **params}))
+        lists = ["ids"] + [k for k, v in params.items() if isinstance(v, list | tuple)]
+        stmt = text(sql).bindparams(*(bindparam(k, expanding=True) for k in lists))
+        return list(
+            self.conn.execute(
+                stmt,
+                {
+                    "ids": list(ids),
+                    **{k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
+                },
+            )
+        )
