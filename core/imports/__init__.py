@@ -6,7 +6,18 @@ WHM servers. Sources are read-only; nothing is sent to clients and nothing is pr
 """
 
 from core.imports.panel_check import Difference, panel_check
+from core.imports.passwords import send_password_links, waiting
 from core.imports.report import KINDS, Problem, Report
 from core.imports.run import STEPS, run
 
-__all__ = ["KINDS", "STEPS", "Difference", "Problem", "Report", "panel_check", "run"]
+__all__ = [
+    "KINDS",
+    "STEPS",
+    "Difference",
+    "Problem",
+    "Report",
+    "panel_check",
+    "run",
+    "send_password_links",
+    "waiting",
+]

@@ -26,14 +26,16 @@ class Difference:
 
 def panel_check() -> list[Difference]:
     with read_session() as s:
+        imported = select(ImportLink.target_id).where(ImportLink.kind == "services")
         rows = s.execute(
-            select(Service.server_id, Service.panel_username, Service.status)
-            .join(
-                ImportLink, (ImportLink.target_id == Service.id) & (ImportLink.kind == "services")
-            )
-            .where(Service.server_id.is_not(None), Service.panel_username.is_not(None))
+            select(
+                Service.server_id,
+                Service.panel_username,
+                Service.status,
+                Service.id.in_(imported),
+            ).where(Service.server_id.is_not(None), Service.panel_username.is_not(None))
         ).all()
-        wanted = {sid for sid, _u, _st in rows}
+        wanted = {sid for sid, _u, _st, was_imported in rows if was_imported}
         servers: dict[int, tuple[str, panel.Endpoint | None]] = {}
         for server in s.scalars(select(Server).where(Server.id.in_(wanted))):
             try:
@@ -42,7 +44,9 @@ def panel_check() -> list[Difference]:
                 servers[server.id] = (server.name, None)
     found: list[Difference] = []
     for server_id, (name, ep) in sorted(servers.items()):
-        ours = {u.lower(): st for sid, u, st in rows if sid == server_id and u}
+        # Every service on the server counts as "in the book"; only imported ones are checked.
+        book = {u.lower() for sid, u, _st, _imp in rows if sid == server_id and u}
+        ours = {u.lower(): st for sid, u, st, imp in rows if sid == server_id and u and imp}
         if ep is None:
             found.append(Difference(name, "", "server_unreachable"))
             continue
@@ -58,6 +62,6 @@ def panel_check() -> list[Difference]:
                     found.append(Difference(name, user, "missing_on_panel"))
             elif bool(acct.get("suspended")) != (status == "suspended"):
                 found.append(Difference(name, user, "status_differs"))
-        for user in sorted(set(accounts) - set(ours)):
+        for user in sorted(set(accounts) - book):
             found.append(Difference(name, user, "not_in_book"))
     return found

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from core.access import SYSTEM, Actor
+from core.access import SYSTEM, Actor, require_owner
 from core.imports.report import Report
 from core.imports.source import Source
 from core.imports.writer import Writer
@@ -52,6 +52,7 @@ def run(
     progress: Progress = _quiet,
 ) -> Report:
     """Import from ``system`` (whmcs | fossbilling | whm) and return the report."""
+    require_owner(actor)  # the whole book changes hands: the owner's decision alone
     at = at or now()
     report = Report(system=system, dry_run=dry_run)
     try:

@@ -9,14 +9,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core import panel
 from core.imports.records import Balance, ClientRec, ServiceRec
 from core.imports.report import Report
 from core.imports.values import email, text
-from core.models import Product, ProductPrice, Server
+from core.models import Client, Product, ProductPrice, Server, Service
 from core.platform.errors import NotFound
 
 
@@ -34,6 +34,22 @@ class WhmReader:
         self.packages = {
             p.whm_package: p.id for p in session.scalars(select(Product)) if p.whm_package
         }
+        # Accounts already billed here (a service on this server with that username) and
+        # addresses already clients are adopted, never made twice.
+        self.billed = {
+            (u or "").lower(): i
+            for i, u in session.execute(
+                select(Service.id, Service.panel_username).where(Service.server_id == server.id)
+            ).tuples()
+            if u
+        }
+        emails = {email(a.get("email")) for a in self.accounts} - {""}
+        self.known_clients = {
+            e.lower(): i
+            for i, e in session.execute(
+                select(Client.id, Client.email).where(func.lower(Client.email).in_(emails))
+            ).tuples()
+        }
         self.monthly = dict(
             session.execute(
                 select(ProductPrice.product_id, ProductPrice.price).where(
@@ -49,6 +65,8 @@ class WhmReader:
         return {
             "products": dict(self.packages),
             "servers": {"server": self.server_id},
+            "services": dict(self.billed),
+            "clients": dict(self.known_clients),
         }
 
     @staticmethod
@@ -60,8 +78,8 @@ class WhmReader:
         seen: dict[str, ClientRec] = {}
         for acct in self.accounts:
             key = self._client_key(acct)
-            if key in seen:
-                continue
+            if key in seen or text(acct.get("plan")) not in self.packages:
+                continue  # an account whose package we do not sell brings no client
             started = acct.get("unix_startdate")
             seen[key] = ClientRec(
                 source_id=key,
@@ -83,9 +101,12 @@ class WhmReader:
     def services(self) -> Iterator[list[ServiceRec]]:
         found = []
         for acct in self.accounts:
-            user = text(acct.get("user"))
+            user = text(acct.get("user")).lower()
             plan = text(acct.get("plan"))
             product = self.packages.get(plan)
+            if product is None:  # no product with this WHM package: the owner adds it first
+                self.report.problem("services", user, "unknown_product")
+                continue
             started = acct.get("unix_startdate")
             found.append(
                 ServiceRec(
@@ -98,7 +119,7 @@ class WhmReader:
                     status="suspended" if acct.get("suspended") else "active",
                     cycle="monthly",
                     next_due=None,
-                    amount=self.monthly.get(product, Decimal("0.00")) if product else Decimal(0),
+                    amount=self.monthly.get(product, Decimal("0.00")),
                     first_amount=Decimal("0.00"),
                     registered=datetime.utcfromtimestamp(int(started)).date() if started else None,
                     suspend_reason=text(acct.get("suspendreason")) or None,
