@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -168,18 +168,3 @@ def test_the_source_is_never_written(database, source):
     with Source(source) as src:
         with pytest.raises(OperationalError):
             src.conn.execute(text("UPDATE client SET first_name = 'X' WHERE id = 1"))
-
-
-def test_money_values(database):
-    from core.imports.values import BadValue, day, money, period_cycle, whmcs_cycle
-
-    assert money(0.1) == Decimal("0.10") and money("3.10") == Decimal("3.10")
-    assert money(Decimal("16.20")) == Decimal("16.20")
-    with pytest.raises(BadValue):
-        money("12,50 USD")
-    assert day("0000-00-00") is None and day(date(2026, 1, 31)) == date(2026, 1, 31)
-    with pytest.raises(BadValue):
-        day("2150-01-01")
-    assert whmcs_cycle("Semi-Annually") == whmcs_cycle("semiannually") == "semiannually"
-    assert whmcs_cycle("One Time") == whmcs_cycle("One-Time") == "onetime"
-    assert period_cycle("12M") == period_cycle("1Y") == "annually"
