@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 from core.imports.records import (
     Balance,
@@ -187,6 +188,48 @@ class WhmcsReader:
                             rec.prices[cycle] = (price, max(money(getattr(p, setup)), Decimal(0)))
             found.append(rec)
         yield found
+        yield self._addon_products()
+
+    def _addon_products(self) -> list[ProductRec]:
+        """Addons are sold on their own cycle and status (§7.22): each catalogue addon is a
+        product, and each custom-named one (addonid = 0) a product of its name, unpriced."""
+        prices: dict[int, Any] = {}
+        for p in self.src.all("SELECT * FROM tblpricing WHERE type = 'addon'"):
+            if p.currency in self.usd:
+                prices.setdefault(p.relid, p)
+        found = []
+        for r in self.src.all("SELECT id, name, description, billingcycle, retired FROM tbladdons"):
+            rec = ProductRec(
+                source_id=f"addon:{r.id}",
+                name=text(r.name),
+                description=text(r.description) or None,
+                whm_package="",
+                active=not flag(r.retired),
+            )
+            p = prices.get(r.id)
+            try:
+                cycle = whmcs_cycle(r.billingcycle)
+            except BadValue:
+                cycle = "monthly"
+            if p is None:
+                self.report.problem("products", rec.source_id, "no_usd_price", skip=False)
+            elif cycle == "free":
+                rec.prices["free"] = (Decimal("0.00"), Decimal("0.00"))
+            elif cycle == "onetime":
+                rec.prices["onetime"] = (money(p.monthly), money(p.msetupfee))
+            else:
+                for column, setup in PRICE_COLUMNS.items():
+                    price = money(getattr(p, column))
+                    if price != Decimal("-1.00"):
+                        rec.prices[column] = (price, max(money(getattr(p, setup)), Decimal(0)))
+            found.append(rec)
+        for r in self.src.all(
+            "SELECT DISTINCT name FROM tblhostingaddons WHERE addonid = 0 AND name <> ''"
+        ):
+            found.append(
+                ProductRec(f"addon-name:{text(r.name).lower()}", text(r.name), None, "", True)
+            )
+        return found
 
     # ------------------------------------------------------------------ clients
     def clients(self) -> Iterator[list[ClientRec]]:
@@ -291,6 +334,41 @@ class WhmcsReader:
                     continue
                 found.append(rec)
             yield found
+        for page in self.src.pages(
+            "SELECT a.id, a.userid, a.addonid, a.name, a.firstpaymentamount, a.recurring, "
+            "a.billingcycle, a.status, a.regdate, a.nextduedate, a.nextinvoicedate, "
+            "a.termination_date, h.domain FROM tblhostingaddons a "
+            "LEFT JOIN tblhosting h ON h.id = a.hostingid WHERE",
+            key="a.id",
+        ):
+            addons = [self._addon(r) for r in page]
+            yield [a for a in addons if a is not None]
+
+    def _addon(self, r: Any) -> ServiceRec | None:
+        """An addon instance: a service of its own on its parent's domain (§7.22)."""
+        sid = f"addon:{r.id}"
+        try:
+            cycle = whmcs_cycle(r.billingcycle)
+            due = day(r.nextduedate) or day(r.nextinvoicedate)
+            return ServiceRec(
+                source_id=sid,
+                client=str(r.userid),
+                product=f"addon:{r.addonid}" if r.addonid else f"addon-name:{text(r.name).lower()}",
+                server=None,
+                domain=text(r.domain).lower(),
+                username=None,
+                status=SERVICE_STATUS.get(_key(r.status), "pending"),
+                cycle=cycle,
+                next_due=due if cycle not in ("free", "onetime") else None,
+                amount=money(r.recurring),
+                first_amount=money(r.firstpaymentamount),
+                registered=day(r.regdate),
+                suspend_reason=None,
+                terminated_on=day(r.termination_date),
+            )
+        except BadValue as exc:
+            self.report.problem("services", sid, exc.code)
+            return None
 
     # ------------------------------------------------------------------ money
     def invoices(self) -> Iterator[list[InvoiceRec]]:
@@ -337,7 +415,7 @@ class WhmcsReader:
                                 description=text(it.description) or "—",
                                 amount=money(it.amount),
                                 taxed=flag(it.taxed),
-                                service=str(it.relid) if _key(it.type) == "hosting" else None,
+                                service=_billed_service(it.type, it.relid),
                                 period_start=day(it.duedate),
                             )
                             for it in items.get(r.id, [])
@@ -453,6 +531,18 @@ class WhmcsReader:
                     continue
                 found.append(rec)
             yield found
+
+
+def _billed_service(kind: object, relid: object) -> str | None:
+    """The source service an invoice line bills: a hosting account or an addon."""
+    if not relid:
+        return None
+    key = _key(kind)
+    if key == "hosting":
+        return str(relid)
+    if key == "addon":
+        return f"addon:{relid}"
+    return None
 
 
 def _method(gateway: object) -> str:

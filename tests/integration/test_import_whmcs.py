@@ -173,6 +173,20 @@ def test_import_matches_the_fixture(database, source):
                 due,
                 amount,
             ), sid
+        # Addons: services of their own, on the parent's domain, own cycle and status (§7.22).
+        ip, backup = _service(s, "addon:1"), _service(s, "addon:2")
+        assert (ip.product.name, ip.status, ip.billing_cycle, ip.recurring_amount) == (
+            "IP dedicada",
+            "active",
+            "monthly",
+            Decimal("3.00"),
+        )
+        assert ip.domain == "sean.test" and ip.next_due_date == date.fromisoformat(fx.d(12))
+        assert (backup.product.name, backup.status, backup.billing_cycle) == (
+            "Backup extra",
+            "suspended",
+            "annually",
+        )
         assert _service(s, "1").panel_username == "seantest"
         assert _service(s, "2").domain == "shop.sean.test"
         assert _service(s, "3").server_id is None and _service(s, "3").domain == ""
@@ -288,12 +302,23 @@ def test_next_days_run_neither_duplicates_nor_misses_a_renewal(database, source)
         assert sorted(r for r in renewals if r[1] >= fx.TODAY) == sorted(
             [(svc1.id, fx.RENEWAL_DUE), (svc2.id, date.fromisoformat(fx.d(10)))]
         )
-        new = s.scalars(
-            select(Invoice).where(
-                Invoice.client_id == svc1.client_id, Invoice.issued_on == fx.NEXT_DAY
+        line = s.scalars(
+            select(InvoiceItem).where(
+                InvoiceItem.service_id == svc1.id, InvoiceItem.period_start == fx.RENEWAL_DUE
             )
-        ).all()
-        assert len(new) == 1 and new[0].subtotal == Decimal("4.00")  # the service's own price
+        ).one()
+        assert line.amount == Decimal("4.00")  # the service's own price, not the catalogue's
+        assert s.get_one(Invoice, line.invoice_id).issued_on == fx.NEXT_DAY
+        # The addon, due in 12 days, is billed by that run too, once.
+        addon = _service(s, "addon:1")
+        assert (
+            s.scalar(
+                select(func.count()).where(
+                    InvoiceItem.service_id == addon.id, InvoiceItem.kind == "renewal"
+                )
+            )
+            == 1
+        )
 
 
 def test_cli_json_is_one_object(database, source):

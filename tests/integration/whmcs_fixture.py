@@ -559,6 +559,78 @@ def build(conn) -> None:  # noqa: PLR0915 - one fixture, read top to bottom
             },
         ],
     )
+    # Addons (§7.22): a catalogue addon on service 1, and a custom-named one (addonid 0) with
+    # its own cycle and status.
+    put(
+        conn,
+        "tbladdons",
+        [
+            {
+                "id": 1,
+                "packages": "1,2",
+                "name": "IP dedicada",
+                "billingcycle": "Monthly",
+                "retired": 0,
+            }
+        ],
+    )
+    put(
+        conn,
+        "tblpricing",
+        [
+            {
+                "type": "addon",
+                "currency": 1,
+                "relid": 1,
+                "msetupfee": 0,
+                "qsetupfee": 0,
+                "ssetupfee": 0,
+                "asetupfee": 0,
+                "bsetupfee": 0,
+                "tsetupfee": 0,
+                "monthly": 3.00,
+                "quarterly": -1,
+                "semiannually": -1,
+                "annually": -1,
+                "biennially": -1,
+                "triennially": -1,
+            }
+        ],
+    )
+    put(
+        conn,
+        "tblhostingaddons",
+        [
+            {
+                "id": 1,
+                "hostingid": 1,
+                "addonid": 1,
+                "userid": 1,
+                "name": "",
+                "recurring": 3.00,
+                "billingcycle": "Monthly",
+                "status": "Active",
+                "regdate": "2021-01-01",
+                "nextduedate": d(12),
+                "nextinvoicedate": d(12),
+                "termination_date": "0000-00-00",
+            },
+            {
+                "id": 2,
+                "hostingid": 1,
+                "addonid": 0,
+                "userid": 1,
+                "name": "Backup extra",
+                "recurring": 10.00,
+                "billingcycle": "Annually",
+                "status": "Suspended",
+                "regdate": "2021-01-01",
+                "nextduedate": d(100),
+                "nextinvoicedate": d(100),
+                "termination_date": "0000-00-00",
+            },
+        ],
+    )
     put(
         conn,
         "tblinvoices",
@@ -989,8 +1061,8 @@ def build(conn) -> None:  # noqa: PLR0915 - one fixture, read top to bottom
 # What the import must make of the book above.
 EXPECTED_CREATED = {
     "clients": 4,  # 1, 2, 4, 5 (3 is EUR)
-    "products": 5,
-    "services": 7,  # 1-6 and 9 (7: unknown product; 8: client 3)
+    "products": 7,  # five plans, the catalogue addon, the custom-named addon
+    "services": 9,  # 1-6, 9 and both addons (7: unknown product; 8: client 3)
     "invoices": 7,  # 101-104, 106-108 (105: impossible date; 109: client 3)
     "payments": 6,
     "tickets": 2,
