@@ -358,3 +358,22 @@ def test_bad_source_url_is_a_clear_error(database):
     with pytest.raises(ValidationError) as err:
         imports.run("whmcs", source="sqlite:///nope.db")
     assert err.value.key == "imports.error.bad_url"
+
+
+def test_an_imported_client_sees_only_its_own(database, source):
+    """Client B never sees client A's things: imported invoices and tickets are scoped to
+    the imported client that owns them (sean: client 1; carla: client 5)."""
+    from core.billing.views import list_invoices
+    from core.support.views import client_tickets
+
+    imports.run("whmcs", source=source, at=AT)
+    with read_session() as s:
+        sean = accounts.actor_from_user(accounts.user_by_email(s, "sean@cliente.test"))
+        carla = accounts.actor_from_user(accounts.user_by_email(s, "carla@cliente.test"))
+        own = {_invoice(s, sid).id for sid in ("101", "102", "106", "108")}
+        carlas = {_invoice(s, "104").id}
+    seen = {row.id for row in list_invoices(sean, per_page=100).rows}
+    assert own <= seen and not (seen & carlas)
+    assert {row.id for row in list_invoices(carla, per_page=100).rows} == carlas
+    assert [t.subject for t in client_tickets(sean, at=AT).tickets.rows] == ['No carga "mi web"']
+    assert client_tickets(carla, at=AT).tickets.rows == []
