@@ -242,7 +242,11 @@ def cmd_import(args: argparse.Namespace) -> int:
     out = report.as_json()
     print(f"import {args.system} " + ("(dry run: nothing written)" if args.dry_run else "done"))
     for kind, count in out["created"].items():
-        print(f"  {kind}: {count} new, {out['skipped'][kind]} skipped")
+        updated = report.updated.get(kind, 0)
+        print(
+            f"  {kind}: {count} new, {out['skipped'][kind]} skipped"
+            + (f", {updated} brought up to date" if updated else "")
+        )
     for problem in report.problems:
         print(f"  ! {problem.kind} {problem.source_id}: {problem.reason}")
     for m in report.mismatches:

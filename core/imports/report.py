@@ -33,6 +33,7 @@ class Report:
     dry_run: bool
     created: Counter[str] = field(default_factory=Counter)
     skipped: Counter[str] = field(default_factory=Counter)
+    updated: Counter[str] = field(default_factory=Counter)  # imported before, changed since
     problems: list[Problem] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
     not_imported: list[str] = field(default_factory=list)  # secrets left behind, by design

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.imports.records import (
@@ -313,6 +313,7 @@ class Writer:
         offered: dict[int, set[str]] = {}
         for pid, cycle in self.s.execute(select(ProductPrice.product_id, ProductPrice.cycle)):
             offered.setdefault(pid, set()).add(cycle)
+        self._sync_services(recs)
         rows, sids = [], []
         for rec in self._new("services", recs):
             sid = rec.source_id
@@ -356,6 +357,7 @@ class Writer:
     # ------------------------------------------------------------------ invoices
     def invoices(self, recs: list[InvoiceRec]) -> None:
         clients, services = self.links("clients"), self.links("services")
+        self._sync_invoices(recs)
         fresh = [r for r in self._new("invoices", recs) if self._has_client(r, clients)]
         if not fresh:
             return
@@ -425,6 +427,70 @@ class Writer:
             self.s.execute(insert(_table(InvoiceItem)), items)
         self._link("invoices", list(zip([r.source_id for r in fresh], ids, strict=True)))
         self.report.created["invoices"] += len(ids)
+
+    # ------------------------------------------------------------------ a later run
+    # Between a Friday import and a Monday switch the old system keeps working: renewals are
+    # paid, due dates move, services are suspended. A later run brings those changes to rows
+    # it imported before (only when they differ: an unchanged source changes nothing here).
+    def _imported(self, kind: str, recs: Iterable[Any]) -> dict[int, Any]:
+        if self.system.startswith("whm:"):  # WHM knows no billing: nothing to bring over
+            return {}
+        known = self.links(kind)
+        return {known[r.source_id]: r for r in recs if r.source_id in known}
+
+    def _update(self, model: Any, changes: list[dict[str, Any]], kind: str) -> None:
+        if not changes:
+            return
+        table = _table(model)
+        columns = [c for c in changes[0] if c != "_id"]
+        self.s.execute(
+            update(table)
+            .where(table.c.id == bindparam("_id"))
+            .values({c: bindparam(c) for c in columns}),
+            changes,
+        )
+        self.report.updated[kind] += len(changes)
+
+    def _sync_services(self, recs: list[ServiceRec]) -> None:
+        mine = self._imported("services", recs)
+        if not mine:
+            return
+        changes = []
+        for svc in self.s.scalars(select(Service).where(Service.id.in_(mine))):
+            rec = mine[svc.id]
+            now = {
+                "status": rec.status,
+                "billing_cycle": rec.cycle,
+                "next_due_date": rec.next_due,
+                "recurring_amount": rec.amount,
+                "terminated_on": rec.terminated_on,
+            }
+            if any(getattr(svc, k) != v for k, v in now.items()):
+                changes.append({"_id": svc.id, **now})
+        self._update(Service, changes, "services")
+
+    def _sync_invoices(self, recs: list[InvoiceRec]) -> None:
+        mine = self._imported("invoices", recs)
+        if not mine:
+            return
+        changes = []
+        for inv in self.s.scalars(select(Invoice).where(Invoice.id.in_(mine))):
+            rec = mine[inv.id]
+            balance = ZERO
+            if rec.status == "unpaid":
+                balance = max(inv.total - rec.paid - rec.credit, ZERO)
+            elif rec.status == "draft":
+                balance = inv.total
+            now = {
+                "status": rec.status,
+                "amount_paid": rec.paid,
+                "credit_applied": rec.credit,
+                "balance": balance,
+                "paid_at": rec.paid_at if rec.status == "paid" else None,
+            }
+            if any(getattr(inv, k) != v for k, v in now.items()):
+                changes.append({"_id": inv.id, **now})
+        self._update(Invoice, changes, "invoices")
 
     def _has_client(self, rec: Any, clients: dict[str, int]) -> bool:
         if rec.client in clients:

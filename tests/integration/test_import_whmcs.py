@@ -260,8 +260,11 @@ def test_second_run_changes_nothing(database, source):
 
 
 def test_a_later_run_picks_up_what_is_new(database, source):
+    """Friday's import, then Monday's: a new client, and invoice 102 paid meanwhile in WHMCS
+    (its service's due date moved on six months) come over; nothing else changes."""
     imports.run("whmcs", source=source, at=AT)
     conn = mariadb.connect(source.rsplit("/", 1)[1])
+    moved = date(2027, 6, 14)  # d(10), 2026-12-14, six months on
     try:
         mariadb.put(
             conn,
@@ -279,12 +282,54 @@ def test_a_later_run_picks_up_what_is_new(database, source):
                 }
             ],
         )
-        again = imports.run("whmcs", source=source, at=AT).as_json()
+        mariadb.put(
+            conn,
+            "tblaccounts",
+            [
+                {
+                    "id": 7,
+                    "userid": 1,
+                    "currency": 1,
+                    "gateway": "banktransfer",
+                    "date": fx.d(1) + " 09:00:00",
+                    "amountin": 27.00,
+                    "fees": 0,
+                    "amountout": 0,
+                    "transid": "TRX-7",
+                    "invoiceid": 102,
+                    "refundid": 0,
+                }
+            ],
+        )
+        with conn.cursor() as cur:
+            cur.execute(
+                "UPDATE tblinvoices SET status = 'Paid', datepaid = %s WHERE id = 102",
+                (fx.d(1) + " 09:00:00",),
+            )
+            cur.execute("UPDATE tblhosting SET nextduedate = %s WHERE id = 2", (moved,))
+        again = imports.run("whmcs", source=source, at=AT)
     finally:
         with conn.cursor() as cur:
             cur.execute("DELETE FROM tblclients WHERE id = 6")
+            cur.execute("DELETE FROM tblaccounts WHERE id = 7")
+            cur.execute(
+                "UPDATE tblinvoices SET status = 'Unpaid', datepaid = '0000-00-00 00:00:00' "
+                "WHERE id = 102"
+            )
+            cur.execute("UPDATE tblhosting SET nextduedate = %s WHERE id = 2", (fx.d(10),))
         conn.close()
-    assert again["created"]["clients"] == 1 and again["created"]["invoices"] == 0
+    out = again.as_json()
+    assert out["created"]["clients"] == 1 and out["created"]["payments"] == 1
+    assert out["created"]["invoices"] == 0
+    assert dict(again.updated) == {"invoices": 1, "services": 1}
+    with read_session() as s:
+        i102 = _invoice(s, "102")
+        assert (i102.status, i102.amount_paid, i102.balance) == (
+            "paid",
+            Decimal("27.00"),
+            Decimal("0.00"),
+        )
+        assert _service(s, "2").next_due_date == moved
 
 
 def test_next_days_run_neither_duplicates_nor_misses_a_renewal(database, source):

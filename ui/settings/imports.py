@@ -87,6 +87,7 @@ def _run(
             return False
         st.session_state[REPORT] = {
             **report.as_json(),
+            "updated": dict(report.updated),
             "mismatches": [vars(m) for m in report.mismatches],
             "not_imported": list(report.not_imported),
         }
@@ -104,11 +105,12 @@ def _report(report: dict[str, Any]) -> None:
             {
                 tr("imports.col.kind"): tr(f"imports.kind.{kind}"),
                 tr("imports.col.created"): count,
+                tr("imports.col.updated"): report["updated"].get(kind, 0),
                 tr("imports.col.skipped"): report["skipped"].get(kind, 0),
             }
             for kind, count in report["created"].items()
         ],
-        right=(tr("imports.col.created"), tr("imports.col.skipped")),
+        right=(tr("imports.col.created"), tr("imports.col.updated"), tr("imports.col.skipped")),
     )
     problems = report["problems"]
     st.subheader(tr("imports.problems", count=len(problems)))
