@@ -140,6 +140,15 @@ def test_import_matches_the_fixture_and_a_rerun_changes_nothing(database, source
         assert _target(s, Invoice, "invoices", "4").status == "cancelled"
         assert _target(s, Invoice, "invoices", "5").status == "refunded"
         assert s.scalars(select(Payment.amount)).all() == [Decimal("20.00")]
+        # Money per client: Lucía owes 3.10 (invoice 2) and has 7.25 credit; Pedro owes nothing.
+        for sid, open_, credit in (("1", "3.10", "7.25"), ("2", "0", "0.00")):
+            client = _target(s, Client, "clients", sid)
+            owed = s.scalar(
+                select(func.coalesce(func.sum(Invoice.balance), 0)).where(
+                    Invoice.client_id == client.id, Invoice.status == "unpaid"
+                )
+            )
+            assert (Decimal(owed), client.credit_balance) == (Decimal(open_), Decimal(credit)), sid
         t1 = _target(s, Ticket, "tickets", "1")
         assert (t1.subject, t1.status, t1.priority) == ("Correo <caído>", "on_hold", "medium")
         authors = s.scalars(

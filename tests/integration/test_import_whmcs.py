@@ -224,7 +224,20 @@ def test_import_matches_the_fixture(database, source):
             Decimal(x) for x in ("2.60", "199.00", "5.00", "4.00", "-4.00", "12.50")
         )
         assert s.scalar(select(func.count()).where(Payment.invoice_id.is_(None))) == 1
-        # Money per client: ours against the source; client 5 differs by the skipped 9.99.
+        # Money per client, as the fixture says: open balance and credit.
+        for sid, open_, credit in (
+            ("1", "27.00", "12.50"),
+            ("4", "0", "0.00"),
+            ("5", "7.00", "0.00"),
+        ):
+            client = _client(s, sid)
+            owed = s.scalar(
+                select(func.coalesce(func.sum(Invoice.balance), 0)).where(
+                    Invoice.client_id == client.id, Invoice.status == "unpaid"
+                )
+            )
+            assert (Decimal(owed), client.credit_balance) == (Decimal(open_), Decimal(credit)), sid
+        # Ours against the source; client 5 differs by the skipped 9.99.
         assert [(m.client, m.source_open, m.our_open) for m in report.mismatches] == [
             ("5", "16.99", "7.00")
         ]
