@@ -42,6 +42,7 @@ class Source:
             self.engine.dispose()
             raise ValidationError("imports.error.unreachable") from exc
         self._tables: set[str] | None = None
+        self._columns: dict[str, set[str]] = {}
 
     def close(self) -> None:
         self.conn.close()
@@ -61,6 +62,23 @@ class Source:
 
     def columns(self, table: str) -> set[str]:
         return {row[0] for row in self.conn.exec_driver_sql(f"SHOW COLUMNS FROM `{table}`")}
+
+    def fields(self, table: str, names: str, alias: str = "") -> str:
+        """A SELECT list of ``names`` (comma-separated, our constants) where a column this
+        version lacks reads as NULL: WHMCS 7.0 has no tax_id, 7.8 no addon first payment."""
+        have = self._columns.get(table)
+        if have is None:
+            have = self._columns[table] = self.columns(table)
+        prefix = f"{alias}." if alias else ""
+        picked = []
+        for name in (n.strip() for n in names.split(",")):
+            picked.append(f"{prefix}{name}" if name in have else f"NULL AS {name}")
+        return ", ".join(picked)
+
+    def select(self, table: str, names: str, tail: str = "") -> str:
+        """``SELECT names FROM table tail`` with :meth:`fields`; table and names are the
+        reader's constants, never input."""
+        return f"SELECT {self.fields(table, names)} FROM {table} {tail}".strip()  # noqa: S608
 
     def all(self, sql: str, **params: Any) -> list[Any]:
         return list(self.conn.execute(text(sql), params))

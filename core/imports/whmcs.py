@@ -76,6 +76,30 @@ TICKET_STATUS = {
     "closed": "closed",
 }
 PRIORITY = {"low": "low", "medium": "medium", "high": "high"}
+# What is read of each table; a column a version lacks reads as NULL (Source.fields).
+ADMIN = "id, email, firstname, lastname, passwordhash, password, disabled"
+SERVER = "id, name, hostname, ipaddress, type, username, secure, port, disabled"
+PRODUCT = "id, name, description, paytype, servertype, configoption1, hidden, retired"
+CLIENT = (
+    "id, firstname, lastname, companyname, email, address1, address2, city, state, country, "
+    "phonenumber, tax_id, password, currency, credit, datecreated, notes"
+)
+HOSTING = (
+    "id, userid, packageid, server, regdate, domain, firstpaymentamount, amount, billingcycle, "
+    "nextduedate, nextinvoicedate, termination_date, domainstatus, username, suspendreason"
+)
+ADDON = (
+    "id, userid, addonid, name, firstpaymentamount, recurring, billingcycle, status, regdate, "
+    "nextduedate, nextinvoicedate, termination_date"
+)
+INVOICE = (
+    "id, userid, invoicenum, date, duedate, datepaid, subtotal, credit, tax, tax2, total, "
+    "taxrate, status, notes"
+)
+ACCOUNT = "id, userid, gateway, date, amountin, amountout, transid, invoiceid, refundid"
+TICKET = (
+    "id, tid, did, userid, name, email, date, title, message, status, urgency, admin, lastreply"
+)
 PRICE_COLUMNS = {
     "monthly": "msetupfee",
     "quarterly": "qsetupfee",
@@ -104,9 +128,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ staff & desk
     def staff(self) -> Iterator[list[StaffRec]]:
-        rows = self.src.all(
-            "SELECT id, email, firstname, lastname, passwordhash, password, disabled FROM tbladmins"
-        )
+        rows = self.src.all(self.src.select("tbladmins", ADMIN))
         yield [
             StaffRec(
                 source_id=str(r.id),
@@ -124,7 +146,7 @@ class WhmcsReader:
         return {f"{text(r.firstname)} {text(r.lastname)}".strip(): str(r.id) for r in rows}
 
     def departments(self) -> Iterator[list[DepartmentRec]]:
-        rows = self.src.all("SELECT id, name, email, hidden FROM tblticketdepartments")
+        rows = self.src.all(self.src.select("tblticketdepartments", "id, name, email, hidden"))
         yield [
             DepartmentRec(str(r.id), text(r.name), email(r.email) or None, not flag(r.hidden))
             for r in rows
@@ -132,10 +154,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ catalogue
     def servers(self) -> Iterator[list[ServerRec]]:
-        rows = self.src.all(
-            "SELECT id, name, hostname, ipaddress, type, username, secure, port, disabled "
-            "FROM tblservers"
-        )
+        rows = self.src.all(self.src.select("tblservers", SERVER))
         found = []
         for r in rows:
             if _key(r.type) != "cpanel":  # §7.21: only cPanel servers are ours to link
@@ -159,10 +178,7 @@ class WhmcsReader:
         for p in self.src.all("SELECT * FROM tblpricing WHERE type = 'product'"):
             if p.currency in self.usd:
                 prices.setdefault(p.relid, []).append(p)
-        rows = self.src.all(
-            "SELECT id, name, description, paytype, servertype, configoption1, hidden, retired "
-            "FROM tblproducts"
-        )
+        rows = self.src.all(self.src.select("tblproducts", PRODUCT))
         found = []
         for r in rows:
             rec = ProductRec(
@@ -198,7 +214,8 @@ class WhmcsReader:
             if p.currency in self.usd:
                 prices.setdefault(p.relid, p)
         found = []
-        for r in self.src.all("SELECT id, name, description, billingcycle, retired FROM tbladdons"):
+        names = "id, name, description, billingcycle, retired"
+        for r in self.src.all(self.src.select("tbladdons", names)):
             rec = ProductRec(
                 source_id=f"addon:{r.id}",
                 name=text(r.name),
@@ -233,11 +250,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ clients
     def clients(self) -> Iterator[list[ClientRec]]:
-        for page in self.src.pages(
-            "SELECT id, firstname, lastname, companyname, email, address1, address2, city, "
-            "state, country, phonenumber, tax_id, password, currency, credit, datecreated, "
-            "notes FROM tblclients WHERE"
-        ):
+        for page in self.src.pages(self.src.select("tblclients", CLIENT, "WHERE")):
             ids = [r.id for r in page]
             users: dict[int, list[UserRec]] = {}
             if self.has_users:  # WHMCS 8: logins are users, linked to accounts (§7.12)
@@ -303,11 +316,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ services
     def services(self) -> Iterator[list[ServiceRec]]:
-        for page in self.src.pages(
-            "SELECT id, userid, packageid, server, regdate, domain, firstpaymentamount, amount, "
-            "billingcycle, nextduedate, nextinvoicedate, termination_date, domainstatus, "
-            "username, suspendreason FROM tblhosting WHERE"
-        ):
+        for page in self.src.pages(self.src.select("tblhosting", HOSTING, "WHERE")):
             found = []
             for r in page:
                 try:
@@ -335,10 +344,9 @@ class WhmcsReader:
                 found.append(rec)
             yield found
         for page in self.src.pages(
-            "SELECT a.id, a.userid, a.addonid, a.name, a.firstpaymentamount, a.recurring, "
-            "a.billingcycle, a.status, a.regdate, a.nextduedate, a.nextinvoicedate, "
-            "a.termination_date, h.domain FROM tblhostingaddons a "
-            "LEFT JOIN tblhosting h ON h.id = a.hostingid WHERE",
+            f"SELECT {self.src.fields('tblhostingaddons', ADDON, alias='a')}, h.domain, "  # noqa: S608
+            "h.userid AS parent_userid "
+            "FROM tblhostingaddons a LEFT JOIN tblhosting h ON h.id = a.hostingid WHERE",
             key="a.id",
         ):
             addons = [self._addon(r) for r in page]
@@ -352,7 +360,7 @@ class WhmcsReader:
             due = day(r.nextduedate) or day(r.nextinvoicedate)
             return ServiceRec(
                 source_id=sid,
-                client=str(r.userid),
+                client=str(r.userid or r.parent_userid),  # 7.0 addons name no client
                 product=f"addon:{r.addonid}" if r.addonid else f"addon-name:{text(r.name).lower()}",
                 server=None,
                 domain=text(r.domain).lower(),
@@ -372,10 +380,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ money
     def invoices(self) -> Iterator[list[InvoiceRec]]:
-        for page in self.src.pages(
-            "SELECT id, userid, invoicenum, date, duedate, datepaid, subtotal, credit, tax, "
-            "tax2, total, taxrate, status, notes FROM tblinvoices WHERE"
-        ):
+        for page in self.src.pages(self.src.select("tblinvoices", INVOICE, "WHERE")):
             ids = [r.id for r in page]
             items: dict[int, list] = {}
             for it in self.src.many(
@@ -432,10 +437,7 @@ class WhmcsReader:
             yield found
 
     def payments(self) -> Iterator[list[PaymentRec]]:
-        for page in self.src.pages(
-            "SELECT id, userid, gateway, date, amountin, amountout, transid, invoiceid, refundid "
-            "FROM tblaccounts WHERE"
-        ):
+        for page in self.src.pages(self.src.select("tblaccounts", ACCOUNT, "WHERE")):
             found = []
             for r in page:
                 try:
@@ -481,10 +483,7 @@ class WhmcsReader:
 
     # ------------------------------------------------------------------ support
     def tickets(self) -> Iterator[list[TicketRec]]:
-        for page in self.src.pages(
-            "SELECT id, tid, did, userid, name, email, date, title, message, status, urgency, "
-            "admin, lastreply, merged_ticket_id FROM tbltickets WHERE"
-        ):
+        for page in self.src.pages(self.src.select("tbltickets", TICKET, "WHERE")):
             replies: dict[int, list] = {}
             for rp in self.src.many(
                 "SELECT tid, date, message, admin FROM tblticketreplies WHERE tid IN :ids "
