@@ -2,20 +2,22 @@
 
 Rows already in ``import_link`` are skipped (a second run imports nothing twice); rows whose
 parent did not come over are reported, never half-written. Nothing here calls the panel or
-sends mail: imported services are adopted as they are on the server."""
+sends mail: imported services are adopted as they are on the server. The mapping and the
+bulk writes are ``core.imports.links``; a later run's updates and the money check are
+``core.imports.reconcile``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from core.imports.links import table_of
+from core.imports.reconcile import Reconciling
 from core.imports.records import (
-    Balance,
     ClientRec,
     DepartmentRec,
     InvoiceRec,
@@ -26,13 +28,11 @@ from core.imports.records import (
     StaffRec,
     TicketRec,
 )
-from core.imports.report import Mismatch, Report
-from core.imports.values import fit
+from core.imports.report import Report
 from core.models import (
     Client,
     CreditEntry,
     Department,
-    ImportLink,
     Invoice,
     InvoiceItem,
     Payment,
@@ -50,86 +50,14 @@ ZERO = Decimal("0.00")
 STAFF_AREAS = ["tickets", "clients", "services"]
 
 
-def _table(model: Any) -> Table:
-    """A model's table: Core inserts skip the ORM's per-row bookkeeping (bulk speed)."""
-    return cast(Table, model.__table__)
-
-
 def _q2(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-class Writer:
+class Writer(Reconciling):
     def __init__(self, session: Session, system: str, report: Report, at: datetime) -> None:
-        self.s = session
-        self.system = system
-        self.report = report
-        self.at = at
-        self._links: dict[str, dict[str, int]] = {}
+        super().__init__(session, system, report, at)
         self.staff_by_name: dict[str, str] = {}  # admin full name → source staff id
-
-    # ------------------------------------------------------------------ the mapping
-    def links(self, kind: str) -> dict[str, int]:
-        if kind not in self._links:
-            rows = self.s.execute(
-                select(ImportLink.source_id, ImportLink.target_id).where(
-                    ImportLink.system == self.system, ImportLink.kind == kind
-                )
-            )
-            self._links[kind] = {sid: tid for sid, tid in rows}
-        return self._links[kind]
-
-    def _link(self, kind: str, pairs: Sequence[tuple[str, int]]) -> None:
-        if not pairs:
-            return
-        self.s.execute(
-            insert(_table(ImportLink)),
-            [
-                {"system": self.system, "kind": kind, "source_id": sid, "target_id": tid}
-                for sid, tid in pairs
-            ],
-        )
-        self.links(kind).update(pairs)
-
-    def _new(self, kind: str, recs: Iterable[Any], counted: str | None = None) -> list[Any]:
-        """The records not imported yet; the others count as skipped."""
-        known, fresh = self.links(kind), []
-        for rec in recs:
-            if rec.source_id in known:
-                self.report.skipped[counted or kind] += 1
-            else:
-                fresh.append(rec)
-        return fresh
-
-    def _insert(self, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-        """Bulk insert returning the new ids in the rows' order.
-
-        SQLite answers INSERT … RETURNING one row per statement when the order must be
-        kept, which made a 200,000-invoice import slow; there the import's transaction is
-        the only writer (BEGIN IMMEDIATE), so the ids are given here and the rows go in one
-        executemany. PostgreSQL keeps its sequences and returns the ids in batches."""
-        if not rows:
-            return []
-        if self.s.get_bind().dialect.name == "sqlite":
-            first = (self.s.scalar(select(func.max(model.id))) or 0) + 1
-            ids = list(range(first, first + len(rows)))
-            self.s.execute(
-                insert(_table(model)), [dict(row, id=i) for row, i in zip(rows, ids, strict=True)]
-            )
-            return ids
-        result = self.s.execute(
-            insert(_table(model)).returning(model.__table__.c.id, sort_by_parameter_order=True),
-            rows,
-        )
-        return list(result.scalars())
-
-    def _text(self, kind: str, sid: str, value: str | None, size: int) -> str | None:
-        if value is None:
-            return None
-        cut, was_cut = fit(value, size)
-        if was_cut:  # §7.17: longer than our column; cut and said
-            self.report.problem(kind, sid, "truncated", skip=False)
-        return cut
 
     # ------------------------------------------------------------------ staff & desk
     def staff(self, recs: list[StaffRec]) -> None:
@@ -230,7 +158,7 @@ class Writer:
                 for cycle, (price, setup) in rec.prices.items()
             ]
             if prices:
-                self.s.execute(insert(_table(ProductPrice)), prices)
+                self.s.execute(insert(table_of(ProductPrice)), prices)
             pairs.append((rec.source_id, pid))
             existing[name] = pid
             made += 1
@@ -271,7 +199,7 @@ class Writer:
             elif rec.credit < 0:
                 self.report.problem("clients", rec.source_id, "negative_credit", skip=False)
         if credit:
-            self.s.execute(insert(_table(CreditEntry)), credit)
+            self.s.execute(insert(table_of(CreditEntry)), credit)
         self._users(fresh, ids)
 
     def _users(self, recs: list[ClientRec], ids: list[int]) -> None:
@@ -424,73 +352,9 @@ class Writer:
             dict(line, invoice_id=iid) for iid, its in zip(ids, lines, strict=True) for line in its
         ]
         if items:
-            self.s.execute(insert(_table(InvoiceItem)), items)
+            self.s.execute(insert(table_of(InvoiceItem)), items)
         self._link("invoices", list(zip([r.source_id for r in fresh], ids, strict=True)))
         self.report.created["invoices"] += len(ids)
-
-    # ------------------------------------------------------------------ a later run
-    # Between a Friday import and a Monday switch the old system keeps working: renewals are
-    # paid, due dates move, services are suspended. A later run brings those changes to rows
-    # it imported before (only when they differ: an unchanged source changes nothing here).
-    def _imported(self, kind: str, recs: Iterable[Any]) -> dict[int, Any]:
-        if self.system.startswith("whm:"):  # WHM knows no billing: nothing to bring over
-            return {}
-        known = self.links(kind)
-        return {known[r.source_id]: r for r in recs if r.source_id in known}
-
-    def _update(self, model: Any, changes: list[dict[str, Any]], kind: str) -> None:
-        if not changes:
-            return
-        table = _table(model)
-        columns = [c for c in changes[0] if c != "_id"]
-        self.s.execute(
-            update(table)
-            .where(table.c.id == bindparam("_id"))
-            .values({c: bindparam(c) for c in columns}),
-            changes,
-        )
-        self.report.updated[kind] += len(changes)
-
-    def _sync_services(self, recs: list[ServiceRec]) -> None:
-        mine = self._imported("services", recs)
-        if not mine:
-            return
-        changes = []
-        for svc in self.s.scalars(select(Service).where(Service.id.in_(mine))):
-            rec = mine[svc.id]
-            now = {
-                "status": rec.status,
-                "billing_cycle": rec.cycle,
-                "next_due_date": rec.next_due,
-                "recurring_amount": rec.amount,
-                "terminated_on": rec.terminated_on,
-            }
-            if any(getattr(svc, k) != v for k, v in now.items()):
-                changes.append({"_id": svc.id, **now})
-        self._update(Service, changes, "services")
-
-    def _sync_invoices(self, recs: list[InvoiceRec]) -> None:
-        mine = self._imported("invoices", recs)
-        if not mine:
-            return
-        changes = []
-        for inv in self.s.scalars(select(Invoice).where(Invoice.id.in_(mine))):
-            rec = mine[inv.id]
-            balance = ZERO
-            if rec.status == "unpaid":
-                balance = max(inv.total - rec.paid - rec.credit, ZERO)
-            elif rec.status == "draft":
-                balance = inv.total
-            now = {
-                "status": rec.status,
-                "amount_paid": rec.paid,
-                "credit_applied": rec.credit,
-                "balance": balance,
-                "paid_at": rec.paid_at if rec.status == "paid" else None,
-            }
-            if any(getattr(inv, k) != v for k, v in now.items()):
-                changes.append({"_id": inv.id, **now})
-        self._update(Invoice, changes, "invoices")
 
     def _has_client(self, rec: Any, clients: dict[str, int]) -> bool:
         if rec.client in clients:
@@ -628,7 +492,7 @@ class Writer:
             )
             if messages:
                 self.s.execute(
-                    insert(_table(TicketMessage)), [dict(m, ticket_id=tid) for m in messages]
+                    insert(table_of(TicketMessage)), [dict(m, ticket_id=tid) for m in messages]
                 )
             self._link("tickets", [(sid, tid)])
             made += 1
@@ -659,31 +523,3 @@ class Writer:
             )
             self._link("guests", [(key, found)])
         return found
-
-    # ------------------------------------------------------------------ the money check
-    def money_check(self, source: dict[str, Balance]) -> None:
-        """Per client, the source's open balance and credit against ours (§7.7)."""
-        clients = self.links("clients")
-        ours_open = dict(
-            self.s.execute(
-                select(Invoice.client_id, func.sum(Invoice.balance))
-                .where(Invoice.status == "unpaid")
-                .group_by(Invoice.client_id)
-            )
-            .tuples()
-            .all()
-        )
-        credit = dict(self.s.execute(select(Client.id, Client.credit_balance)).tuples().all())
-        for sid, cid in sorted(
-            clients.items(), key=lambda kv: int(kv[0]) if kv[0].isdigit() else 0
-        ):
-            theirs = source.get(sid)
-            if theirs is None:
-                continue
-            ours = Decimal(ours_open.get(cid) or ZERO)
-            if ours != theirs.open or credit.get(cid, ZERO) != max(theirs.credit, ZERO):
-                self.report.mismatches.append(
-                    Mismatch(
-                        sid, str(theirs.open), str(ours), str(theirs.credit), str(credit.get(cid))
-                    )
-                )
