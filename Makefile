@@ -41,7 +41,7 @@ fmt: $(VENV)/.dev
 	$(PY) -m ruff format .
 
 bench: $(VENV)/.dev
-	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json) $(if $(LOAD),--load)
+	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json) $(if $(LOAD),--load) $(if $(IMPORT),--import-whmcs)
 
 clean-data:
 	rm -rf data/*.db data/*.db-* data/sandbox-whm.json data/demo-credentials.txt

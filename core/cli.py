@@ -14,6 +14,10 @@ einvoice list [--json] [--status S] [--month YYYY-MM]
 einvoice xml --access-key KEY --out FILE
                                 write that document's authorised (or signed) XML
 einvoice send                   send now the documents the SRI still owes an answer on
+import whmcs|fossbilling --source URL [--dry-run] [--json]
+import whm --server NAME [--dry-run] [--json]
+                                bring a book over (the source is only read); --dry-run
+                                writes nothing and reports what would come over
 """
 
 from __future__ import annotations
@@ -328,6 +332,51 @@ def cmd_einvoice_send(_args: argparse.Namespace) -> int:
     counts = transmission.transmit_many(ids, at=at, workers=4)
     summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing due"
     print(f"SRI: {summary}")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """Import from WHMCS, FOSSBilling or a WHM server; ``--json`` prints one JSON object."""
+    import json
+
+    from core import imports
+    from core.panel.errors import PanelError
+
+    if args.system == "whm" and not args.server:
+        print("error: import whm needs --server NAME", file=sys.stderr)
+        return 2
+    if args.system != "whm" and not args.source:
+        print(f"error: import {args.system} needs --source URL", file=sys.stderr)
+        return 2
+    try:
+        report = imports.run(
+            args.system, source=args.source, server=args.server, dry_run=args.dry_run
+        )
+    except DomainError as exc:
+        print(f"error: {t(exc.key, 'en', **exc.params)}", file=sys.stderr)
+        return 1
+    except PanelError as exc:
+        print(f"error: the WHM server did not answer: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(report.as_json()))
+        return 0
+    out = report.as_json()
+    print(f"import {args.system} " + ("(dry run: nothing written)" if args.dry_run else "done"))
+    for kind, count in out["created"].items():
+        updated = report.updated.get(kind, 0)
+        print(
+            f"  {kind}: {count} new, {out['skipped'][kind]} skipped"
+            + (f", {updated} brought up to date" if updated else "")
+        )
+    for problem in report.problems:
+        print(f"  ! {problem.kind} {problem.source_id}: {problem.reason}")
+    for m in report.mismatches:
+        print(
+            f"  $ client {m.client}: open {m.source_open} there, {m.our_open} here; "
+            f"credit {m.source_credit} there, {m.our_credit} here"
+        )
+    if report.not_imported:
+        print("  not imported on purpose: " + ", ".join(report.not_imported))
     return 0
 
 
@@ -376,6 +425,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True)
     p.set_defaults(fn=cmd_einvoice_xml)
     einv.add_parser("send", help="send the documents due now").set_defaults(fn=cmd_einvoice_send)
+    p = sub.add_parser("import", help="import a book from WHMCS, FOSSBilling or WHM")
+    p.add_argument("system", choices=["whmcs", "fossbilling", "whm"])
+    p.add_argument("--source", help="SQLAlchemy URL of the source database (read only)")
+    p.add_argument("--server", help="for whm: the name of a server in Settings → Servers")
+    p.add_argument(
+        "--dry-run", action="store_true", help="report what would come over; write nothing"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(fn=cmd_import)
     p = sub.add_parser("serve", help="run the app with the sandbox panel (make run)")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--sandbox-port", type=int, default=2087)

@@ -11,6 +11,7 @@ from core.models.catalog import Product, ProductPrice
 from core.models.clients import Client
 from core.models.einvoice import ElectronicDocument
 from core.models.knowledge import KbArticle, KbCategory, KbEvent, KbVote
+from core.models.imports import ImportLink
 from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
 from core.models.services import CancellationRequest, PlanChange, Server, Service
 from core.models.sri import MailAttachment, SriExchange
@@ -56,4 +57,5 @@ __all__ = [
     "KbArticle",
     "KbVote",
     "KbEvent",
+    "ImportLink",
 ]

@@ -6,7 +6,7 @@ articles. PostgreSQL searches the folded ``search_es``/``search_en`` columns wit
 ``to_tsvector`` instead, so it needs no extra table nor the unaccent extension.
 
 Revision ID: 0038
-Revises: 0036
+Revises: 0037
 Create Date: 2026-12-04 17:21:06.823826
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0038"
-down_revision = "0036"
+down_revision = "0037"
 branch_labels = None
 depends_on = None
 

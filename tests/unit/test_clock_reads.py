@@ -38,6 +38,8 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("automation/__init__.py", "run"): "the daily run's runner",
     ("automation/oversight.py", "approve_termination"): "ui/billing/automation.py",
     ("billing/__init__.py", "create_invoice"): "ui/billing/desk.py (new invoice)",
+    ("imports/run.py", "run"): "CLI import / ui/settings/imports.py (the import's moment)",
+    ("imports/passwords.py", "send_password_links"): "ui/settings/imports.py (send links)",
     ("billing/__init__.py", "issue_invoice"): "ui/billing/invoice.py (issue a draft)",
     ("billing/__init__.py", "refund_invoice"): "ui/billing/invoice.py (refund to credit)",
     ("einvoice/signing.py", "sign"): "signing a document directly (issuance passes its at)",

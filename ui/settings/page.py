@@ -1,8 +1,8 @@
 """Settings (owner): users and roles, security, the audit log and the outgoing mail; the
 business's details, IVA rates, electronic invoicing (the SRI certificate and issuer details),
 products, panel servers, the support desk's departments, canned replies, SLA targets and
-channels, and the mail templates (automation settings live on the billing page and are
-linked from here).
+channels, the mail templates, and the import from another billing system
+(automation settings live on the billing page and are linked from here).
 
 The tabs' bodies live in ui/settings/team.py, catalog.py, einvoice.py, desk.py and
 automation.py; this module shows the notice a save left and opens one tab.
@@ -23,6 +23,7 @@ from ui.settings.automation import automation_tab, templates_tab
 from ui.settings.catalog import business_tab, products_tab, servers_tab, taxes_tab
 from ui.settings.desk import canned_tab, channels_tab, departments_tab, sla_tab
 from ui.settings.einvoice import einvoice_tab
+from ui.settings.imports import imports_tab
 from ui.settings.team import audit_tab, mail_tab, security_tab, users_tab
 
 # ============================================================================ the tabs
@@ -44,6 +45,7 @@ TABS = {
     "channels": ("catalog.tab_channels", channels_tab),
     "automation": ("catalog.tab_automation", automation_tab),
     "templates": ("catalog.tab_templates", templates_tab),
+    "import": ("imports.tab", imports_tab),
 }
 
 
