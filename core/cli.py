@@ -332,6 +332,7 @@ def cmd_einvoice_send(_args: argparse.Namespace) -> int:
     counts = transmission.transmit_many(ids, at=at, workers=4)
     summary = ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())) or "nothing due"
     print(f"SRI: {summary}")
+    return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:

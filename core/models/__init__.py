@@ -10,8 +10,8 @@ from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, Tran
 from core.models.catalog import Product, ProductPrice
 from core.models.clients import Client
 from core.models.einvoice import ElectronicDocument
-from core.models.knowledge import KbArticle, KbCategory, KbEvent, KbVote
 from core.models.imports import ImportLink
+from core.models.knowledge import KbArticle, KbCategory, KbEvent, KbVote
 from core.models.platform import AuditEntry, Counter, MailOutbox, RateEvent, Setting, Upload
 from core.models.services import CancellationRequest, PlanChange, Server, Service
 from core.models.sri import MailAttachment, SriExchange
