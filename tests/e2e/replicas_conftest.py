@@ -65,6 +65,7 @@ class Farm:
     replicas: tuple[str, str]  # 127.0.0.1:PORT of each
     machines: tuple[Machine, Machine]
     access_log: Path
+    processes: tuple[subprocess.Popen, subprocess.Popen]  # the replicas, as ``replicas``
 
 
 # ------------------------------------------------------------------------ deploy/ files
@@ -216,7 +217,7 @@ def _drop_database(name: str) -> None:
         admin.dispose()
 
 
-def _stop(proc: subprocess.Popen) -> None:
+def stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -333,12 +334,13 @@ def farm() -> Iterator[Farm]:
             personas=personas,
             database_url=settings.database_url,
             replicas=replicas,
+            processes=(procs[0], procs[1]),
             machines=(machines[0], machines[1]),
             access_log=tmp / "access.log",
         )
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for log in logs:
             log.close()
         if (tmp / "error.log").exists():  # kept for a failure's post-mortem
@@ -354,10 +356,13 @@ def farm() -> Iterator[Farm]:
 
 
 def routes(farm: Farm) -> dict[str, set[str]]:
-    """From nginx's access log: each route cookie value and the replicas that served it."""
+    """From nginx's access log: each route cookie value and the replicas its requests went
+    to (a request that found its replica down lists that one, then the one that answered)."""
     served: dict[str, set[str]] = defaultdict(set)
     for line in farm.access_log.read_text(encoding="utf-8").splitlines():
-        route, upstream = line.split(" ", 2)[:2]
-        if upstream != "-":  # nginx's own answers (the redirect to https)
-            served[route].add(upstream)
+        found = re.match(r'(\S+) (.+?) \d{3} "', line)
+        assert found, line
+        route, upstreams = found.groups()
+        if upstreams != "-":  # nginx's own answers (the redirect to https)
+            served[route].update(upstreams.split(", "))
     return served

@@ -14,6 +14,8 @@
 * The daily run started on both replicas at once (the command of
   ``deploy/systemd/anfitrion-automation.service``): one acts, the other exits, and nothing is
   done twice.
+* Last, the replica a signed-in browser is on is stopped: the browser's next load goes to the
+  other one, still signed in.
 
 Skipped only when PostgreSQL is unreachable; nginx and chromium are required.
 """
@@ -45,6 +47,7 @@ from core.models import (
 )
 from core.platform.db import read_session, unit_of_work
 from core.platform.i18n import t
+from tests.e2e.conftest import wait_for_app
 from tests.e2e.journeys_conftest import (
     eventually,
     everything,
@@ -62,6 +65,7 @@ from tests.e2e.replicas_conftest import (  # noqa: F401 - the fixture
     Farm,
     farm,
     routes,
+    stop,
     unit_command,
 )
 from tests.e2e.test_journeys import nav
@@ -70,6 +74,7 @@ from tests.personas import TODAY
 pytestmark = pytest.mark.e2e
 
 SUBJECT = "El sitio carga lento desde ayer"
+VIEWPORT = {"width": 1280, "height": 1400}
 RENEWALS = 300  # services due on the run day: more than one renewal group (GROUP = 250)
 
 
@@ -106,9 +111,7 @@ def test_nginx_redirects_to_tls_and_spreads_fresh_browsers_stickily(farm: Farm):
 
 def test_client_journey_through_nginx(farm: Farm, browser, shot):
     a = farm.personas.client_a
-    context = browser.new_context(
-        ignore_https_errors=True, viewport={"width": 1280, "height": 1400}
-    )
+    context = browser.new_context(ignore_https_errors=True, viewport=VIEWPORT)
     page = context.new_page()
     try:
         # A replica's first sign-in can be slow enough for the cookie component's rerun to
@@ -305,3 +308,34 @@ def test_daily_run_started_on_both_replicas_at_once_acts_once(farm: Farm):
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout.strip().splitlines()[-1])["invoices_created"] == 0
     assert _ledger()["invoices"] == after["invoices"]
+
+
+def test_a_replica_going_down_moves_its_browsers_signed_in(farm: Farm, browser, shot):
+    """Last in the module: it stops a replica. The browser's next load goes to the other
+    one (nginx skips a replica it cannot reach), where the sign-in cookie, signed with the
+    COOKIE_KEY every replica shares, still signs client A in."""
+    a = farm.personas.client_a
+    context = browser.new_context(ignore_https_errors=True, viewport=VIEWPORT)
+    page = context.new_page()
+    try:
+        open_page(page, farm.base)
+        sign_in_here(page, a.email, farm.personas.password, page.get_by_test_id("stSidebarNav"))
+        route = next(c["value"] for c in context.cookies() if c["name"] == ROUTE_COOKIE)
+        eventually(lambda: route in routes(farm), timeout=10)
+        (serving,) = routes(farm)[route]
+        stop(farm.processes[farm.replicas.index(serving)])
+
+        page.reload()
+        wait_for_app(page)
+        page.get_by_test_id("stSidebarNav").wait_for(timeout=30_000)
+        nav(page, t("page.services"))
+        listing = page.get_by_test_id("stMain").get_by_role("table").first
+        listing.wait_for()
+        assert "cliente-a.ec" in listing.inner_text()
+        shot(page, "moved-replica-still-signed-in")
+    except Exception:
+        failure_shot(page, "replicas-failover-failed")
+        raise
+    finally:
+        context.close()
+    assert routes(farm)[route] == set(farm.replicas)  # tried the stopped one, then the other
