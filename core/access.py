@@ -90,6 +90,15 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         "help",
     ),
 }
+# A client page an invited user opens only with one of these permissions; the rest (home,
+# account, support, help) every member opens. Cancelling is done from a service's page.
+CLIENT_PAGE_NEEDS: dict[str, tuple[str, ...]] = {
+    "services": ("services", "cancellations"),
+    "billing": ("billing",),
+    "tickets": ("tickets",),
+    "email_accounts": ("mailboxes",),
+    "upgrades": ("plan_changes",),
+}
 # A staff page needs its area permission as well as the role.
 PAGE_AREA = {"billing": "billing", "reports": "reports", "clients": "clients"}
 STAFF_ONLY_PAGES = ("clients", "reports", "settings")
@@ -161,6 +170,9 @@ def can_open_page(actor: Actor, page: str) -> bool:
     area = PAGE_AREA.get(page)
     if actor.role == "staff" and area is not None:
         return actor.can(area)
+    needs = CLIENT_PAGE_NEEDS.get(page)
+    if actor.role == "client" and needs is not None:
+        return any(actor.may(p) for p in needs)
     return True
 
 
@@ -183,6 +195,12 @@ def require_permission(actor: Actor, permission: str) -> None:
     """Refuse an invited user the parts of the account they were not given, as "not found":
     the same answer as another client's row, so nothing tells them what exists."""
     if not actor.may(permission):
+        raise NotFound()
+
+
+def require_any(actor: Actor, *permissions: str) -> None:
+    """Like :func:`require_permission`, for a part that any of ``permissions`` reaches."""
+    if not any(actor.may(p) for p in permissions):
         raise NotFound()
 
 

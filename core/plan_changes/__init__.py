@@ -362,8 +362,10 @@ def upgrades_view(
         else:
             stmt = _changes_stmt(actor).where(PlanChange.status.in_(OPEN)).limit(200)
         changes = _rows(s, actor, stmt) if (actor.is_client or actor.can("services")) else []
-    offers = orders.offers(actor, session=session) if actor.is_client else []
-    pending_orders = orders.list_orders(actor, session=session)
+    # New orders belong to "services": an invited user with plan changes only sees neither.
+    ordering = actor.may("services")
+    offers = orders.offers(actor, session=session) if actor.is_client and ordering else []
+    pending_orders = orders.list_orders(actor, session=session) if ordering else []
     return UpgradesView(
         services=choices,
         current=current,
