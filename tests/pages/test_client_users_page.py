@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from sqlalchemy import select
 
-from core.accounts import client_users, hash_password, user_by_email
+from core.access import CLIENT_PERMISSIONS, pages_for
+from core.accounts import actor_from_user, client_users, hash_password, user_by_email
 from core.models import ClientMembership
 from core.platform.clock import now
 from core.platform.db import read_session, unit_of_work
@@ -94,3 +96,21 @@ def test_one_person_picks_the_account_in_the_sidebar(page_personas):
 def test_a_single_account_shows_no_selector(page_personas):
     at = app_as(page_personas.client_a)
     assert "anfitrion_acting_for_choice" not in [s.key for s in at.selectbox]
+
+
+@pytest.mark.parametrize("permission", CLIENT_PERMISSIONS)
+def test_every_page_they_may_open_draws_without_a_refusal(page_personas, permission):
+    _invite(page_personas.client_a, "solo@test.ec", [permission])
+    person = _signed_up("solo@test.ec")
+    with read_session() as s:
+        user = user_by_email(s, "solo@test.ec")
+        assert user is not None
+        pages = pages_for(actor_from_user(user))
+    for page in pages:
+        if page == "home":
+            continue  # the entry run of every app_as below
+        at = app_as(person, page)
+        assert not at.exception, (permission, page)
+        shown = [e.value for e in at.error]
+        assert tr("error.not_found") not in shown, (permission, page)
+        assert tr("error.page_not_allowed") not in shown, (permission, page)
