@@ -296,3 +296,19 @@ def test_a_revoked_person_can_be_invited_again(personas: Personas):
     with unit_of_work() as s:
         user = accounts.user_by_email(s, "vuelve@test.ec")
         assert user is not None and user.active
+
+
+def test_a_holder_invited_elsewhere_acts_there_only_as_invited(personas: Personas):
+    a, b = personas.client_a, personas.client_b
+    _invite(a, "b@test.ec", ["tickets"])  # B's holder helps A with support
+    own = _actor("b@test.ec")
+    assert own.client_id == b.actor.client_id and own.is_account_holder
+    there = _actor("b@test.ec", a.actor.client_id)
+    assert there.client_id == a.actor.client_id and not there.is_account_holder
+    with read_session() as s:
+        assert get_scoped(s, there, Ticket, a.ticket_id).id == a.ticket_id  # type: ignore[arg-type]
+        with pytest.raises(NotFound):
+            get_scoped(s, there, Invoice, a.invoice_id)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        client_users.list_users(there)
+    assert [c.name for c in client_users.accounts_of(own)] == ["Cliente B", "Cliente A"]
