@@ -12,13 +12,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from urllib.parse import parse_qs, urlparse
 
+import pyotp
 import pytest
 from sqlalchemy import select
 
 from core import accounts, plan_changes, services
 from core.access import CLIENT_PERMISSIONS, PAGES_BY_ROLE, Actor, get_scoped, pages_for
-from core.accounts import client_users, profile, recovery
+from core.accounts import client_users, profile, recovery, twofactor
 from core.billing.invoice_view import invoice_detail
 from core.billing.receipts import upload_receipt
 from core.billing.views import client_billing_view
@@ -312,3 +314,18 @@ def test_a_holder_invited_elsewhere_acts_there_only_as_invited(personas: Persona
     with pytest.raises(NotFound):
         client_users.list_users(there)
     assert [c.name for c in client_users.accounts_of(own)] == ["Cliente B", "Cliente A"]
+
+
+def test_an_invited_user_turns_on_their_own_two_factor(personas: Personas):
+    a = personas.client_a
+    _invite(a, "segura@test.ec", ["billing"])
+    user = _actor("segura@test.ec")
+    uri, _png = twofactor.begin_setup(user)
+    secret = parse_qs(urlparse(uri).query)["secret"][0]
+    moment = now()
+    codes = twofactor.confirm_setup(user, pyotp.TOTP(secret).at(moment), moment)
+    assert len(codes) > 0
+    assert twofactor.is_enabled(user.user_id)
+    assert not twofactor.is_enabled(a.actor.user_id)  # the holder's own sign-in is untouched
+    [row] = client_users.list_users(a.actor)
+    assert row.two_factor
