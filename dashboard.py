@@ -17,6 +17,7 @@ from core.accounts import recovery
 from core.platform import i18n
 from core.platform.clock import now
 from core.platform.config import ConfigError, get_settings
+from ui.auth.acting_for import account_selector
 from ui.auth.public import show_landing
 from ui.auth.signin import NEEDS_2FA_SETUP, VERIFIED, gate, sign_out
 from ui.kit.context import lang, tr
@@ -183,6 +184,8 @@ if actor.is_client and not st.session_state.get(VERIFIED):
 
 with st.sidebar:
     st.caption(tr("nav.signed_in_as", email=actor.email, role=tr(f"role.{actor.role}")))
+    if actor.is_client:
+        account_selector(actor)
     new_lang = st.segmented_control(
         tr("account.language"),
         i18n.LANGUAGES,

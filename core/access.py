@@ -11,13 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, select, true
+from sqlalchemy import ColumnElement, Select, false, select, true
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from core.models import (
     AuditEntry,
     CancellationRequest,
     Client,
+    ClientMembership,
     CreditEntry,
     ElectronicDocument,
     Invoice,
@@ -37,6 +38,18 @@ ROLES = ("owner", "staff", "client")
 
 # Staff permissions are granted by area; the owner has them all, clients none.
 AREAS = ("tickets", "clients", "billing", "services", "reports")
+
+# What the holder of a client account may let an invited user do (core.accounts.client_users).
+# "contact" is the account's contact and billing details on "Mi cuenta".
+CLIENT_PERMISSIONS = (
+    "services",
+    "billing",
+    "tickets",
+    "mailboxes",
+    "plan_changes",
+    "cancellations",
+    "contact",
+)
 
 # Pages each role may open (the file stems, which are also the URLs).
 PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
@@ -77,6 +90,15 @@ PAGES_BY_ROLE: dict[str, tuple[str, ...]] = {
         "help",
     ),
 }
+# A client page an invited user opens only with one of these permissions; the rest (home,
+# account, support, help) every member opens. Cancelling is done from a service's page.
+CLIENT_PAGE_NEEDS: dict[str, tuple[str, ...]] = {
+    "services": ("services", "cancellations"),
+    "billing": ("billing",),
+    "tickets": ("tickets",),
+    "email_accounts": ("mailboxes",),
+    "upgrades": ("plan_changes",),
+}
 # A staff page needs its area permission as well as the role.
 PAGE_AREA = {"billing": "billing", "reports": "reports", "clients": "clients"}
 STAFF_ONLY_PAGES = ("clients", "reports", "settings")
@@ -92,6 +114,9 @@ class Actor:
     email: str = ""
     language: str = "es"
     permissions: frozenset[str] = field(default_factory=frozenset)
+    # For an invited user of a client account, what its holder let them do; None for the
+    # holder, who may do everything in the account.
+    client_permissions: frozenset[str] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -119,6 +144,19 @@ class Actor:
             return True
         return self.role == "staff" and area in self.permissions
 
+    @property
+    def is_account_holder(self) -> bool:
+        return self.role == "client" and self.client_permissions is None
+
+    def may(self, permission: str) -> bool:
+        """May this actor use ``permission``'s part of a client account? Always true for the
+        desk and the account's holder: the desk's limits are its areas (``can``)."""
+        if permission not in CLIENT_PERMISSIONS:
+            raise ValueError(f"unknown client permission {permission!r}")
+        if self.client_permissions is None:
+            return True
+        return permission in self.client_permissions
+
     def label(self) -> str:
         return self.email or f"user:{self.user_id}"
 
@@ -132,6 +170,9 @@ def can_open_page(actor: Actor, page: str) -> bool:
     area = PAGE_AREA.get(page)
     if actor.role == "staff" and area is not None:
         return actor.can(area)
+    needs = CLIENT_PAGE_NEEDS.get(page)
+    if actor.role == "client" and needs is not None:
+        return any(actor.may(p) for p in needs)
     return True
 
 
@@ -148,6 +189,25 @@ def require(actor: Actor, area: str) -> None:
 def require_owner(actor: Actor) -> None:
     if not actor.is_owner:
         raise Forbidden()
+
+
+def require_permission(actor: Actor, permission: str) -> None:
+    """Refuse an invited user the parts of the account they were not given, as "not found":
+    the same answer as another client's row, so nothing tells them what exists."""
+    if not actor.may(permission):
+        raise NotFound()
+
+
+def require_any(actor: Actor, *permissions: str) -> None:
+    """Like :func:`require_permission`, for a part that any of ``permissions`` reaches."""
+    if not any(actor.may(p) for p in permissions):
+        raise NotFound()
+
+
+def require_account_holder(actor: Actor) -> None:
+    """Only the account's holder manages its users."""
+    if not actor.is_account_holder:
+        raise NotFound()
 
 
 T = TypeVar("T")
@@ -219,8 +279,46 @@ SCOPES: dict[type, Callable[[ClientRef], ColumnElement[bool]]] = {
     TicketMessage: _ticket_message,
     Upload: _own(Upload),
     User: _own(User),
+    ClientMembership: _own(ClientMembership),
     AuditEntry: _own(AuditEntry),
 }
+
+
+# Which client permissions let an invited user see a model's rows (any one of them). A
+# service is the way into its mailboxes, plan changes and cancellations, so those see it
+# too; the actions on it check their own permission (``require_permission``). The Client
+# row (the account's name, credit) is seen by every member; its contact details are
+# guarded by "contact" in core.accounts.profile. Users and the audit log: holder only.
+_BILLING = ("billing",)
+PERMISSION_FOR: dict[type, tuple[str, ...]] = {
+    Client: CLIENT_PERMISSIONS,
+    Service: ("services", "mailboxes", "plan_changes", "cancellations"),
+    Invoice: _BILLING,
+    InvoiceItem: _BILLING,
+    Payment: _BILLING,
+    TransferReceipt: _BILLING,
+    CreditEntry: _BILLING,
+    ElectronicDocument: _BILLING,
+    PlanChange: ("plan_changes",),
+    CancellationRequest: ("cancellations",),
+    Ticket: ("tickets",),
+    TicketMessage: ("tickets",),
+    Upload: ("tickets", "billing"),
+    User: (),
+    ClientMembership: (),
+    AuditEntry: (),
+}
+
+
+def _client_view(actor: Actor, model: type) -> ColumnElement[bool]:
+    """What a client actor sees of ``model``: the account's rows, and for an invited user
+    only those their permissions reach."""
+    assert actor.client_id is not None  # __post_init__ guarantees it
+    if actor.client_permissions is not None:
+        needs = PERMISSION_FOR.get(model, ())
+        if not any(p in actor.client_permissions for p in needs):
+            return false()
+    return of_client(model, actor.client_id)
 
 
 def of_client(model: type, client: ClientRef) -> ColumnElement[bool]:
@@ -240,8 +338,7 @@ def visible(actor: Actor, model: type, area: str | None = None) -> ColumnElement
     """The condition "a ``model`` row ``actor`` may see", for statements that are not a plain
     ``SELECT model`` (chosen columns, aggregates). Same rule as :func:`scoped`."""
     if actor.is_client:
-        assert actor.client_id is not None  # __post_init__ guarantees it
-        return of_client(model, actor.client_id)
+        return _client_view(actor, model)
     if area is not None:
         require(actor, area)
     return true()
@@ -255,8 +352,7 @@ def scoped(actor: Actor, model: type[T], area: str | None = None) -> Select[T]:
     """
     stmt = select(model)
     if actor.is_client:
-        assert actor.client_id is not None  # __post_init__ guarantees it
-        return stmt.where(of_client(model, actor.client_id))
+        return stmt.where(_client_view(actor, model))
     if area is not None:
         require(actor, area)
     return stmt

@@ -17,15 +17,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
+from typing import Any
 
 import bcrypt
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from core.access import AREAS, ROLES, Actor
 from core.accounts import password_policy, throttle, tokens
-from core.models import Client, User
+from core.models import Client, ClientMembership, User
 from core.platform import audit
 from core.platform.config import get_settings
 from core.platform.db import reading, transaction
@@ -62,15 +63,51 @@ def verify_password(password: str, hashed: str | None) -> bool:
         return False
 
 
-def actor_from_user(user: User) -> Actor:
-    return Actor(
-        user_id=user.id,
-        role=user.role,
-        client_id=user.client_id,
-        email=user.email,
-        language=user.language,
-        permissions=frozenset(user.permissions or ()),
-    )
+def client_accounts(session: Session, user: User) -> list[tuple[int, frozenset[str] | None]]:
+    """The client accounts ``user`` may act for, their own first: (client id, the
+    permissions given, or None for the account they hold)."""
+    found: list[tuple[int, frozenset[str] | None]] = []
+    if user.role != "client":
+        return found
+    if user.client_id is not None:
+        found.append((user.client_id, None))
+    rows = session.scalars(
+        select(ClientMembership)
+        .where(ClientMembership.user_id == user.id, ClientMembership.revoked_at.is_(None))
+        .order_by(ClientMembership.id)
+    ).all()
+    found.extend((m.client_id, frozenset(m.permissions or ())) for m in rows)
+    return found
+
+
+def actor_from_user(user: User, client_id: int | None = None) -> Actor:
+    """The actor for ``user``, acting for ``client_id`` when it is one of their accounts
+    (the sidebar's choice), else for their first. An invited user left with no account
+    (every membership revoked) acts for none of them with no permission: they see nothing."""
+    base: dict[str, Any] = {
+        "user_id": user.id,
+        "role": user.role,
+        "email": user.email,
+        "language": user.language,
+        "permissions": frozenset(user.permissions or ()),
+    }
+    if user.role != "client" or user.client_id is not None and client_id in (None, user.client_id):
+        return Actor(client_id=user.client_id, **base)
+    session = object_session(user)
+    options = [] if session is None else client_accounts(session, user)
+    chosen = next((a for a in options if a[0] == client_id), options[0] if options else None)
+    if chosen is None:
+        last = (
+            None
+            if session is None
+            else session.scalars(
+                select(ClientMembership.client_id)
+                .where(ClientMembership.user_id == user.id)
+                .order_by(ClientMembership.id.desc())
+            ).first()
+        )
+        return Actor(client_id=last or user.client_id or 0, client_permissions=frozenset(), **base)
+    return Actor(client_id=chosen[0], client_permissions=chosen[1], **base)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -260,15 +297,18 @@ class SessionCheck:
     verified: bool = False
 
 
-def check_session(session: Session, email: str, signed_in_at: datetime) -> SessionCheck:
-    """Is a session (or cookie) of ``email`` that began at ``signed_in_at`` still good?"""
+def check_session(
+    session: Session, email: str, signed_in_at: datetime, client_id: int | None = None
+) -> SessionCheck:
+    """Is a session (or cookie) of ``email`` that began at ``signed_in_at`` still good?
+    ``client_id`` is the client account the user chose to act for, if they have several."""
     user = user_by_email(session, email)
     if user is None or not user.active:
         return SessionCheck(None, "inactive")
     if signed_in_at < user.sessions_valid_after:
         return SessionCheck(None, "revoked")
     return SessionCheck(
-        actor_from_user(user),
+        actor_from_user(user, client_id),
         totp_enabled=user.totp_enabled_at is not None,
         verified=user.verified_at is not None,
     )

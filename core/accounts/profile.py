@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from stdnum.ec import ci, ruc
 from stdnum.exceptions import ValidationError as StdnumError
 
-from core.access import Actor
+from core.access import Actor, require_permission
 from core.accounts import normalise_email, prove_password, tokens, user_by_email
 from core.accounts.recovery import link
 from core.models import Client, User
@@ -76,6 +76,7 @@ def _client_of(session: Session, actor: Actor) -> Client:
 
 
 def get_profile(actor: Actor, *, session: Session | None = None) -> Profile:
+    require_permission(actor, "contact")
     with reading(session) as s:
         client = _client_of(s, actor)
         user = s.get_one(User, actor.user_id)
@@ -132,6 +133,7 @@ def update_profile(
     actor: Actor, changes: Profile, at: datetime, *, session: Session | None = None
 ) -> None:
     """Save contact and billing details; any invalid field refuses the whole change."""
+    require_permission(actor, "contact")
     name = changes.name.strip()
     if not name or len(name) > 200:
         raise ValidationError("error.name_required")

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, get_scoped, of_client, require, scoped
+from core.access import Actor, get_scoped, of_client, require, require_permission, scoped
 from core.billing.ledger import (
     PAYABLE,
     apply_credit_to,
@@ -107,6 +107,7 @@ def apply_credit(
     A client may do it for their own invoices; staff need billing rights. Returns the
     amount applied. ``at``: the moment of the action (default now).
     """
+    require_permission(actor, "billing")
     at = at or now()
     if actor.is_client:
         client_id = actor.client_id
@@ -148,6 +149,7 @@ def credit_history(
     session: Session | None = None,
 ) -> list[CreditLine]:
     """A client's credit ledger, newest first (a client: their own only)."""
+    require_permission(actor, "billing")
     with reading(session) as s:
         stmt = scoped(actor, CreditEntry, "billing")
         if not actor.is_client:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, of_client, require, scoped, visible
+from core.access import Actor, of_client, require, require_permission, scoped, visible
 from core.billing.ledger import (
     PAYABLE,
     RECEIPT_MAX_MB,
@@ -224,6 +224,7 @@ def client_billing_view(
     session: Session | None = None,
 ) -> ClientBillingView:
     """A client's billing page: their invoices (unpaid first), credit, what they owe."""
+    require_permission(actor, "billing")
     if not actor.is_client:
         raise Forbidden()
     day = today or business_day(get_settings().tz)

@@ -3,7 +3,7 @@
 Every table is importable from ``core.models``; Alembic reads ``Base.metadata`` here.
 """
 
-from core.models.accounts import RecoveryCode, SignInThrottle, Token, User
+from core.models.accounts import ClientMembership, RecoveryCode, SignInThrottle, Token, User
 from core.models.automation import AutomationAction, AutomationRun
 from core.models.base import Base, Money, Rate
 from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, TransferReceipt
@@ -23,6 +23,7 @@ __all__ = [
     "Rate",
     "Client",
     "User",
+    "ClientMembership",
     "RecoveryCode",
     "SignInThrottle",
     "Token",

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Integer, String
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, _created, _id
@@ -67,3 +76,21 @@ class SignInThrottle(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     last_failure_at: Mapped[datetime] = mapped_column(DateTime)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class ClientMembership(Base):
+    """A person invited into a client account by its holder, with the parts they may use.
+
+    The account's holder is the user whose own ``client_id`` is the account; everyone else
+    reaches it only through a live membership (``revoked_at`` empty). One person may hold
+    memberships in several accounts (an accountant for several businesses)."""
+
+    __tablename__ = "client_membership"
+    __table_args__ = (UniqueConstraint("user_id", "client_id"),)
+    id: Mapped[int] = _id()
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    permissions: Mapped[list[str]] = mapped_column(JSON, default=list)  # CLIENT_PERMISSIONS
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = _created()

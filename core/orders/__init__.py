@@ -34,7 +34,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import SYSTEM, Actor, of_client, parse_id, require, visible
+from core.access import SYSTEM, Actor, of_client, parse_id, require, require_permission, visible
 from core.accounts.recovery import require_verified
 from core.billing import LineInput, create_invoice, issue_invoice
 from core.billing.ledger import lock_client
@@ -149,6 +149,7 @@ def _offers(s: Session, lang: str | None = None) -> list[Offer]:
 
 def offers(actor: Actor, *, session: Session | None = None) -> list[Offer]:
     """The plans that can be ordered (active products, recurring cycles), catalogue order."""
+    require_permission(actor, "services")
     if not actor.is_client:
         require(actor, "services")
     with reading(session) as s:
@@ -159,6 +160,8 @@ def order_form(
     actor: Actor, client_search: str | None = None, *, session: Session | None = None
 ) -> OrderForm:
     """The staff "Add a service" form's choices: plans, clients (searched) and servers."""
+    require_permission(actor, "billing")
+    require_permission(actor, "services")
     require(actor, "services")
     term = (client_search or "").strip().lower().replace("%", "").replace("_", "")
     stmt = select(Client.id, Client.name, Client.email).order_by(Client.name, Client.id)
@@ -185,6 +188,7 @@ def order_form(
 def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRow]:
     """Orders not set up yet (pending services with their first invoice): a client's own;
     every client's for staff with the services permission and the owner."""
+    require_permission(actor, "services")
     mine = [visible(actor, Service)] if actor.is_client else []
     first = order_invoices(*mine)
     stmt = (
@@ -316,6 +320,8 @@ def place_order(
     server. The same order repeated the same day returns the one already placed. ``at``: the
     moment (default now; a date gives the day, and the moment is read now).
     """
+    require_permission(actor, "billing")
+    require_permission(actor, "services")
     moment = at if isinstance(at, datetime) else now()
     day = business_day(at or moment)
     name = normalise_domain(domain)

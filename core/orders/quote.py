@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.access import Actor, parse_id, require
+from core.access import Actor, parse_id, require, require_permission
 from core.billing.ledger import AUTO_APPLY_CREDIT, PRICES_INCLUDE_TAX
 from core.catalog.taxes import tax_rates
 from core.models import Client, Product, ProductPrice
@@ -66,6 +66,7 @@ def order_quote(
     """The cost of ordering ``product_id`` on ``cycle`` today, and the credit it will use.
     A client quotes for themselves; staff with services name the client. ``at``: the
     moment (default now)."""
+    require_permission(actor, "services")
     day = business_day(at or now())
     if actor.is_client:
         client_id = actor.client_id

@@ -50,7 +50,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from core import orders, services
-from core.access import SYSTEM, Actor, get_scoped, visible
+from core.access import SYSTEM, Actor, get_scoped, require_permission, visible
 from core.accounts.recovery import require_verified
 from core.billing import cancel_invoice
 from core.billing.ledger import lock_client
@@ -168,6 +168,7 @@ def quote(
 ) -> Quote:
     """The quote for one target; raises the reason when the service cannot change now
     (``at``: default now)."""
+    require_permission(actor, "plan_changes")
     day = _day(at or now())
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
@@ -282,6 +283,7 @@ def list_changes(
 ) -> list[ChangeRow]:
     """Plan changes the actor may see, newest first: a client's own; every client's for staff
     with the services permission and the owner (with why a paid one is not applied yet)."""
+    require_permission(actor, "plan_changes")
     stmt = _changes_stmt(actor).limit(max(1, min(int(limit), 500)))
     if not actor.is_client and not actor.can("services"):
         return []
@@ -311,6 +313,7 @@ def upgrades_view(
     target or the reason it is blocked, the open and recent plan changes, and for a client the
     plans they can order plus their orders awaiting payment or set-up. ``at``: default now.
     """
+    require_permission(actor, "plan_changes")
     day = _day(at or now())
     with reading(session) as s:
         choices = _choices(s, actor, search)
@@ -359,8 +362,10 @@ def upgrades_view(
         else:
             stmt = _changes_stmt(actor).where(PlanChange.status.in_(OPEN)).limit(200)
         changes = _rows(s, actor, stmt) if (actor.is_client or actor.can("services")) else []
-    offers = orders.offers(actor, session=session) if actor.is_client else []
-    pending_orders = orders.list_orders(actor, session=session)
+    # New orders belong to "services": an invited user with plan changes only sees neither.
+    ordering = actor.may("services")
+    offers = orders.offers(actor, session=session) if actor.is_client and ordering else []
+    pending_orders = orders.list_orders(actor, session=session) if ordering else []
     return UpgradesView(
         services=choices,
         current=current,
@@ -387,6 +392,7 @@ def confirm(
     """Freeze the quote in a PlanChange and make its invoice (or schedule a downgrade at
     renewal). A repeat of the same request the same day returns the change already made.
     ``at``: the moment (default now; a date gives the day, and the moment is read now)."""
+    require_permission(actor, "plan_changes")
     moment = at if isinstance(at, datetime) else now()
     day = _day(at or moment)
     if actor.is_client:
@@ -409,6 +415,7 @@ def confirm(
 def cancel(actor: Actor, plan_change_id: int, *, session: Session | None = None) -> None:
     """Withdraw a change that is not paid yet (its invoice is cancelled too), or a downgrade
     waiting for renewal. The client's own; staff with services and the owner any."""
+    require_permission(actor, "plan_changes")
     with transaction(session) as s:
         try:
             key = int(plan_change_id)

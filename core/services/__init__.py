@@ -33,7 +33,7 @@ from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import Actor, get_scoped, of_client, scoped
+from core.access import Actor, get_scoped, of_client, require_any, require_permission, scoped
 from core.insights.overview import OWED_STATUSES
 from core.models import CancellationRequest, Client, Invoice, InvoiceItem, Product, Service
 from core.panel import (  # noqa: F401 - servers in settings live in core.panel
@@ -166,6 +166,7 @@ def list_services(
 ) -> ServicePage:
     """The services the actor may see, filtered by status and (staff) a search over domain,
     cPanel username and client; one page of them in SQL, with the total count."""
+    require_any(actor, "services", "cancellations")  # cancelling starts from the service
     limit = max(1, min(int(limit), MAX_PER_PAGE))
     offset = max(0, int(offset))
     conds: list[ColumnElement[bool]] = []
@@ -321,6 +322,7 @@ def service_detail(
     """One service (NotFound when it is not the actor's), with its disk and bandwidth usage
     read from the panel. A panel that cannot answer leaves ``usage`` None and says why in
     ``usage_error``; the rest of the page still shows."""
+    require_any(actor, "services", "cancellations")  # cancelling starts from the service
     staff_view = not actor.is_client
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
@@ -372,6 +374,7 @@ def _usage(t: Target) -> Usage:
 
 def usage(actor: Actor, service_id: int, *, session: Session | None = None) -> Usage:
     """Disk and bandwidth of the service's account, read from the panel (MiB)."""
+    require_permission(actor, "services")
     t = load_target(actor, service_id, session)
     if t.status not in LIVE:
         raise Conflict("services.error_wrong_status")

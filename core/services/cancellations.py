@@ -24,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.access import SYSTEM, Actor, get_scoped, parse_id, require
+from core.access import SYSTEM, Actor, get_scoped, parse_id, require, require_permission
 from core.billing.ledger import lock_client
 from core.models import (
     AuditEntry,
@@ -161,6 +161,7 @@ def cancel_options(
 ) -> CancelOptions:
     """The pending request of a service, or whether one may be made, with the retention
     offer (a cheaper plan, or None). NotFound for a service that is not the actor's."""
+    require_permission(actor, "cancellations")
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
         req = _pending_for(s, svc.id)
@@ -179,6 +180,7 @@ def retention_offer(
 ) -> RetentionOffer | None:
     """The cheaper plan offered before a cancellation is confirmed, if there is one that
     the service can take on ``today``."""
+    require_permission(actor, "cancellations")
     with reading(session) as s:
         return _offer(s, get_scoped(s, actor, Service, service_id, "services"), today)
 
@@ -187,6 +189,7 @@ def pending(
     actor: Actor, *, search: str | None = None, session: Session | None = None
 ) -> list[PendingRequest]:
     """The queue of requests not yet carried out, soonest first (staff with services)."""
+    require_permission(actor, "cancellations")
     require(actor, "services")
     stmt = (
         select(CancellationRequest, Service)
@@ -232,6 +235,7 @@ def request(
     released at once (setting ``cancel_invoice_on_cancellation``), the client gets a
     confirmation mail, and the daily run does the rest on the effective date. ``at``: the
     moment of the request (default now)."""
+    require_permission(actor, "cancellations")
     at = at or now()
     if type not in TYPES:
         raise ValidationError("error.cancel_type")
@@ -321,6 +325,7 @@ def undo(actor: Actor, request_id: int, *, session: Session | None = None) -> No
     billed are freed (their lines leave the cancelled invoices, audited), so the next run
     bills them again; money those invoices returned to credit stays credit and is applied
     to the new invoice."""
+    require_permission(actor, "cancellations")
     require(actor, "services")
     with transaction(session) as s:
         req = s.get(CancellationRequest, parse_id(request_id))

@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from core import panel
-from core.access import Actor
+from core.access import Actor, require_permission
 from core.panel.whm import generate_password
 from core.platform import mail
 from core.platform.clock import now
@@ -35,6 +35,7 @@ def reset_panel_password(
     changed, without it. On any panel failure nothing is recorded but the failure itself.
     ``at``: the action's moment (default now), in the mail and on a panel failure's note.
     """
+    require_permission(actor, "services")
     at = at or now()
     t = load_target(actor, service_id, session)
     if t.status != "active":
@@ -69,6 +70,7 @@ def sign_in_link(
     """A single-use sign-in link to cPanel ("cpaneld") or webmail ("webmaild"), made now.
 
     Links expire within minutes: make one per click and never keep it."""
+    require_permission(actor, "services")
     if service not in SIGN_IN_SERVICES:
         raise ValidationError("services.error_sign_in_service")
     t = load_target(actor, service_id, session)

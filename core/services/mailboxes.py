@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core import panel, services
-from core.access import Actor, get_scoped, parse_id
+from core.access import Actor, get_scoped, parse_id, require_permission
 from core.models import Service
 from core.panel.whm import Mailbox, PanelRejected, generate_password
 from core.platform import audit
@@ -240,6 +240,7 @@ def list_mailboxes(
     actor: Actor, service_id: int, *, session: Session | None = None
 ) -> list[MailboxView]:
     """The service's mailboxes with their usage, read from the panel."""
+    require_permission(actor, "mailboxes")
     return _list(_load(actor, service_id, session))
 
 
@@ -253,6 +254,7 @@ def mailbox_page(
     """Everything the e-mail accounts page reads, in one call. ``service_id`` None picks the
     first of the actor's services; a foreign or malformed id is NotFound. A panel that cannot
     answer leaves the list empty and names the reason in ``error``."""
+    require_permission(actor, "mailboxes")
     chosen: int | None = None
     if service_id not in (None, ""):
         chosen = parse_id(service_id)
@@ -306,6 +308,7 @@ def create_mailbox(
     """Create ``local@<service domain>``. With no password a strong one is generated and
     returned once; ``quota_mb`` defaults to the plan's maximum per mailbox. ``at``: the
     action's moment (default now), stamped on a panel failure's note."""
+    require_permission(actor, "mailboxes")
     at = at or now()
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, local, name_only=True)
@@ -343,6 +346,7 @@ def change_password(
     session: Session | None = None,
     at: datetime | None = None,
 ) -> None:
+    require_permission(actor, "mailboxes")
     at = at or now()  # the action's moment, stamped on a panel failure's note
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
@@ -370,6 +374,7 @@ def change_quota(
     session: Session | None = None,
     at: datetime | None = None,
 ) -> None:
+    require_permission(actor, "mailboxes")
     at = at or now()  # the action's moment, stamped on a panel failure's note
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)
@@ -399,6 +404,7 @@ def delete_mailbox(
     """Delete the mailbox and its mail (the page asks for confirmation). A mailbox that is
     already gone counts as deleted. ``at``: the action's moment (default now), stamped on a
     panel failure's note."""
+    require_permission(actor, "mailboxes")
     at = at or now()
     box = _writable(_load(actor, service_id, session))
     name, domain = split_address(box.domain, address)

@@ -32,7 +32,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, get_scoped, scoped
+from core.access import Actor, get_scoped, require_permission, scoped
 from core.accounts import recovery
 from core.models import Client, Department, Service, Ticket
 from core.platform import settings
@@ -124,6 +124,7 @@ def open_ticket(
     """A new ticket; returns its id. A client opens their own (in a department clients may
     pick, about one of their services); staff open one for ``client_id``. One bad attachment
     and nothing is stored."""
+    require_permission(actor, "tickets")
     subject_text, body_text = clean_subject(subject), clean_body(body)
     check_priority(priority)
     with transaction(session) as s:
@@ -183,6 +184,7 @@ def reply(
     """A reply in the thread; returns the message id. Staff replies answer the ticket and
     mail the client; a customer reply mails the desk. A closed ticket takes no replies
     until it is reopened."""
+    require_permission(actor, "tickets")
     text = clean_body(body)
     with transaction(session) as s:
         ticket = load(s, actor, ticket_id, lock=True)
@@ -239,6 +241,7 @@ def close_ticket(
     actor: Actor, ticket_id: int, *, at: datetime, session: Session | None = None
 ) -> None:
     """Close a ticket (a client: their own)."""
+    require_permission(actor, "tickets")
     with transaction(session) as s:
         ticket = load(s, actor, ticket_id, lock=True)
         flow.close(s, actor, ticket, at)
@@ -248,6 +251,7 @@ def reopen_ticket(
     actor: Actor, ticket_id: int, *, at: datetime, session: Session | None = None
 ) -> None:
     """Reopen a closed ticket (a client: their own); its SLA clock starts again."""
+    require_permission(actor, "tickets")
     with transaction(session) as s:
         ticket = load(s, actor, ticket_id, lock=True)
         flow.reopen(s, actor, ticket, at)

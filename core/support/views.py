@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from core.access import Actor, of_client, require, visible
+from core.access import Actor, of_client, require, require_permission, visible
 from core.models import (
     Client,
     Department,
@@ -237,6 +237,7 @@ def client_tickets(
     session: Session | None = None,
 ) -> ClientTicketsView:
     """A client's tickets (open ones first, then the latest), what they need to open one."""
+    require_permission(actor, "tickets")
     if not actor.is_client:
         raise Forbidden()
     assert actor.client_id is not None  # Actor guarantees it for a client
@@ -410,6 +411,7 @@ def ticket_view(
 ) -> TicketDetail:
     """One ticket and its thread (a client: their own, without internal notes); staff also
     get the client's services and open invoices, the canned replies and who may take it."""
+    require_permission(actor, "tickets")
     with reading(session) as s:
         ticket = load(s, actor, ticket_id)
         dept = s.get(Department, ticket.department_id)

@@ -2,11 +2,14 @@
 
 The area tests (billing, tickets, plan changes, cancellations, mailboxes) check their own
 actions; this file walks the registry, so a model added to it is checked here too: client B
-sees none of client A's rows, and asking for one of A's ids by id is "not found".
+sees none of client A's rows, and asking for one of A's ids by id is "not found". Each check
+of client B runs twice: as B's holder, and as a user B's holder invited with every
+permission (who sees B's rows but for the users, memberships and audit log, holder only).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -14,13 +17,15 @@ import pytest
 from sqlalchemy import select
 
 from core import billing, plan_changes
-from core.access import SCOPES, Actor, get_scoped, scoped
+from core.access import CLIENT_PERMISSIONS, PERMISSION_FOR, SCOPES, Actor, get_scoped, scoped
+from core.accounts import actor_from_user, client_users, user_by_email
 from core.billing.views import client_billing_view
 from core.insights.overview import client_summary
 from core.models import (
     AuditEntry,
     CancellationRequest,
     Client,
+    ClientMembership,
     CreditEntry,
     ElectronicDocument,
     Invoice,
@@ -110,6 +115,12 @@ def _seed(persona: Persona) -> dict[type, set[int]]:
                 total=Decimal("1.15"),
             ),
         ]
+        helper = User(email=f"helper{client_id}@test.ec", name="Helper", role="client")
+        s.add(helper)
+        s.flush()
+        rows.append(
+            ClientMembership(user_id=helper.id, client_id=client_id, permissions=["tickets"])
+        )
         s.add_all(rows)
         s.flush()
         ids: dict[type, set[int]] = {type(row): {row.id} for row in rows}
@@ -136,6 +147,33 @@ def seeded(personas: Personas) -> tuple[dict[type, set[int]], dict[type, set[int
     return _seed(personas.client_a), _seed(personas.client_b)
 
 
+@pytest.fixture(params=["holder", "invited"])
+def client_b(request, personas: Personas) -> Actor:
+    """Client B as its holder, or as a person B's holder invited with every permission."""
+    if request.param == "holder":
+        return personas.client_b.actor
+    client_users.invite(
+        personas.client_b.actor,
+        email="contadora@test.ec",
+        name="Contadora",
+        permissions=list(CLIENT_PERMISSIONS),
+        language="es",
+        at=AT,
+    )
+    with read_session() as s:
+        user = user_by_email(s, "contadora@test.ec")
+        assert user is not None
+        return actor_from_user(user)
+
+
+def _b_sees(b: Actor, model: type, b_rows: dict[type, set[int]]) -> set[int]:
+    """What client B's actor should see of ``model``: all of B's, or for an invited user
+    only what a permission reaches (every one was given)."""
+    if b.client_permissions is None or PERMISSION_FOR[model]:
+        return b_rows[model]
+    return set()
+
+
 def _seen(actor: Actor, model: type) -> set[int]:
     with read_session() as s:
         return set(s.scalars(scoped(actor, model).with_only_columns(model.id)))  # type: ignore[attr-defined]
@@ -148,10 +186,10 @@ def test_every_scoping_function_is_checked(seeded):
 
 
 @pytest.mark.parametrize("model", list(SCOPES), ids=lambda m: m.__name__)
-def test_client_b_gets_nothing_of_client_a(personas, seeded, model):
+def test_client_b_gets_nothing_of_client_a(personas, seeded, client_b, model):
     a_rows, b_rows = seeded
-    a, b, owner = personas.client_a.actor, personas.client_b.actor, personas.owner.actor
-    assert _seen(b, model) == b_rows[model]
+    a, b, owner = personas.client_a.actor, client_b, personas.owner.actor
+    assert _seen(b, model) == _b_sees(b, model, b_rows)
     assert _seen(a, model) == a_rows[model]
     assert a_rows[model] | b_rows[model] <= _seen(owner, model)
     with read_session() as s:
@@ -173,9 +211,9 @@ def test_staff_keep_their_area_checks(personas, seeded):
         assert get_scoped(s, staff, Service, next(iter(a_rows[Service])), "services")
 
 
-def test_client_views_hold_nothing_of_client_a(personas, seeded):
+def test_client_views_hold_nothing_of_client_a(personas, seeded, client_b):
     a_rows, b_rows = seeded
-    a, b = personas.client_a, personas.client_b
+    a, b = personas.client_a, replace(personas.client_b, actor=client_b)
     summary = client_summary(b.actor, TODAY)
     assert [line.id for line in summary.services] == [b.service_id]
     assert summary.credit == Decimal("0.00")  # A's and B's ledger rows were seeded by hand

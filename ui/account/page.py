@@ -1,4 +1,5 @@
-"""My account: contact and billing details, e-mail, password, language, two-factor auth.
+"""My account: contact and billing details, e-mail, password, language, two-factor auth,
+and for a client account's holder its users (ui/account/users.py).
 
 Used by pages/account.py, which guards the role and calls ``render``.
 """
@@ -12,6 +13,7 @@ from core.access import Actor
 from core.accounts import profile, twofactor
 from core.platform import i18n
 from core.platform.clock import now
+from ui.account.users import users_tab
 from ui.auth.signin import NEEDS_2FA_SETUP, sign_out
 from ui.kit import flash
 from ui.kit.context import errors_shown, tr
@@ -25,16 +27,20 @@ def render(actor: Actor) -> None:
 
     flash.show(FLASH)
 
-    labels = ([tr("account.details")] if actor.is_client else []) + [
-        tr("account.security"),
-        tr("account.language"),
-    ]
+    # An invited user sees the account's details only with "contact"; only the account's
+    # holder manages its users.
+    details = actor.is_client and actor.may("contact")
+    labels = (
+        ([tr("account.details")] if details else [])
+        + [tr("account.security"), tr("account.language")]
+        + ([tr("client_users.tab")] if actor.is_account_holder else [])
+    )
     # ``?section=security`` (the two-factor set-up link) opens the security tab.
     section = {"security": tr("account.security"), "language": tr("account.language")}
     tabs = st.tabs(labels, default=section.get(st.query_params.get("section", "")))
     tab_iter = iter(tabs)
 
-    if actor.is_client:
+    if details:
         with next(tab_iter):
             current = profile.get_profile(actor)
             with st.form("account_details"):
@@ -181,3 +187,7 @@ def render(actor: Actor) -> None:
                 with errors_shown():
                     accounts.set_language(actor, choice, now())
                     flash.done(FLASH, "account.language_saved")
+
+    if actor.is_account_holder:
+        with next(tab_iter):
+            users_tab(actor)

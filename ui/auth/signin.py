@@ -39,6 +39,8 @@ TWO_FA_OK = "anfitrion_2fa_ok"
 TWO_FA_COOKIE = "anfitrion_2fa"
 NEEDS_2FA_SETUP = "anfitrion_needs_2fa_setup"
 VERIFIED = "anfitrion_verified"
+# The client account a person invited into several chose to act for (the sidebar's selector).
+ACTING_FOR = "anfitrion_acting_for"
 
 
 def _cookie_token(settings: Settings) -> dict | None:
@@ -68,7 +70,15 @@ def _end_session(auth: stauth.Authenticate | None, message_key: str | None) -> N
         cookies.setdefault(model.cookie_name, "")
         model.cookie_manager.cookies = cookies
         auth.logout(location="unrendered")
-    for key in (ACTOR_KEY, AUTH_AT, COOKIE_EXP, TWO_FA_OK, "authentication_status", "username"):
+    for key in (
+        ACTOR_KEY,
+        AUTH_AT,
+        COOKIE_EXP,
+        TWO_FA_OK,
+        ACTING_FOR,
+        "authentication_status",
+        "username",
+    ):
         st.session_state.pop(key, None)
     st.session_state["logout"] = True  # the library must not re-login from a stale cookie
     if message_key:
@@ -148,7 +158,7 @@ def gate(settings: Settings):
         _end_session(auth or _authenticator(settings, at)[0], None)
         st.rerun()
     with read_session() as session:
-        check = accounts.check_session(session, email, signed_in_at)
+        check = accounts.check_session(session, email, signed_in_at, state.get(ACTING_FOR))
     if check.actor is None:
         _end_session(auth or _authenticator(settings, at)[0], "signin.session_ended")
         st.rerun()

@@ -55,7 +55,7 @@ def usage_block(used: float, limit: float | None, label: str) -> None:
 
 def client_tools(actor: Actor, d: services.ServiceDetail) -> None:
     """Reset the cPanel password, sign in to cPanel or webmail, and the mailboxes link."""
-    if d.status != "active" or not d.panel_username:
+    if d.status != "active" or not d.panel_username or not actor.may("services"):
         return
     st.subheader(tr("services.password_title"))
     st.caption(tr("services.reset_help"))
@@ -139,7 +139,7 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
         elif d.usage_error:
             st.info(tr("services.usage_unavailable", reason=tr(d.usage_error)))
     client_tools(actor, d)
-    if actor.is_client:
+    if actor.is_client and actor.may("cancellations"):
         cancel_section(actor, d)
     if staff:
         staff_tools(actor, d)
