@@ -25,6 +25,7 @@ from core.models import (
     Payment,
     PlanChange,
     Service,
+    ServiceAddon,
     Ticket,
     TicketMessage,
     TransferReceipt,
@@ -220,6 +221,7 @@ SCOPES: dict[type, Callable[[ClientRef], ColumnElement[bool]]] = {
     Upload: _own(Upload),
     User: _own(User),
     AuditEntry: _own(AuditEntry),
+    ServiceAddon: _own(ServiceAddon),
 }
 
 
