@@ -283,3 +283,28 @@ def test_client_b_never_sees_or_touches_client_as_add_ons(fake, personas):
         addons.offers(b.actor, a.service_id)
     assert [v.id for v in addons.of_service(a.actor, a.service_id)] == [addon_id]
     assert addon(addon_id).cancel_at is None
+
+
+def test_mrr_reports_and_the_pdf_count_the_add_ons(fake, personas):
+    from core.billing import pdf
+    from core.insights import reports, revenue
+
+    ssl, _ = add_on_products(personas)
+    owner = personas.owner.actor
+    before = revenue.mrr(owner)
+    ordered_and_paid(personas, ssl)
+    assert revenue.mrr(owner) == before + Decimal("3.00")
+    frame = reports.services_by_product(owner)
+    row = frame[frame["product"] == "Certificado SSL"].iloc[0]
+    assert (row["status"], row["services"], row["mrr"]) == ("active", 1, Decimal("3.00"))
+    automation.run(D("2026-12-22"))
+    with read_session() as s:
+        renewal = s.scalars(
+            select(InvoiceItem.invoice_id)
+            .where(InvoiceItem.kind == "addon")
+            .order_by(InvoiceItem.id.desc())
+        ).first()
+    from tests.integration.billing_helpers import pdf_text
+
+    text = pdf_text(pdf.invoice_pdf(owner, renewal))
+    assert "Certificado SSL para" in text
