@@ -308,3 +308,28 @@ def test_mrr_reports_and_the_pdf_count_the_add_ons(fake, personas):
 
     text = pdf_text(pdf.invoice_pdf(owner, renewal))
     assert "Certificado SSL para" in text
+
+
+def test_the_demo_book_offers_add_ons_that_fit_each_plan(sqlite_database):
+    from sandbox import demo
+
+    with unit_of_work() as s:
+        demo.load(s, D("2026-12-04"), help_centre=False, einvoicing=False)
+    with read_session() as s:
+        names = set(s.scalars(select(Product.name).where(Product.kind == "addon")))
+        premium = s.scalars(
+            select(Service)
+            .join(Product)
+            .where(Product.name == "Premium", Service.status == "active")
+        ).first()
+        basico = s.scalars(
+            select(Service)
+            .join(Product)
+            .where(Product.name == "Básico", Service.status == "active")
+        ).first()
+    assert names == {name for name, *_ in demo.ADDON_PRODUCTS}
+    if premium is not None:
+        assert "IP dedicada" in {o.name for o in addons.offers(SYSTEM, premium.id)}
+    if basico is not None:
+        offered = {o.name for o in addons.offers(SYSTEM, basico.id, "en")}
+        assert "Dedicated IP" not in offered and "SSL certificate" in offered
