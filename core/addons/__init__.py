@@ -10,11 +10,18 @@
 """
 
 from core.addons.catalog import AddonOffer, offers
-from core.addons.lifecycle import cancel_at_period_end, follow_parent, misfits, of_service
+from core.addons.lifecycle import (
+    AddonView,
+    cancel_at_period_end,
+    follow_parent,
+    misfits,
+    of_service,
+)
 from core.addons.ordering import order
 
 __all__ = [
     "AddonOffer",
+    "AddonView",
     "offers",
     "order",
     "cancel_at_period_end",
