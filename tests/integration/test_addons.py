@@ -8,6 +8,7 @@ for the period starting 2026-12-05 (tests/personas.py).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -333,3 +334,43 @@ def test_the_demo_book_offers_add_ons_that_fit_each_plan(sqlite_database):
     if basico is not None:
         offered = {o.name for o in addons.offers(SYSTEM, basico.id, "en")}
         assert "Dedicated IP" not in offered and "SSL certificate" in offered
+
+
+def test_the_owner_saves_add_on_products_and_bad_ones_are_refused(fake, personas):
+    from core import catalog
+
+    owner = personas.owner.actor
+    with read_session() as s:
+        plan = s.get_one(Service, personas.client_a.service_id).product_id
+    form = catalog.ProductForm(
+        name="Copias diarias",
+        whm_package="",
+        prices={"monthly": ("2.00", "")},
+        kind="addon",
+        addon_fits=[plan],
+        addon_action="none",
+    )
+    made = catalog.save_product(owner, form)
+    view = next(p for p in catalog.list_products(owner) if p.id == made)
+    assert (view.kind, view.addon_fits, view.addon_action) == ("addon", (plan,), "none")
+    for bad, key in (
+        (replace(form, name="A", kind="gadget"), "addons.error_kind"),
+        (replace(form, name="B", addon_action="panel"), "addons.error_action"),
+        (replace(form, name="C", addon_fits=[made]), "addons.error_fits"),  # not a plan
+        (replace(form, name="D", kind="hosting"), "catalog.error_package"),
+    ):
+        with pytest.raises(ValidationError) as caught:
+            catalog.save_product(owner, bad)
+        assert caught.value.key == key
+    # A plan with services cannot become an add-on.
+    with read_session() as s:
+        basico = s.get_one(Product, plan)
+        keep = catalog.ProductForm(
+            name=basico.name, whm_package=basico.whm_package, prices={"monthly": ("10.00", "")}
+        )
+    with pytest.raises(ValidationError):
+        catalog.save_product(owner, replace(keep, kind="addon"), product_id=plan)
+    # Add-ons are not hosting plans a visitor can order.
+    from core import orders
+
+    assert made not in {o.product_id for o in orders.offers(owner)}
