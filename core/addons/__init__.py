@@ -13,6 +13,7 @@ from core.addons.catalog import AddonOffer, offers
 from core.addons.lifecycle import (
     AddonView,
     cancel_at_period_end,
+    ending_with,
     follow_parent,
     misfits,
     of_service,
@@ -25,6 +26,7 @@ __all__ = [
     "offers",
     "order",
     "cancel_at_period_end",
+    "ending_with",
     "follow_parent",
     "misfits",
     "of_service",

@@ -179,6 +179,32 @@ def misfits(s: Session, service_id: int, new_product_id: int) -> list[ServiceAdd
     ]
 
 
+def ending_with(
+    actor: Actor, service_id: int, to_product_id: int, to_cycle: str, lang: str = "es"
+) -> list[tuple[str, str]]:
+    """Before a plan change is confirmed: the add-ons it would end, each with its reason
+    (``misfit`` or ``cycle``, as :func:`end_misfits` decides). Those not listed are kept."""
+    with reading() as s:
+        svc = get_scoped(s, actor, Service, service_id)
+        wrong_plan = {a.id for a in misfits(s, svc.id, to_product_id)}
+        out = []
+        for addon in s.scalars(
+            select(ServiceAddon)
+            .where(ServiceAddon.service_id == svc.id, ServiceAddon.status.in_(LIVE))
+            .order_by(ServiceAddon.id)
+        ):
+            reason = (
+                "misfit"
+                if addon.id in wrong_plan
+                else "cycle"
+                if to_cycle != svc.billing_cycle
+                else None
+            )
+            if reason is not None:
+                out.append((pick(addon.product.name, addon.product.name_en, lang), reason))
+        return out
+
+
 def end_misfits(
     s: Session, actor: Actor, service_id: int, new_product_id: int, cycle_changed: bool, on: date
 ) -> list[int]:

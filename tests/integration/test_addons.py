@@ -374,3 +374,30 @@ def test_the_owner_saves_add_on_products_and_bad_ones_are_refused(fake, personas
     from core import orders
 
     assert made not in {o.product_id for o in orders.offers(owner)}
+
+
+def test_a_paid_upgrade_says_first_which_add_ons_end_then_ends_them(fake, personas):
+    from core import plan_changes
+
+    ssl, _ = add_on_products(personas)
+    a = personas.client_a
+    addon_id = ordered_and_paid(personas, ssl)
+    with unit_of_work() as s:
+        svc = s.get_one(Service, a.service_id)
+        plus = Product(name="Plus", whm_package="estandar")
+        s.add(plus)
+        s.flush()
+        s.add(ProductPrice(product_id=plus.id, cycle="monthly", price=Decimal("20.00")))
+        s.get_one(Product, svc.product_id).upgrade_targets = [plus.id]
+        plus_id = plus.id
+    assert addons.ending_with(a.actor, a.service_id, plus_id, "monthly", "en") == [
+        ("SSL certificate", "misfit")
+    ]
+    with pytest.raises(NotFound):
+        addons.ending_with(personas.client_b.actor, a.service_id, plus_id, "monthly")
+    made = plan_changes.confirm(a.actor, a.service_id, plus_id, "monthly", at=noon("2026-12-21"))
+    pay(made.invoice_id, D("2026-12-21"))
+    with read_session() as s:
+        assert s.get_one(Service, a.service_id).product_id == plus_id
+    ended = addon(addon_id)
+    assert (ended.status, ended.note) == ("cancelled", "misfit")
