@@ -26,6 +26,7 @@ from core.models import (
     Payment,
     PlanChange,
     Service,
+    ServiceAddon,
     Ticket,
     TicketMessage,
     TransferReceipt,
@@ -281,6 +282,7 @@ SCOPES: dict[type, Callable[[ClientRef], ColumnElement[bool]]] = {
     User: _own(User),
     ClientMembership: _own(ClientMembership),
     AuditEntry: _own(AuditEntry),
+    ServiceAddon: _own(ServiceAddon),
 }
 
 
@@ -307,6 +309,7 @@ PERMISSION_FOR: dict[type, tuple[str, ...]] = {
     User: (),
     ClientMembership: (),
     AuditEntry: (),
+    ServiceAddon: ("services", "cancellations"),
 }
 
 

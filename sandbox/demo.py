@@ -231,6 +231,7 @@ def load(
     )
     session.add(server)
     products = _products(session)
+    _addon_products(session, products)
     departments = _departments(session, staff.id)
     _channels(session)
 
@@ -246,6 +247,43 @@ def load(
     if einvoicing:
         _einvoicing(session, at)
     return logins
+
+
+# Add-ons (issue 19): name, English name, monthly price, setup fee, the plans they fit (by
+# index in PRODUCTS), and whether staff act when one starts or ends (a ticket in the queue).
+ADDON_PRODUCTS = [
+    ("Certificado SSL", "SSL certificate", Decimal("3.00"), Decimal("5.00"), (0, 1, 2), "staff"),
+    ("IP dedicada", "Dedicated IP", Decimal("4.00"), Decimal("10.00"), (1, 2), "staff"),
+    (
+        "Copias de seguridad diarias",
+        "Daily backups",
+        Decimal("2.00"),
+        Decimal("0"),
+        (0, 1, 2),
+        "none",
+    ),
+    ("Disco extra 10 GB", "Extra disk 10 GB", Decimal("2.50"), Decimal("0"), (0, 1), "staff"),
+]
+
+
+def _addon_products(session: Session, plans: list[Product]) -> None:
+    for i, (name, name_en, monthly, setup, fits, action) in enumerate(ADDON_PRODUCTS):
+        product = Product(
+            name=name,
+            name_en=name_en,
+            whm_package="",
+            kind="addon",
+            addon_fits=[plans[j].id for j in fits],
+            addon_action=action,
+            sort_order=10 + i,
+        )
+        session.add(product)
+        session.flush()
+        for cycle, months in CYCLE_MONTHS.items():
+            price = (monthly * months * CYCLE_DISCOUNT[cycle]).quantize(CENT)
+            session.add(
+                ProductPrice(product_id=product.id, cycle=cycle, price=price, setup_fee=setup)
+            )
 
 
 # The demo business, as its invoices, PDFs and "how to pay" show it. The RUC is a valid one

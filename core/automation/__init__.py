@@ -74,6 +74,7 @@ COUNTS = (
     "unsuspended",
     "terminated",
     "cancellations_processed",
+    "addons_ended",
     "einvoices_sent",
     "plan_changes_expired",
     "failures",

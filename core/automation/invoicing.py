@@ -9,6 +9,7 @@ path for big runs is ``core.automation.renewals``; it shares ``renewal_line`` an
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from core import billing
 from core.access import SYSTEM
+from core.addons import renewing as addons_renewing
 from core.automation.items import (
     DONE,
     LIVE,
@@ -132,7 +134,18 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
                 period_start=start,
             )
         )
-    return fresh(s, items)
+    return _with_addons(s, fresh(s, items))
+
+
+def _with_addons(s: Session, items: list[Item]) -> list[Item]:
+    """Each renewal's amount with what its add-ons add (the owner's preview shows it)."""
+    extra = addons_renewing.amounts(
+        s, {i.service_id: i.period_start for i in items if i.service_id and i.period_start}
+    )
+    return [
+        replace(i, amount=(i.amount or 0) + extra[i.service_id]) if i.service_id in extra else i
+        for i in items
+    ]
 
 
 def do_renewal(
@@ -169,11 +182,13 @@ def do_renewal(
             period_start=start,
             period_end=end,
         )
+        # The service's add-ons renew with it, on the same invoice (issue 19).
+        extras = addons_renewing.renewal_lines(s, svc, start, end, lang)
         try:
             invoice_id = billing.create_invoice(
                 SYSTEM,
                 client.id,
-                [line],
+                [line, *(extra for _, extra in extras)],
                 issued_on=today,
                 due_on=max(start, today),
                 session=s,
@@ -181,6 +196,7 @@ def do_renewal(
             )
         except Conflict:  # this period is already on an invoice (made by hand, say)
             return Outcome(SKIPPED)
+        addons_renewing.link(s, invoice_id, [addon for addon, _ in extras], start, end)
         invoice = s.get_one(Invoice, invoice_id)
         record(s, run_id, item, invoice_id=invoice_id, number=invoice.number, total=invoice.total)
         mail.queue(

@@ -31,6 +31,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from core.access import SYSTEM
+from core.addons import renewing as addons_renewing
 from core.automation.invoicing import renewal_line, renewal_notice
 from core.automation.items import DONE, LIVE, SKIPPED, Item
 from core.automation.policy import AutomationSettings
@@ -72,6 +73,8 @@ def renew_group(
         alone: list[Item] = []
         bills: list[tuple[Item, Any, Any, Any]] = []
         seen: set[int] = set()
+        # A service with add-ons renewing has a many-line invoice: the ordinary path makes it.
+        seen.update(a.service_id for a in addons_renewing.billable(s, rows))
         for item in items:
             assert item.service_id is not None  # renewal items always name their service
             row = rows.get(item.service_id)

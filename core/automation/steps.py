@@ -19,6 +19,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from core.automation import policy as automation_settings
+from core.automation.addon_ends import do_end, select_ends
 from core.automation.dunning import (
     do_late_fee,
     do_reminder,
@@ -79,6 +80,8 @@ STEPS: tuple[Step, ...] = (
     Step("terminate", "terminated", select_terminations, do_terminate),
     Step("unsuspend", "unsuspended", select_unsuspensions, do_unsuspend),
     Step("cancellation", "cancellations_processed", select_cancellations, do_cancellation),
+    # Add-ons the client cancelled end with their paid period (issue 19).
+    Step("addon_end", "addons_ended", select_ends, do_end),
     # SRI documents still owed an answer (issue 17): sent, or their authorisation asked again.
     Step("einvoice", "einvoices_sent", select_einvoices, do_einvoice),
 )

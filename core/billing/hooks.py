@@ -16,6 +16,7 @@ import it at the top, and ``ledger.mark_paid`` imports it when it runs.
 
 from __future__ import annotations
 
+from core.addons.renewing import settle as settle_addons
 from core.automation.on_payment import renew_on_payment
 from core.billing.ledger import PaidHook
 from core.catalog.repricing import reprice_on_renewal
@@ -26,6 +27,7 @@ from core.plan_changes.apply import apply_paid_plan_change
 
 PAID_HOOKS: tuple[PaidHook, ...] = (
     renew_on_payment,  # a paid renewal moves the service on one cycle
+    settle_addons,  # a paid add-on line moves the add-on on (and starts a new one)
     reprice_on_renewal,  # a renewal after a price change moves the service to the new price
     provision_paid_order,  # a paid new order becomes an account
     apply_paid_plan_change,  # a paid upgrade or downgrade is applied

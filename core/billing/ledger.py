@@ -31,7 +31,7 @@ from core.rules.money import ZERO, D, q2
 # Invoice statuses (billing-rules §7). Only "unpaid" invoices take payments and credit.
 STATUSES = ("draft", "unpaid", "paid", "cancelled", "refunded")
 PAYABLE = ("unpaid",)
-LINE_KINDS = ("renewal", "setup", "upgrade", "late_fee", "prorata", "manual")
+LINE_KINDS = ("renewal", "setup", "upgrade", "late_fee", "prorata", "manual", "addon")
 METHODS = ("transfer", "cash", "card", "deposit", "other")
 
 # Settings read by billing, with their defaults (every one of them is used and tested).

@@ -46,6 +46,8 @@ from core.catalog.business_details import (  # noqa: F401 - re-exported
     save_logo,
 )
 from core.catalog.products import (  # noqa: F401 - re-exported
+    ADDON_ACTIONS,
+    KINDS,
     PRODUCT_CYCLES,
     PriceView,
     ProductForm,

@@ -22,7 +22,7 @@ from core.access import Actor, require_owner
 from core.billing.ledger import parse_amount
 from core.catalog.business_details import clean_block, clean_line
 from core.catalog.repricing import add_repricing
-from core.models import Product, ProductPrice, Service
+from core.models import Product, ProductPrice, Service, ServiceAddon
 from core.platform import audit
 from core.platform.clock import today as local_today
 from core.platform.config import get_settings
@@ -60,6 +60,9 @@ class ProductView:
     sort_order: int
     active: bool
     services: int
+    kind: str = "hosting"  # hosting | addon (issue 19)
+    addon_fits: tuple[int, ...] = ()  # the hosting products an add-on can be ordered on
+    addon_action: str = "none"  # none | staff: a task in the desk's queue when it starts/ends
 
     def price(self, cycle: str) -> PriceView | None:
         return next((p for p in self.prices if p.cycle == cycle), None)
@@ -85,6 +88,13 @@ class ProductForm:
     credit_on_downgrade: bool | None = None
     sort_order: int = 0
     active: bool = True
+    kind: str = "hosting"
+    addon_fits: Sequence[int] = field(default_factory=list)
+    addon_action: str = "none"
+
+
+KINDS = ("hosting", "addon")
+ADDON_ACTIONS = ("none", "staff")
 
 
 def _product_view(product: Product, count: int) -> ProductView:
@@ -108,6 +118,9 @@ def _product_view(product: Product, count: int) -> ProductView:
         sort_order=product.sort_order,
         active=product.active,
         services=count,
+        kind=product.kind,
+        addon_fits=tuple(product.addon_fits or ()),
+        addon_action=product.addon_action or "none",
     )
 
 
@@ -154,8 +167,14 @@ def _clean_form(form: ProductForm) -> ProductForm:
     name = clean_line(form.name, 120)
     if not name:
         raise ValidationError("catalog.error_product_name")
+    if form.kind not in KINDS:
+        raise ValidationError("addons.error_kind")
+    if form.kind == "addon" and form.addon_action not in ADDON_ACTIONS:
+        raise ValidationError("addons.error_action")
     package = (form.whm_package or "").strip()
-    if not package or len(package) > 64 or not set(package) <= _PACKAGE_CHARS:
+    # An add-on is no cPanel package: it lives on its parent's account.
+    needs_package = form.kind == "hosting" or package
+    if needs_package and (not package or len(package) > 64 or not set(package) <= _PACKAGE_CHARS):
         raise ValidationError("catalog.error_package")
     prorata_day = next_after = None
     if form.prorata_enabled:
@@ -180,6 +199,9 @@ def _clean_form(form: ProductForm) -> ProductForm:
         credit_on_downgrade=form.credit_on_downgrade,
         sort_order=_int_in(form.sort_order, -10_000, 10_000, "catalog.error_limits"),
         active=bool(form.active),
+        kind=form.kind,
+        addon_fits=sorted({int(t) for t in form.addon_fits}) if form.kind == "addon" else [],
+        addon_action=form.addon_action if form.kind == "addon" else "none",
     )
 
 
@@ -233,6 +255,27 @@ def save_product(
         product.prorata_next_month_after_day = clean.prorata_next_month_after_day
         product.credit_on_downgrade = clean.credit_on_downgrade
         product.sort_order, product.active = clean.sort_order, clean.active
+        fits = list(clean.addon_fits)
+        if fits:  # only hosting products take add-ons
+            known = set(
+                s.scalars(
+                    select(Product.id).where(Product.id.in_(fits), Product.kind == "hosting")
+                ).all()
+            )
+            if known != set(fits):
+                raise ValidationError("addons.error_fits")
+        if clean.kind != product.kind and product_id is not None:
+            used = s.scalars(select(Service.id).where(Service.product_id == product.id)).first()
+            taken = s.scalars(
+                select(ServiceAddon.id).where(ServiceAddon.product_id == product.id)
+            ).first()
+            if (
+                used is not None or taken is not None
+            ):  # a plan with services cannot turn into an add-on
+                raise ValidationError("addons.error_kind_in_use")
+        product.kind = clean.kind
+        product.addon_fits = fits if clean.kind == "addon" else None
+        product.addon_action = clean.addon_action if clean.kind == "addon" else None
         changed = _save_prices(s, product.id, clean.prices)
         if reprice_existing and changed:
             add_repricing(s, actor, product.id, changed, day)

@@ -21,7 +21,7 @@ from core.access import Actor, require
 from core.insights import churn as kpis_churn
 from core.insights import common as kpis_common
 from core.insights import revenue as kpis_money
-from core.models import Client, Invoice, Product, Service
+from core.models import Client, Invoice, Product, Service, ServiceAddon
 from core.platform.db import reading
 from core.rules.money import ZERO
 from core.support import stats as tickets_stats
@@ -185,9 +185,25 @@ def services_by_product(
             .where(*conds)
             .group_by(Product.name, Service.status, Service.billing_cycle)
         ).all()
+        # Add-ons are rows of their own product, at their parent's cycle (issue 19).
+        since = [func.date(ServiceAddon.created_at) >= first] if first is not None else []
+        until = [func.date(ServiceAddon.created_at) <= last] if last is not None else []
+        extras = s.execute(
+            select(
+                Product.name,
+                ServiceAddon.status,
+                Service.billing_cycle,
+                func.count(),
+                func.sum(ServiceAddon.recurring_amount),
+            )
+            .join(Product, Product.id == ServiceAddon.product_id)
+            .join(Service, Service.id == ServiceAddon.service_id)
+            .where(*since, *until)
+            .group_by(Product.name, ServiceAddon.status, Service.billing_cycle)
+        ).all()
     counts: dict[tuple[str, str], int] = {}
     amounts: dict[tuple[str, str], list[tuple[str, object]]] = {}
-    for product, status, cycle, n, total in rows:
+    for product, status, cycle, n, total in [*rows, *extras]:
         key = (product, status)
         counts[key] = counts.get(key, 0) + int(n)
         if status == "active" and cycle in kpis_common.RECURRING:

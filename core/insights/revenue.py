@@ -68,7 +68,7 @@ from core.insights.common import (
     months_between,
     normalised,
 )
-from core.models import Invoice, InvoiceItem, Payment, Service
+from core.models import Invoice, InvoiceItem, Payment, Service, ServiceAddon
 from core.platform import settings
 from core.platform.db import reading
 from core.rules.money import ZERO, q2
@@ -135,7 +135,15 @@ def _mrr_now(s: Session) -> tuple[Decimal, int]:
         .where(Service.status == "active", Service.billing_cycle.in_(RECURRING))
         .group_by(Service.billing_cycle)
     ).all()
-    return normalised([(c, a) for c, a, _ in rows]), sum(int(n) for _, _, n in rows)
+    # Running add-ons renew with their parent, at its cycle (issue 19); not services.
+    extras = s.execute(
+        select(Service.billing_cycle, func.sum(ServiceAddon.recurring_amount))
+        .join(Service, Service.id == ServiceAddon.service_id)
+        .where(ServiceAddon.status == "active", Service.billing_cycle.in_(RECURRING))
+        .group_by(Service.billing_cycle)
+    ).all()
+    amounts = [(c, a) for c, a, _ in rows] + [(c, a) for c, a in extras]
+    return normalised(amounts), sum(int(n) for _, _, n in rows)
 
 
 def _mrr_history(s: Session, points: Sequence[date]) -> dict[date, tuple[Decimal, int]]:
@@ -143,20 +151,34 @@ def _mrr_history(s: Session, points: Sequence[date]) -> dict[date, tuple[Decimal
     if not points:
         return {}
     ended, eff = _ended_on()
-    live = (
+    services = (
         select(
             Service.billing_cycle.label("cycle"),
             Service.recurring_amount.label("amount"),
             Service.registration_date.label("registered"),
             ended.label("ended_on"),
+            literal(1).label("counted"),
         )
         .outerjoin(eff, eff.c.service_id == Service.id)
         .where(Service.status.not_in(NEVER_LIVE), Service.billing_cycle.in_(RECURRING))
-        .subquery("live")
     )
+    # Add-ons count from the day their first invoice was paid (their creation, near enough:
+    # a pending one is left out) until they ended; they are not services (issue 19).
+    extras = (
+        select(
+            Service.billing_cycle.label("cycle"),
+            ServiceAddon.recurring_amount.label("amount"),
+            func.date(ServiceAddon.created_at).label("registered"),
+            ServiceAddon.ended_on.label("ended_on"),
+            literal(0).label("counted"),
+        )
+        .join(Service, Service.id == ServiceAddon.service_id)
+        .where(ServiceAddon.status != "pending", Service.billing_cycle.in_(RECURRING))
+    )
+    live = union_all(services, extras).subquery("live")
     days = union_all(*[select(literal(p, Date).label("p")) for p in points]).subquery("points")
     rows = s.execute(
-        select(days.c.p, live.c.cycle, func.sum(live.c.amount), func.count())
+        select(days.c.p, live.c.cycle, func.sum(live.c.amount), func.sum(live.c.counted))
         .select_from(days)
         .join(
             live,
@@ -170,7 +192,7 @@ def _mrr_history(s: Session, points: Sequence[date]) -> dict[date, tuple[Decimal
     grouped: dict[date, list[tuple[str, Any, int]]] = {}
     for p, cycle, amount, count in rows:
         key = p if isinstance(p, date) else date.fromisoformat(str(p))
-        grouped.setdefault(key, []).append((cycle, amount, int(count)))
+        grouped.setdefault(key, []).append((cycle, amount, int(count or 0)))
     return {
         p: (
             normalised([(c, a) for c, a, _ in grouped.get(p, [])]),

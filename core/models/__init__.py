@@ -4,6 +4,7 @@ Every table is importable from ``core.models``; Alembic reads ``Base.metadata`` 
 """
 
 from core.models.accounts import ClientMembership, RecoveryCode, SignInThrottle, Token, User
+from core.models.addons import AddonCharge, ServiceAddon
 from core.models.automation import AutomationAction, AutomationRun
 from core.models.base import Base, Money, Rate
 from core.models.billing import CreditEntry, Invoice, InvoiceItem, Payment, TransferReceipt
@@ -59,4 +60,6 @@ __all__ = [
     "KbVote",
     "KbEvent",
     "ImportLink",
+    "ServiceAddon",
+    "AddonCharge",
 ]

@@ -27,6 +27,10 @@ class Product(Base):
     upgrade_targets: Mapped[list[int]] = mapped_column(JSON, default=list)
     sort_order: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # hosting | addon. An add-on is ordered on a hosting service and renews with it.
+    kind: Mapped[str] = mapped_column(String(10), default="hosting", server_default="hosting")
+    addon_fits: Mapped[list[int] | None] = mapped_column(JSON)  # hosting products it fits
+    addon_action: Mapped[str | None] = mapped_column(String(10))  # none | staff
     prices: Mapped[list[ProductPrice]] = relationship(back_populates="product")
 
 

@@ -129,7 +129,11 @@ def _offers(s: Session, lang: str | None = None) -> list[Offer]:
     rows = s.execute(
         select(Product, ProductPrice)
         .join(ProductPrice, ProductPrice.product_id == Product.id)
-        .where(Product.active.is_(True), ProductPrice.cycle.in_(RECURRING_CYCLES))
+        .where(
+            Product.active.is_(True),
+            Product.kind == "hosting",  # add-ons are ordered on a service (core.addons)
+            ProductPrice.cycle.in_(RECURRING_CYCLES),
+        )
     ).all()
     offers = [
         Offer(
@@ -245,7 +249,12 @@ def _offer(s: Session, product_id: int, cycle: str) -> tuple[Product, ProductPri
     row = s.execute(
         select(Product, ProductPrice)
         .join(ProductPrice, ProductPrice.product_id == Product.id)
-        .where(Product.id == key, Product.active.is_(True), ProductPrice.cycle == cycle)
+        .where(
+            Product.id == key,
+            Product.active.is_(True),
+            Product.kind == "hosting",
+            ProductPrice.cycle == cycle,
+        )
     ).first()
     if row is None or cycle not in RECURRING_CYCLES:
         raise ValidationError("error.order_plan_invalid")

@@ -124,6 +124,10 @@ def _apply_one(
         old_amount, old_cycle = svc.recurring_amount, svc.billing_cycle
         svc.recurring_amount = q2(D(str(q["to_amount"])))
         svc.billing_cycle = change.to_cycle
+        # Add-ons that fit the new plan stay; the others end, saying why (issue 19).
+        from core.addons.lifecycle import end_misfits  # add-ons import billing and services
+
+        end_misfits(s, SYSTEM, svc.id, change.to_product_id, old_cycle != change.to_cycle, day)
         if q.get("moves_due_date") and q.get("next_due"):
             svc.next_due_date = date.fromisoformat(q["next_due"])
             svc.anchor_day = int(q["anchor_day"])

@@ -332,7 +332,9 @@ def service_detail(
             options = [
                 PlanOption(p.id, p.name, p.whm_package)
                 for p in s.scalars(
-                    select(Product).where(Product.active.is_(True)).order_by(Product.sort_order)
+                    select(Product)
+                    .where(Product.active.is_(True), Product.kind == "hosting")
+                    .order_by(Product.sort_order)
                 )
             ]
         detail = ServiceDetail(

@@ -420,6 +420,9 @@ def finish(
         svc.status = "cancelled"
     svc.terminated_on = svc.terminated_on or today
     svc.next_due_date = svc.next_invoice_date = None
+    from core.addons.lifecycle import follow_parent  # add-ons import services: not at the top
+
+    follow_parent(s, svc.id, "cancelled", today)  # its add-ons end with it (issue 19)
     _release(s, svc, req, at)
     audit.record(
         s,

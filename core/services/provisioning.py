@@ -143,6 +143,13 @@ def _staff_target(actor: Actor, service_id: int, session: Session | None) -> Tar
     return load_target(actor, service_id, session)
 
 
+def _addons_follow(s: Session, service_id: int, status: str, on: date) -> None:
+    """The service's add-ons follow it (issue 19), in the same transaction."""
+    from core.addons.lifecycle import follow_parent  # add-ons import billing, which imports us
+
+    follow_parent(s, service_id, status, on)
+
+
 def suspend(
     actor: Actor,
     service_id: int,
@@ -168,6 +175,7 @@ def suspend(
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "suspended", reason, None
+        _addons_follow(s, svc.id, "suspended", to_local(at, get_settings().tz).date())
         audit_service(s, actor, "service.suspended", t, reason=reason, panel=t.on_panel)
 
 
@@ -186,6 +194,7 @@ def unsuspend(
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.status, svc.suspend_reason, svc.panel_error = "active", None, None
+        _addons_follow(s, svc.id, "active", to_local(at, get_settings().tz).date())
         audit_service(s, actor, "service.unsuspended", t, panel=t.on_panel)
 
 
@@ -212,6 +221,7 @@ def terminate(
         svc = s.get_one(Service, t.id)
         svc.status, svc.terminated_on, svc.panel_error = "terminated", day, None
         svc.next_due_date = svc.next_invoice_date = None
+        _addons_follow(s, svc.id, "terminated", day)
         audit_service(s, actor, "service.terminated", t, username=t.username, panel=t.on_panel)
 
 

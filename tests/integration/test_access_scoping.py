@@ -33,6 +33,7 @@ from core.models import (
     Payment,
     PlanChange,
     Service,
+    ServiceAddon,
     Ticket,
     TicketMessage,
     TransferReceipt,
@@ -99,6 +100,12 @@ def _seed(persona: Persona) -> dict[type, set[int]]:
                 effective_date=date(2026, 12, 5),
             ),
             AuditEntry(actor_label="test", action="test.seeded", client_id=client_id),
+            ServiceAddon(  # issue 19: an add-on ordered on the client's service
+                client_id=client_id,
+                service_id=service.id,
+                product_id=service.product_id,
+                recurring_amount=Decimal("3.00"),
+            ),
             ElectronicDocument(
                 client_id=client_id,
                 invoice_id=persona.invoice_id,

@@ -8,9 +8,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_reaction_to_a_paid_invoice_is_listed_once_in_order():
-    """A payment renews the service, reprices it, provisions an order, applies a paid plan
-    change, issues the SRI factura and sends it after commit, whichever process records it.
-    The order is the list's: it is not load-bearing (none reads what another writes — a
+    """A payment renews the service and its add-ons, reprices it, provisions an order, applies
+    a paid plan change, issues the SRI factura and sends it after commit, whichever process
+    records it. The order is the list's: it is not load-bearing (none reads what another writes — a
     renewal's next due date, a renewal line's new price, a pending order's set-up after
     commit, a plan change's own rows, the invoice's lines for the factura), but it is fixed
     so every run reads the same."""
@@ -18,6 +18,7 @@ def test_every_reaction_to_a_paid_invoice_is_listed_once_in_order():
 
     assert [(h.__module__, h.__name__) for h in hooks.PAID_HOOKS] == [
         ("core.automation.on_payment", "renew_on_payment"),
+        ("core.addons.renewing", "settle"),
         ("core.catalog.repricing", "reprice_on_renewal"),
         ("core.orders.fulfilment", "provision_paid_order"),
         ("core.plan_changes.apply", "apply_paid_plan_change"),

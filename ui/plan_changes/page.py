@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from core import orders, plan_changes
+from core import addons, orders, plan_changes
 from core.access import Actor, can_open_page
 from core.platform.errors import NotFound
 from ui.kit import flash
@@ -155,6 +155,13 @@ def render(actor: Actor) -> None:
             st.markdown(f"**{tr('upgrades.formula_title')}**")
             for sentence in plan_changes.explain(q, lang()):
                 st.text(sentence)
+            # Issue 19: the add-ons the change would end, and why, said before confirming.
+            for name, reason in addons.ending_with(
+                actor, q.service_id, q.to_product_id, q.to_cycle, lang()
+            ):
+                st.warning(
+                    tr("addons.plan_change_ends", addon=name, reason=tr(f"addons.why_{reason}"))
+                )
             st.caption(tr("upgrades.valid_until", date=day(q.valid_until)))
             if not q.at_renewal:  # the limit is said before confirming, not after
                 st.caption(tr("upgrades.once_a_day"))

@@ -23,6 +23,7 @@ from ui.kit import flash, paging
 from ui.kit.context import day, errors_shown, lang, money, tr
 from ui.kit.ids import query_id
 from ui.kit.tables import plain_table
+from ui.services.addons import addons_section
 from ui.services.cancellation import cancel_section, cancellation_queue
 from ui.services.common import FLASH, RESYNC, done
 from ui.services.staff_tools import show_resync, staff_tools
@@ -139,6 +140,8 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
         elif d.usage_error:
             st.info(tr("services.usage_unavailable", reason=tr(d.usage_error)))
     client_tools(actor, d)
+    if actor.is_client and actor.may("services") and actor.may("billing"):
+        addons_section(actor, d)  # ordering one bills the account
     if actor.is_client and actor.may("cancellations"):
         cancel_section(actor, d)
     if staff:

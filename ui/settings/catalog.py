@@ -160,6 +160,33 @@ def products_tab(actor: Actor) -> None:
                     key=f"product_{choice}_setup_{cycle}",
                 ),
             )
+        # Issue 19: an add-on is ordered on a service of the plans it fits.
+        kinds = list(catalog.KINDS)
+        a1, a2 = st.columns(2)
+        p_kind = a1.selectbox(
+            tr("addons.kind"),
+            kinds,
+            index=kinds.index(editing.kind) if editing else 0,
+            format_func=lambda k: tr(f"addons.kind.{k}"),
+            key=f"product_{choice}_kind",
+        )
+        actions = list(catalog.ADDON_ACTIONS)
+        p_action = a2.selectbox(
+            tr("addons.action"),
+            actions,
+            index=actions.index(editing.addon_action) if editing else 0,
+            format_func=lambda k: tr(f"addons.action.{k}"),
+            key=f"product_{choice}_action",
+        )
+        plans = {p.id: p.name for p in products if p.kind == "hosting" and p.id != choice}
+        p_fits = st.multiselect(
+            tr("addons.fits"),
+            list(plans),
+            default=[t for t in (editing.addon_fits if editing else ()) if t in plans],
+            format_func=plans.get,
+            help=tr("addons.fits_help"),
+            key=f"product_{choice}_fits",
+        )
         others = {p.id: p.name for p in products if p.id != choice}
         p_targets = st.multiselect(
             tr("catalog.targets"),
@@ -226,6 +253,9 @@ def products_tab(actor: Actor) -> None:
                         credit_on_downgrade=p_credit,
                         sort_order=int(p_order),
                         active=p_active,
+                        kind=p_kind,
+                        addon_fits=p_fits,
+                        addon_action=p_action,
                     ),
                     product_id=editing.id if editing else None,
                     reprice_existing=p_reprice,
@@ -237,6 +267,7 @@ def products_tab(actor: Actor) -> None:
         products,
         columns=lambda p: {
             tr("catalog.product"): p.name,
+            tr("addons.kind"): tr(f"addons.kind.{p.kind}"),
             tr("catalog.package"): p.whm_package,
             tr("catalog.prices"): " · ".join(
                 f"{tr(f'cycle.{x.cycle}')} {money(x.price)}" for x in p.prices
