@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pandas as pd
@@ -141,8 +141,11 @@ def _cell_writer(dialect: Dialect) -> Callable[[object], str]:
             return _quoted(str(value).lower())
         if isinstance(value, numbers.Integral):
             return str(int(value))
-        if isinstance(value, numbers.Real):
-            return _float_text(float(value), decimal)
+        if isinstance(value, numbers.Real):  # numpy's float32 and the like: by its digits
+            try:
+                return money(Decimal(str(value)))
+            except InvalidOperation:
+                return text(str(value))
         if isinstance(value, datetime):
             return exact[datetime](value)
         if isinstance(value, date):
@@ -222,7 +225,7 @@ def export_xlsx(frame: pd.DataFrame) -> bytes:
             if isinstance(value, str):
                 text(r, c, value)
             elif isinstance(value, Decimal):
-                number(r, c, float(value), currency)
+                number(r, c, value, currency)  # XlsxWriter writes the Decimal's digits
             elif isinstance(value, datetime):
                 when(r, c, value, stamp)
             elif isinstance(value, date):
