@@ -216,18 +216,23 @@ def factura_xml(head: Header, issuer: Issuer, body: Body, payments: tuple[Paymen
         pago = etree.SubElement(pagos, "pago")
         _add(pago, "formaPago", payment.form)
         _add(pago, "total", money(payment.amount))
+    _details(root, body, "codigoPrincipal")
+    _extra(root, body.extra)
+    return _serialise(root)
+
+
+def _details(root: etree._Element, body: Body, code_tag: str) -> None:
+    """One ``detalle`` per line, the same in both documents but for the code's element."""
     details = etree.SubElement(root, "detalles")
     for line in body.lines:
         detail = etree.SubElement(details, "detalle")
-        _add(detail, "codigoPrincipal", text(line.code, 25))
+        _add(detail, code_tag, text(line.code, 25))
         _add(detail, "descripcion", text(line.description) or line.code)
         _add(detail, "cantidad", six(Decimal(1)))
         _add(detail, "precioUnitario", six(line.base))
         _add(detail, "descuento", "0.00")
         _add(detail, "precioTotalSinImpuesto", money(line.base))
         _line_tax(detail, line)
-    _extra(root, body.extra)
-    return _serialise(root)
 
 
 def credit_note_xml(head: Header, issuer: Issuer, body: Body, modified: Modified) -> bytes:
@@ -252,15 +257,6 @@ def credit_note_xml(head: Header, issuer: Issuer, body: Body, modified: Modified
     _add(info, "moneda", CURRENCY)
     _total_taxes(info, body.taxes)
     _add(info, "motivo", text(modified.reason) or "Devolución")
-    details = etree.SubElement(root, "detalles")
-    for line in body.lines:
-        detail = etree.SubElement(details, "detalle")
-        _add(detail, "codigoInterno", text(line.code, 25))
-        _add(detail, "descripcion", text(line.description) or line.code)
-        _add(detail, "cantidad", six(Decimal(1)))
-        _add(detail, "precioUnitario", six(line.base))
-        _add(detail, "descuento", "0.00")
-        _add(detail, "precioTotalSinImpuesto", money(line.base))
-        _line_tax(detail, line)
+    _details(root, body, "codigoInterno")  # the credit note names the code so
     _extra(root, body.extra)
     return _serialise(root)
