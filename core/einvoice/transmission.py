@@ -225,6 +225,7 @@ def _record_many(
     ``None``: the try was not made (the SRI stopped answering earlier in the batch), so the
     claim is given back as it was, for the next run."""
     statuses: dict[int, str] = {}
+    authorised: list[ElectronicDocument] = []
     with unit_of_work() as s:
         docs = {
             doc.id: doc
@@ -258,13 +259,16 @@ def _record_many(
                 doc.xml_authorised = answer.xml
                 doc.authorisation_number = answer.number
                 doc.authorised_at = answer.authorised_at or at
-                if notify is not None:
-                    try:
-                        with s.begin_nested():
-                            notify(s, doc, at)
-                    except Exception:  # noqa: BLE001 - the authorisation stands; "mail again"
-                        log.exception("document %s: authorised, its mail not queued", claim.id)
+                authorised.append(doc)
             statuses[doc.id] = doc.status
+        if notify is not None and authorised:
+            s.flush()  # the states once for the batch; each mail's savepoint then has none
+            for doc in authorised:
+                try:
+                    with s.begin_nested():
+                        notify(s, doc, at)
+                except Exception:  # noqa: BLE001 - the authorisation stands; "mail again" exists
+                    log.exception("document %s: authorised, its mail not queued", doc.id)
     return statuses
 
 
