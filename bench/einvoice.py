@@ -131,9 +131,11 @@ def _measure(ids: list[int], at: datetime) -> dict[str, float | int]:
     try:
         for i in range(0, len(ids), BATCH):
             with unit_of_work() as s:
+                paid = []
                 for invoice in s.scalars(select(Invoice).where(Invoice.id.in_(ids[i : i + BATCH]))):
                     assert invoice.paid_at is not None
-                    documents.append(issue.issue_factura(s, invoice, invoice.paid_at).id)
+                    paid.append((invoice, invoice.paid_at))
+                documents.extend(doc.id for doc in issue.issue_facturas(s, paid))
     finally:
         issue.sign = real_sign
     issued_s = time.perf_counter() - started

@@ -48,10 +48,10 @@ from core.einvoice.documents import (
     Payment as DocPayment,
 )
 from core.einvoice.keys import access_key
-from core.einvoice.numbering import next_sequential
-from core.einvoice.signing import sign
+from core.einvoice.numbering import next_sequential, next_sequentials
+from core.einvoice.signing import SigningPair, sign
 from core.einvoice.states import SIGNED
-from core.models import Client, ElectronicDocument, Invoice, Payment
+from core.models import Client, ElectronicDocument, Invoice, InvoiceItem, Payment
 from core.platform.clock import to_local
 from core.platform.config import get_settings
 from core.platform.errors import Conflict, ValidationError
@@ -101,7 +101,7 @@ def _extra(client: Client, invoice: Invoice) -> tuple[tuple[str, str], ...]:
     return tuple((name, value[:ADDITIONAL_LIMIT]) for name, value in fields if value)
 
 
-def _source_lines(invoice: Invoice) -> list[SourceLine]:
+def _source_lines(items: Sequence[InvoiceItem]) -> list[SourceLine]:
     return [
         SourceLine(
             code=f"{item.kind.upper()}-{item.service_id}" if item.service_id else item.kind.upper(),
@@ -110,23 +110,31 @@ def _source_lines(invoice: Invoice) -> list[SourceLine]:
             rate=item.tax_rate,
             tax=item.tax_amount,
         )
-        for item in invoice.items
+        for item in items
     ]
 
 
-def _payments(session: Session, invoice: Invoice) -> tuple[DocPayment, ...]:
+def _payment_rows(session: Session, invoice_ids: list[int]) -> dict[int, list[tuple[str, Decimal]]]:
+    """(method, amount) paid per invoice, read once for a batch."""
+    rows: dict[int, list[tuple[str, Decimal]]] = {i: [] for i in invoice_ids}
+    for invoice_id, method, amount in session.execute(
+        select(Payment.invoice_id, Payment.method, func.sum(Payment.amount))
+        .where(Payment.invoice_id.in_(invoice_ids))
+        .group_by(Payment.invoice_id, Payment.method)
+    ):
+        if invoice_id is not None:  # the where clause already says so; mypy cannot know
+            rows[invoice_id].append((method, amount or ZERO))
+    return rows
+
+
+def _payments(invoice: Invoice, rows: list[tuple[str, Decimal]]) -> tuple[DocPayment, ...]:
     """formaPago per payment method; the client's credit balance is a compensation. The
     parts always add up to the total: anything that does not (an overpayment that went to
     credit) is read as one payment by the method that carried most."""
     by_form: dict[str, Decimal] = {}
-    rows = session.execute(
-        select(Payment.method, func.sum(Payment.amount))
-        .where(Payment.invoice_id == invoice.id)
-        .group_by(Payment.method)
-    ).all()
     for method, amount in rows:
         form = payment_form(method)
-        by_form[form] = q2(by_form.get(form, ZERO) + (amount or ZERO))
+        by_form[form] = q2(by_form.get(form, ZERO) + amount)
     if invoice.credit_applied > 0:
         form = payment_form("credit")
         by_form[form] = q2(by_form.get(form, ZERO) + invoice.credit_applied)
@@ -138,9 +146,12 @@ def _payments(session: Session, invoice: Invoice) -> tuple[DocPayment, ...]:
 
 
 def _header(
-    session: Session, doc_type: str, conf: EinvoiceSettings, ruc: str, issued_on: date
-) -> Header:
-    sequential = next_sequential(session, doc_type, conf.establishment, conf.emission_point)
+    session: Session, doc_type: str, conf: EinvoiceSettings, ruc: str, issued_on: date,
+    sequential: int | None = None,
+) -> Header:  # fmt: skip
+    """The document's number and access key; ``sequential`` when the caller reserved it."""
+    if sequential is None:
+        sequential = next_sequential(session, doc_type, conf.establishment, conf.emission_point)
     key = access_key(
         issued_on=issued_on,
         doc_type=doc_type,
@@ -155,21 +166,29 @@ def _header(
                   sequential, key, issued_on)  # fmt: skip
 
 
-def _signed(
-    session: Session, doc_type: str, xml: bytes, conf: EinvoiceSettings, at: datetime
-) -> bytes:
+Material = tuple[bytes, str, SigningPair]
+
+
+def _material(session: Session) -> Material:
     material = signing_material(session)
     if material is None:
         raise Conflict("einvoice.error.no_certificate")
+    return material
+
+
+def _signed(
+    session: Session, doc_type: str, xml: bytes, conf: EinvoiceSettings, at: datetime,
+    material: Material | None = None,
+) -> bytes:  # fmt: skip
+    p12, password, pair = material or _material(session)
     schema.validate(doc_type, xml)  # before signing: a document the SRI would refuse stops here
-    p12, password, pair = material
     return sign(xml, p12, password, digest=conf.digest, pair=pair,
                 signing_time=at.replace(tzinfo=UTC))  # fmt: skip
 
 
 def _store(session: Session, head: Header, client_id: int, invoice_id: int, xml: bytes,
            total: Decimal, modified: ElectronicDocument | None = None,
-           reason: str | None = None) -> ElectronicDocument:  # fmt: skip
+           reason: str | None = None, flush: bool = True) -> ElectronicDocument:  # fmt: skip
     doc = ElectronicDocument(
         client_id=client_id,
         invoice_id=invoice_id,
@@ -190,29 +209,84 @@ def _store(session: Session, head: Header, client_id: int, invoice_id: int, xml:
         total=total,
     )
     session.add(doc)
-    session.flush()
+    if flush:
+        session.flush()
     return doc
 
 
 def issue_factura(session: Session, invoice: Invoice, at: datetime) -> ElectronicDocument:
     """The factura of a paid invoice, signed, in the caller's transaction (once per
     invoice). ``at``: the paying moment (naive UTC); its Ecuador date is the fechaEmision."""
-    existing = factura_of(session, invoice.id)
-    if existing is not None:
-        return existing
-    if invoice.status != "paid":
-        raise Conflict("einvoice.error.invoice_not_paid", number=invoice.number or "")
+    return issue_facturas(session, [(invoice, at)])[0]
+
+
+def issue_facturas(
+    session: Session, paid: Sequence[tuple[Invoice, datetime]]
+) -> list[ElectronicDocument]:
+    """:func:`issue_factura` for many invoices at once, in order: each read (settings,
+    clients, lines, payments, existing facturas, the series' counter) is made once for the
+    batch rather than once a document, which is most of a document's cost. Everything that
+    can refuse a document is checked before a secuencial is taken, and the numbers are
+    reserved as one block, so a refusal leaves the series untouched."""
+    ids = [invoice.id for invoice, _ in paid]
+    done = {
+        doc.invoice_id: doc
+        for doc in session.scalars(
+            select(ElectronicDocument).where(
+                ElectronicDocument.invoice_id.in_(ids), ElectronicDocument.doc_type == FACTURA
+            )
+        )
+    }
+    todo: dict[int, tuple[Invoice, datetime]] = {}
+    for invoice, at in paid:
+        if invoice.id in done or invoice.id in todo:
+            continue
+        if invoice.status != "paid":
+            raise Conflict("einvoice.error.invoice_not_paid", number=invoice.number or "")
+        todo[invoice.id] = (invoice, at)
+    if todo:
+        done.update(_issue_new(session, list(todo.values())))
+    return [done[invoice_id] for invoice_id in ids]
+
+
+def _issue_new(
+    session: Session, paid: list[tuple[Invoice, datetime]]
+) -> dict[int, ElectronicDocument]:
     conf = read(session)
     business = issuer(session, conf)
-    client = session.get_one(Client, invoice.client_id)
-    buyer = _buyer(client, invoice.total, conf)
-    lines, taxes = document_lines(_source_lines(invoice), invoice.tax_total)
-    body = Body(buyer, lines, taxes, invoice.total, _extra(client, invoice))
-    issued_on = to_local(at, get_settings().tz).date()
-    head = _header(session, FACTURA, conf, business.ruc, issued_on)
-    xml = factura_xml(head, business, body, _payments(session, invoice))
-    signed = _signed(session, FACTURA, xml, conf, at)
-    return _store(session, head, invoice.client_id, invoice.id, signed, invoice.total)
+    ids = [invoice.id for invoice, _ in paid]
+    clients = {
+        c.id: c
+        for c in session.scalars(
+            select(Client).where(Client.id.in_({invoice.client_id for invoice, _ in paid}))
+        )
+    }
+    items: dict[int, list[InvoiceItem]] = {i: [] for i in ids}
+    for item in session.scalars(
+        select(InvoiceItem).where(InvoiceItem.invoice_id.in_(ids)).order_by(InvoiceItem.id)
+    ):
+        items[item.invoice_id].append(item)
+    payments = _payment_rows(session, ids)
+    tz = get_settings().tz
+    bodies = []
+    for invoice, at in paid:  # the checks that may refuse, before any number is taken
+        client = clients[invoice.client_id]
+        buyer = _buyer(client, invoice.total, conf)
+        lines, taxes = document_lines(_source_lines(items[invoice.id]), invoice.tax_total)
+        body = Body(buyer, lines, taxes, invoice.total, _extra(client, invoice))
+        bodies.append((invoice, at, body, to_local(at, tz).date()))
+    material = _material(session)
+    first = next_sequentials(session, FACTURA, conf.establishment, conf.emission_point, len(bodies))
+    issued: dict[int, ElectronicDocument] = {}
+    for offset, (invoice, at, body, issued_on) in enumerate(bodies):
+        head = _header(session, FACTURA, conf, business.ruc, issued_on, first + offset)
+        xml = factura_xml(head, business, body, _payments(invoice, payments[invoice.id]))
+        signed = _signed(session, FACTURA, xml, conf, at, material)
+        issued[invoice.id] = _store(
+            session, head, invoice.client_id, invoice.id, signed, invoice.total, flush=False
+        )
+    session.flush()
+    return issued
 
 
 def _factura_buyer(factura: ElectronicDocument) -> Buyer:
@@ -286,7 +360,7 @@ def issue_credit_note(
     invoice = session.get_one(Invoice, factura_doc.invoice_id)
     if lines_or_amount is None:
         if left == factura_doc.total:
-            source = _source_lines(invoice)
+            source = _source_lines(invoice.items)
             tax_total = invoice.tax_total
         else:
             source = _amount_lines(factura_doc, left, motive)

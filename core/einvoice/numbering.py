@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.models import Counter
-from core.platform.sequences import next_value
+from core.platform.sequences import reserve
 
 MAX_SEQUENTIAL = 999_999_999  # nine digits in the key and the XML
 
@@ -39,9 +39,16 @@ def _ensure_counter(session: Session, name: str) -> None:
 def next_sequential(
     session: Session, doc_type: str, establishment: str, emission_point: str
 ) -> int:
+    return next_sequentials(session, doc_type, establishment, emission_point, 1)
+
+
+def next_sequentials(
+    session: Session, doc_type: str, establishment: str, emission_point: str, count: int
+) -> int:
+    """The first of ``count`` consecutive secuenciales, taken as one block."""
     name = counter_name(doc_type, establishment, emission_point)
     _ensure_counter(session, name)
-    value = next_value(session, name)
-    if value > MAX_SEQUENTIAL:
+    first = reserve(session, name, count)
+    if first + count - 1 > MAX_SEQUENTIAL:
         raise OverflowError(f"the {doc_type} series {establishment}-{emission_point} is full")
-    return value
+    return first

@@ -14,6 +14,7 @@ is sent again later with the same key and the same bytes.
 from __future__ import annotations
 
 import base64
+import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -144,7 +145,19 @@ class SriClient:
     ) -> None:
         self.reception_url, self.authorisation_url = reception_url, authorisation_url
         self.timeout = timeout
-        self.http = http or requests.Session()
+        # The environment's proxies and CA bundle are read once here: left to requests
+        # (trust_env), every call walks os.environ, a good part of a batch's client time.
+        self.proxies = {
+            url: requests.utils.get_environ_proxies(url)
+            for url in (reception_url, authorisation_url)
+        }
+        if http is None:
+            http = requests.Session()
+            http.trust_env = False
+            http.verify = (
+                os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+            )
+        self.http = http
 
     def close(self) -> None:
         self.http.close()
@@ -156,7 +169,13 @@ class SriClient:
             return int((time.monotonic() - started) * 1000)
 
         try:
-            answer = self.http.post(url, data=body, headers=_HEADERS, timeout=self.timeout)
+            answer = self.http.post(
+                url,
+                data=body,
+                headers=_HEADERS,
+                timeout=self.timeout,
+                proxies=self.proxies.get(url) or {},
+            )
         except requests.Timeout as exc:
             raise SriUnavailable(
                 "timeout", Exchange(service, body, None, None, "timeout", spent())

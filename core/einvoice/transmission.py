@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require
@@ -69,6 +69,7 @@ GO_TO_AUTHORISATION = {"43", "70"}  # already registered / still processing: ask
 TRANSIENT_RETURN = {"50"}  # the SRI's internal error: send again later
 BACKOFF_MINUTES = (1, 5, 15, 60, 240, 720, 1440)
 LEASE = timedelta(minutes=5)  # a claimed document is not taken by another worker meanwhile
+BATCH = 25  # documents claimed and recorded per transaction by each worker
 
 Notify = Callable[[Session, ElectronicDocument, datetime], None]
 
@@ -102,6 +103,7 @@ class _Outcome:
     messages: list[dict[str, str]] | None = None  # None: keep the stored ones
     authorisation: Authorisation | None = None
     retry: bool = False
+    unreachable: bool = False  # no answer at all: the rest of a batch waits for the next run
 
 
 @dataclass(frozen=True)
@@ -114,25 +116,35 @@ class _Claim:
     xml: bytes
 
 
-def _claim(document_id: int, at: datetime) -> _Claim | None:
+def _claim_many(document_ids: list[int], at: datetime) -> list[_Claim]:
+    """Claim these documents' next attempt in one transaction (one commit for a batch: the
+    commit, not the SRI, was most of a document's cost). A document moved by another worker
+    since it was read is left to that worker."""
+    claims: list[_Claim] = []
     with unit_of_work() as s:
-        doc = s.get(ElectronicDocument, document_id)
-        if doc is None or doc.status not in OPEN:
-            return None
-        seen = doc.attempts
-        moved = cast(
-            "CursorResult[Any]",
-            s.execute(
-                update(ElectronicDocument)
-                .where(ElectronicDocument.id == document_id, ElectronicDocument.attempts == seen)
-                .values(attempts=seen + 1, next_attempt_at=at + LEASE)
-            ),
-        ).rowcount
-        if moved != 1:  # another worker took this attempt
-            return None
-        return _Claim(
-            doc.id, doc.status, seen, doc.environment, doc.access_key, doc.xml_signed.encode()
-        )
+        rows = s.execute(
+            select(
+                ElectronicDocument.id,
+                ElectronicDocument.status,
+                ElectronicDocument.attempts,
+                ElectronicDocument.environment,
+                ElectronicDocument.access_key,
+                ElectronicDocument.xml_signed,
+            ).where(ElectronicDocument.id.in_(document_ids), ElectronicDocument.status.in_(OPEN))
+        ).all()
+        order = {doc_id: i for i, doc_id in enumerate(document_ids)}
+        for doc_id, status, seen, environment, key, xml in sorted(rows, key=lambda r: order[r[0]]):
+            moved = cast(
+                "CursorResult[Any]",
+                s.execute(
+                    update(ElectronicDocument)
+                    .where(ElectronicDocument.id == doc_id, ElectronicDocument.attempts == seen)
+                    .values(attempts=seen + 1, next_attempt_at=at + LEASE)
+                ),
+            ).rowcount
+            if moved == 1:  # else another worker took this attempt
+                claims.append(_Claim(doc_id, status, seen, environment, key, xml.encode()))
+    return claims
 
 
 def _apply(out: _Outcome, answer: Authorisation) -> bool:
@@ -189,43 +201,102 @@ def _talk(client: SriClient, claim: _Claim, polls: int, wait_ms: int, send_first
     except SriUnavailable as exc:
         out.exchanges.append(exc.exchange)
         out.retry = True
+        out.unreachable = exc.exchange.outcome in ("timeout", "connection")
     return out
 
 
-def _record(document_id: int, out: _Outcome, at: datetime, notify: Notify | None) -> str:
+def _exchange_row(document_id: int, ex: Exchange, at: datetime) -> dict[str, Any]:
+    return {
+        "document_id": document_id,
+        "service": ex.service,
+        "request": ex.request.decode("utf-8", "replace"),
+        "response": None if ex.response is None else ex.response.decode("utf-8", "replace"),
+        "http_status": ex.http_status,
+        "outcome": ex.outcome[:20],
+        "duration_ms": ex.duration_ms,
+        "at": at,
+    }
+
+
+def _record_many(
+    outcomes: list[tuple[_Claim, _Outcome | None]], at: datetime, notify: Notify | None
+) -> dict[int, str]:
+    """Write what each try learnt, in one transaction; returns each document's status.
+    ``None``: the try was not made (the SRI stopped answering earlier in the batch), so the
+    claim is given back as it was, for the next run."""
+    statuses: dict[int, str] = {}
+    authorised: list[ElectronicDocument] = []
     with unit_of_work() as s:
-        doc = s.get_one(ElectronicDocument, document_id)
-        for ex in out.exchanges:
-            s.add(
-                SriExchange(
-                    document_id=document_id,
-                    service=ex.service,
-                    request=ex.request.decode("utf-8", "replace"),
-                    response=None
-                    if ex.response is None
-                    else ex.response.decode("utf-8", "replace"),
-                    http_status=ex.http_status,
-                    outcome=ex.outcome[:20],
-                    duration_ms=ex.duration_ms,
-                    at=at,
+        docs = {
+            doc.id: doc
+            for doc in s.scalars(
+                select(ElectronicDocument).where(
+                    ElectronicDocument.id.in_([claim.id for claim, _ in outcomes])
                 )
             )
-        doc.status = out.status
-        if out.messages is not None:
-            doc.messages = json.dumps(out.messages, ensure_ascii=False)
-        doc.next_attempt_at = at + backoff(doc.attempts) if out.retry else None
-        answer = out.authorisation
-        if answer is not None:
-            doc.xml_authorised = answer.xml
-            doc.authorisation_number = answer.number
-            doc.authorised_at = answer.authorised_at or at
-            if notify is not None:
+        }
+        # The exchanges go in as one multi-row insert: nothing reads them back here.
+        exchanges = [
+            _exchange_row(claim.id, ex, at)
+            for claim, out in outcomes
+            if out is not None
+            for ex in out.exchanges
+        ]
+        if exchanges:
+            s.execute(insert(SriExchange), exchanges)
+        for claim, out in outcomes:
+            doc = docs[claim.id]
+            if out is None:
+                doc.attempts, doc.next_attempt_at = claim.attempts, None
+                statuses[doc.id] = doc.status
+                continue
+            doc.status = out.status
+            if out.messages is not None:
+                doc.messages = json.dumps(out.messages, ensure_ascii=False)
+            doc.next_attempt_at = at + backoff(doc.attempts) if out.retry else None
+            answer = out.authorisation
+            if answer is not None:
+                doc.xml_authorised = answer.xml
+                doc.authorisation_number = answer.number
+                doc.authorised_at = answer.authorised_at or at
+                authorised.append(doc)
+            statuses[doc.id] = doc.status
+        if notify is not None and authorised:
+            s.flush()  # the states once for the batch; each mail's savepoint then has none
+            for doc in authorised:
                 try:
                     with s.begin_nested():
                         notify(s, doc, at)
                 except Exception:  # noqa: BLE001 - the authorisation stands; "mail again" exists
-                    log.exception("document %s: authorised, but its mail was not queued", doc.id)
-        return doc.status
+                    log.exception("document %s: authorised, its mail not queued", doc.id)
+    return statuses
+
+
+def _send_batch(
+    claims: list[_Claim],
+    at: datetime,
+    client: SriClient,
+    polls: int,
+    wait_ms: int,
+    notify: Notify,
+    send_first: bool = False,
+) -> tuple[dict[int, str], bool]:
+    """Talk to the SRI for each claim (outside any transaction), then record them all;
+    returns each status and whether the SRI still answers. Once it stops answering, the rest
+    are not tried: a timeout each would only hold the run, and the next run takes them."""
+    outcomes: list[tuple[_Claim, _Outcome | None]] = []
+    reachable = True
+    for claim in claims:
+        out = _talk(client, claim, polls, wait_ms, send_first) if reachable else None
+        reachable = reachable and not (out is not None and out.unreachable)
+        outcomes.append((claim, out))
+    return _record_many(outcomes, at, notify), reachable
+
+
+def _default_notify() -> Notify:
+    from core.einvoice.delivery import mail_authorised  # delivery imports this module
+
+    return mail_authorised
 
 
 def transmit(
@@ -241,8 +312,8 @@ def transmit(
     """One step forward for one document; returns its status afterwards. ``notify`` (the
     client's mail with the RIDE, by default) runs in the transaction that authorises it.
     ``send_first``: the owner's resend goes straight to recepción."""
-    claim = _claim(document_id, at)
-    if claim is None:
+    claims = _claim_many([document_id], at)
+    if not claims:
         with reading() as s:
             doc = s.get(ElectronicDocument, document_id)
             return doc.status if doc is not None else ""
@@ -251,17 +322,15 @@ def transmit(
             polls = settings.get_int(AUTHORISATION_POLLS, session=s) if polls is None else polls
             wait_ms = settings.get_int(POLL_WAIT_MS, session=s) if wait_ms is None else wait_ms
     own = client is None
-    sri = client or client_for(claim.environment)
+    sri = client or client_for(claims[0].environment)
     try:
-        out = _talk(sri, claim, polls, wait_ms, send_first)
+        statuses, _ = _send_batch(
+            claims, at, sri, polls, wait_ms, notify or _default_notify(), send_first
+        )
     finally:
         if own:
             sri.close()
-    if notify is None:
-        from core.einvoice.delivery import mail_authorised
-
-        notify = mail_authorised
-    return _record(document_id, out, at, notify)
+    return statuses[document_id]
 
 
 def due(s: Session, upto: datetime, limit: int | None = None) -> list[int]:
@@ -307,22 +376,29 @@ def transmit_many(
     for client in endpoints.values():
         client.close()  # only their settings are kept: each worker opens its own
 
+    notify = notify or _default_notify()
+
     def work(part: list[int]) -> dict[str, int]:
         counts: dict[str, int] = {}
         clients = {
             env: SriClient(c.reception_url, c.authorisation_url, timeout=c.timeout)
             for env, c in endpoints.items()
         }
+        answering = set(endpoints)  # an ambiente whose SRI stopped answering is left alone
         try:
-            for document_id in part:
-                env = environments.get(document_id)
-                if env is None:
-                    continue
-                status = transmit(
-                    document_id, at=at, client=clients[env], polls=polls, wait_ms=wait_ms,
-                    notify=notify,
-                )  # fmt: skip
-                counts[status] = counts.get(status, 0) + 1
+            for i in range(0, len(part), BATCH):
+                chunk = [d for d in part[i : i + BATCH] if environments.get(d) in answering]
+                by_env: dict[int, list[_Claim]] = {}
+                for claim in _claim_many(chunk, at) if chunk else []:
+                    by_env.setdefault(claim.environment, []).append(claim)
+                for env, batch in by_env.items():
+                    statuses, reachable = _send_batch(
+                        batch, at, clients[env], polls, wait_ms, notify
+                    )
+                    if not reachable:
+                        answering.discard(env)
+                    for status in statuses.values():
+                        counts[status] = counts.get(status, 0) + 1
         finally:
             for client in clients.values():
                 client.close()

@@ -39,7 +39,7 @@ from core.rules.money import q2
 log = logging.getLogger("anfitrion.einvoice")
 
 
-def _attempt(
+def issue_or_audit(
     session: Session,
     actor: Actor,
     invoice: Invoice,
@@ -52,6 +52,10 @@ def _attempt(
             doc = work()
     except (DomainError, ValueError, OverflowError) as exc:
         reason = exc.key if isinstance(exc, DomainError) else str(exc)[:300]
+        # The message's own values ({client}, {limit}) kept as text, to show it again later.
+        params = (
+            {k: str(v)[:200] for k, v in exc.params.items()} if isinstance(exc, DomainError) else {}
+        )
         log.warning("invoice %s: %s not issued (%s)", invoice.id, doc_type, reason)
         audit.record(
             session,
@@ -62,6 +66,7 @@ def _attempt(
             client_id=invoice.client_id,
             doc_type=doc_type,
             reason=reason,
+            params=params,
         )
         return None
     audit.record(
@@ -85,7 +90,7 @@ def issue_factura_on_payment(session: Session, invoice: Invoice, actor: Actor) -
         return
     at = invoice.paid_at
     assert at is not None  # mark_paid stamps it before the hooks run
-    _attempt(session, actor, invoice, "01", lambda: issue_factura(session, invoice, at))
+    issue_or_audit(session, actor, invoice, "01", lambda: issue_factura(session, invoice, at))
 
 
 def credit_note_on_refund(
@@ -98,7 +103,7 @@ def credit_note_on_refund(
     if factura is None or credited_so_far(session, factura) >= factura.total:
         return None
     motive = reason.strip() or "Devolución"
-    return _attempt(
+    return issue_or_audit(
         session,
         actor,
         invoice,
@@ -136,7 +141,7 @@ def credit_note_on_downgrade(
     if credit <= 0:
         return None
     invoice = session.get_one(Invoice, factura.invoice_id)
-    return _attempt(
+    return issue_or_audit(
         session,
         actor,
         invoice,

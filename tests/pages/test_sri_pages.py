@@ -11,7 +11,7 @@ from core.einvoice import states
 from core.models import User
 from core.platform.clock import now
 from core.platform.db import unit_of_work
-from tests.integration.einvoice_helpers import documents, pay, set_up_business
+from tests.integration.einvoice_helpers import CEDULA, documents, identify, pay, set_up_business
 from tests.integration.sri_helpers import connect, document, sri  # noqa: F401
 from tests.pages.apptest import ENTRY, app_as, click, open_tab, texts, tr
 
@@ -76,3 +76,23 @@ def test_owner_reads_the_sri_messages_in_english(page_personas, sri):
     frames = "\n".join(str(f.value.to_dict()) for f in at.dataframe)
     assert doc.number in frames and tr("sri.status.returned", "en") in frames
     assert tr("sri.code.45", "en") in frames and "SECUENCIAL REGISTRADO" in frames
+
+
+def test_owner_issues_a_factura_that_was_refused_at_payment(page_personas, sri):
+    owner, a = page_personas.owner, page_personas.client_a
+    set_up_business(owner.actor)
+    identify(a.actor.client_id, "cedula", "1710034060")  # wrong check digit
+    pay(owner.actor, a.invoice_id)
+    at = open_tab(app_as(owner, "billing"), "billing_tab", tr("sri.page.title"))
+    assert not at.exception
+    assert [w.value for w in at.warning] == [tr("sri.owed.title.one")]
+    frames = "\n".join(str(f.value.to_dict()) for f in at.dataframe)
+    assert tr("einvoice.error.buyer_cedula_invalid", client="Cliente A")[:20] in frames
+    identify(a.actor.client_id, "cedula", CEDULA)
+    connect(owner.actor, sri)
+    at = click(at, tr("sri.owed.issue"))
+    assert not at.exception
+    assert [s.value for s in at.success] == [tr("sri.owed.issued", issued="1", refused="0")]
+    [doc] = documents(a.invoice_id)
+    assert document(doc.id).status == states.AUTHORISED
+    assert not at.warning

@@ -62,6 +62,7 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("cli.py", "cmd_einvoice_send"): "CLI: einvoice send (the moment of the sending)",
     ("einvoice/transmission.py", "resend"): "ui/billing/einvoices.py (send again)",
     ("einvoice/transmission.py", "send_due"): "ui/billing/einvoices.py (send pending now)",
+    ("einvoice/owed.py", "issue_owed"): "ui/billing/einvoices.py (issue the pending facturas)",
     ("einvoice/delivery.py", "mail_again"): "ui/billing/einvoices.py (mail the client again)",
     ("orders/__init__.py", "place_order"): "pages/services.py, pages/upgrades.py",
     ("orders/quote.py", "order_quote"): "pages/upgrades.py (the order's confirmation)",

@@ -14,9 +14,9 @@ import pandas as pd
 import streamlit as st
 
 from core.access import Actor
-from core.einvoice import connection, delivery, register, states, transmission
+from core.einvoice import connection, delivery, owed, register, states, transmission
 from ui.billing import done
-from ui.kit.context import day, errors_shown, lang, money, tr
+from ui.kit.context import day, errors_shown, lang, money, tr, tr_count
 
 STATUSES = states.ALL
 
@@ -67,6 +67,7 @@ def invoice_documents(actor: Actor, invoice_id: int) -> None:
 def register_tab(actor: Actor) -> None:
     st.caption(tr("sri.page.intro"))
     connection_form(actor)
+    _owed(actor)
     f1, f2 = st.columns(2)
     status = f1.selectbox(
         tr("sri.page.filter_status"),
@@ -121,6 +122,37 @@ def register_tab(actor: Actor) -> None:
             valid = True
         if valid:
             _export(actor, month)
+
+
+def _owed(actor: Actor) -> None:
+    """Paid invoices whose factura was refused at the time, each with its reason, and one
+    button to issue them once the cause is fixed (``core.einvoice.owed``)."""
+    rows: list[owed.Owed] = []
+    with errors_shown():
+        rows = owed.owed(actor)
+    if not rows:
+        return
+    st.warning(tr_count("sri.owed.title", len(rows)))
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    tr("sri.col.invoice"): r.number,
+                    tr("sri.col.client"): r.client,
+                    tr("sri.col.total"): money(r.total),
+                    tr("sri.owed.reason"): tr(r.reason, **r.params),
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+    st.caption(tr("sri.owed.help"))
+    if st.button(tr("sri.owed.issue"), key="sri_issue_owed"):
+        with errors_shown():
+            result = owed.issue_owed(actor)
+            done("sri.owed.issued", issued=str(result.issued), refused=str(result.refused))
 
 
 def _one(actor: Actor, row: register.Row) -> None:
