@@ -24,7 +24,8 @@ from core.models import (
     TicketMessage,
 )
 from core.platform import vault
-from core.platform.clock import now
+from core.platform.clock import now, today
+from core.platform.config import get_settings
 from core.platform.db import unit_of_work
 
 PASSWORD = "Clave-segura-2026"
@@ -149,3 +150,23 @@ def build_personas() -> Personas:
             client_b=Persona(b.email, accounts.actor_from_user(b), *rows["b"]),
         )
     return result
+
+
+def falls_due_in(persona: Persona, days: int) -> date:
+    """Move the persona's service, and its unpaid renewal invoice, to fall due ``days`` after
+    the real today; returns that date.
+
+    The personas' dates are fixed (due 5 Dec 2026), which suits every tier that passes its own
+    ``at``. Pages read the real clock, so a page test whose story needs a period that has not
+    begun yet (an add-on ordered, a renewal cancelled before it starts) moves it here rather
+    than fail once the calendar passes that date."""
+    due = today(get_settings().tz) + timedelta(days=days)
+    with unit_of_work() as s:
+        service = s.get_one(Service, persona.service_id)
+        service.next_due_date, service.anchor_day = due, due.day
+        invoice = s.get_one(Invoice, persona.invoice_id)
+        invoice.due_on = due
+        for item in invoice.items:
+            if item.service_id == service.id and item.kind == "renewal":
+                item.period_start = due
+    return due

@@ -5,7 +5,6 @@ none of it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,12 +13,11 @@ from sqlalchemy import select
 from core import billing, panel
 from core.access import SYSTEM
 from core.models import Invoice, InvoiceItem, Product, ProductPrice, Service, ServiceAddon
-from core.platform.clock import today
-from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
 from sandbox.whm_server import FakeWhm
 from tests.pages.apptest import app_as, texts, tr
 from tests.panel_fixtures import ready, whm  # noqa: F401 - fixtures
+from tests.personas import falls_due_in
 
 
 @pytest.fixture
@@ -30,14 +28,11 @@ def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
 
 
 def ssl_for(persona) -> int:
-    """An SSL add-on fitting the persona's plan. The page orders with the real clock, and the
-    personas' service falls due on a fixed date, so the parent is moved to fall due three weeks
-    from today: an add-on is only ordered on a parent that is not overdue."""
+    """An SSL add-on fitting the persona's plan, whose service falls due in three weeks: an
+    add-on is only ordered on a parent that is not overdue, and the page reads the real clock."""
+    falls_due_in(persona, 21)
     with unit_of_work() as s:
-        svc = s.get_one(Service, persona.service_id)
-        due = today(get_settings().tz) + timedelta(days=21)
-        svc.next_due_date, svc.anchor_day = due, due.day
-        plan = svc.product_id
+        plan = s.get_one(Service, persona.service_id).product_id
         ssl = Product(
             name="Certificado SSL",
             name_en="SSL certificate",

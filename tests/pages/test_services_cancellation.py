@@ -13,9 +13,11 @@ from core.models import CancellationRequest, Invoice, Product, ProductPrice, Ser
 from core.platform.clock import today
 from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
+from core.platform.i18n import day
 from core.services import cancellations
 from tests.pages.apptest import app_as, texts, tr
 from tests.panel_fixtures import page_fake, whm  # noqa: F401 - fixtures
+from tests.personas import falls_due_in
 
 SUBMIT = tr("cancel.submit")
 
@@ -35,12 +37,13 @@ def submit(at):
 
 def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas):
     a = page_personas.client_a
+    ends = day(falls_due_in(a, 21), "es")  # a period not begun: its invoice is cancelled
     at = app_as(a, "services", service=str(a.service_id))
     assert not at.exception
     assert tr("cancel.title") in [h.value for h in at.subheader]
     assert list(at.radio(key="services_cancel_type").options) == [
         tr("cancel.type.immediate"),
-        tr("cancel.type.end_of_billing_period", date="5 dic 2026"),
+        tr("cancel.type.end_of_billing_period", date=ends),
     ]
     assert tr("cancel.begun_stays_due") in [c.value for c in at.caption]  # rule 8, said first
     at.text_area(key="services_cancel_reason").set_value("Migramos a otro proveedor")
@@ -54,7 +57,7 @@ def test_client_asks_to_cancel_at_the_end_of_the_period(page_fake, page_personas
     assert [s.value for s in at.success] == [tr("cancel.requested_done")]
     assert requests() == [(a.service_id, "end_of_billing_period", "Migramos a otro proveedor")]
     shown = texts(at)
-    assert tr("cancel.pending.end_of_billing_period", date="5 dic 2026") in shown
+    assert tr("cancel.pending.end_of_billing_period", date=ends) in shown
     assert not [b for b in at.button if b.label == SUBMIT]  # one request at a time
     with read_session() as s:
         assert s.get(Invoice, a.invoice_id).status == "cancelled"
@@ -71,6 +74,7 @@ def test_a_reason_is_required_and_shown_as_plain_text(page_fake, page_personas):
 
 def test_the_retention_offer_comes_before_confirming(page_fake, page_personas):
     a = page_personas.client_a
+    falls_due_in(a, 21)  # an overdue service is offered no plan change, and pages read the clock
     with unit_of_work() as s:
         mini = Product(name="Mini", whm_package="default", sort_order=3)
         s.add(mini)
