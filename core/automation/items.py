@@ -55,6 +55,7 @@ class Item:
     kind: str = ""  # reminder kind, cancellation type
     period_start: date | None = None
     awaiting: bool = False  # a termination that waits for the owner's approval
+    lines: tuple[str, ...] = ()  # a renewal's add-on lines, as its invoice will carry them
 
 
 @dataclass
