@@ -20,6 +20,7 @@ from core.access import SYSTEM
 from core.addons import quota
 from core.automation import oversight
 from core.models import AuditEntry, InvoiceItem, Product, ProductPrice, Service, ServiceAddon
+from core.panel.whm import WhmClient
 from core.platform.db import read_session, unit_of_work
 from core.platform.errors import DomainError
 from core.services import provisioning as services_provisioning
@@ -53,11 +54,9 @@ def disk_product(personas, *also_fits: int) -> int:
 
 
 def limit(fake) -> int | None:
-    """The disk limit the panel reports for client A's account (accountsummary)."""
-    from core.panel.errors import limit_mb
-
-    acct = fake._f_accountsummary({"user": "clienta"}, "root")[1]["acct"][0]
-    mb = limit_mb(acct["disklimit"])
+    """The disk limit the panel reports for client A's account (listaccts over HTTP)."""
+    with WhmClient(fake.url, "root", fake.token, timeout=2.0, backoff=(0.01,)) as whm:
+        mb = whm.account("clienta")["disk_limit_mb"]
     return None if mb is None else int(mb)
 
 
