@@ -262,8 +262,9 @@ ADDON_PRODUCTS = [
         (0, 1, 2),
         "none",
     ),
-    ("Disco extra 10 GB", "Extra disk 10 GB", Decimal("2.50"), Decimal("0"), (0, 1), "staff"),
+    ("Disco extra 10 GB", "Extra disk 10 GB", Decimal("2.50"), Decimal("0"), (0, 1), "quota"),
 ]
+ADDON_QUOTA_MB = {"Disco extra 10 GB": 10240}  # action "quota": the MB it adds on the panel
 
 
 def _addon_products(session: Session, plans: list[Product]) -> None:
@@ -275,6 +276,7 @@ def _addon_products(session: Session, plans: list[Product]) -> None:
             kind="addon",
             addon_fits=[plans[j].id for j in fits],
             addon_action=action,
+            addon_quota_mb=ADDON_QUOTA_MB.get(name),
             sort_order=10 + i,
         )
         session.add(product)

@@ -79,7 +79,15 @@ FAULTS = frozenset(
     }
 )
 WHM_MUTATING = frozenset(
-    {"createacct", "suspendacct", "unsuspendacct", "removeacct", "changepackage", "passwd"}
+    {
+        "createacct",
+        "suspendacct",
+        "unsuspendacct",
+        "removeacct",
+        "changepackage",
+        "passwd",
+        "editquota",
+    }
 )
 UAPI_MUTATING = frozenset({"add_pop", "passwd_pop", "delete_pop", "edit_pop_quota"})
 _RESERVED_NAMES = (
@@ -570,7 +578,12 @@ class FakeWhm:
 
     def _limits(self, acct: dict[str, Any]) -> dict[str, int | None]:
         pkg = self.packages.get(acct["plan"], {})
-        return {k: _num(pkg.get(k)) for k in ("QUOTA", "BWLIMIT", "MAXPOP", "MAX_EMAILACCT_QUOTA")}
+        limits = {
+            k: _num(pkg.get(k)) for k in ("QUOTA", "BWLIMIT", "MAXPOP", "MAX_EMAILACCT_QUOTA")
+        }
+        if "quota" in acct:  # editquota's own value until the next changepackage
+            limits["QUOTA"] = acct["quota"]
+        return limits
 
     def _disk_used_mb(self, acct: dict[str, Any]) -> int:
         mail = sum(m["used_bytes"] for m in acct["mailboxes"].values()) // MB
@@ -1080,8 +1093,28 @@ class FakeWhm:
         if not self._pkg_visible(pkg, caller):
             raise _Fail("Specified package does not exist.")
         acct["plan"] = pkg
+        acct.pop("quota", None)  # the package's quota again: an editquota does not survive
         raw = "<pre>\nChanging the account bandwidth limit ...\nChanging the disk quota ...\n</pre>"
         return f"Account Upgrade/Downgrade Complete for {user}", None, raw
+
+    def _f_editquota(self, p: dict[str, str], caller: str) -> tuple[str, Any, Any]:
+        """Set the account's disk quota: ``quota`` in MB, ``0`` or ``unlimited`` for none.
+        It holds until a changepackage puts the package's quota back."""
+        user, raw = p.get("user", ""), (p.get("quota") or "").strip()
+        if not user:
+            raise _Fail("No user specified.")
+        acct = self._visible(user, caller)
+        if acct is None:
+            raise _Fail(f"The user “{user}” does not exist.")
+        if raw.lower() == "unlimited":
+            quota = None
+        elif re.fullmatch(r"\d{1,9}", raw):
+            quota = int(raw) or None
+        else:
+            raise _Fail(f"Invalid quota value: “{raw}”. Specify megabytes or “unlimited”.")
+        acct["quota"] = quota
+        shown = f"{quota} MB" if quota else "unlimited"
+        return "OK", None, f"Setting quota for {user} to {shown}...Done\n"
 
     def _f_passwd(self, p: dict[str, str], caller: str) -> tuple[str, Any, Any]:
         user = p.get("user", "")

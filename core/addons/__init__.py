@@ -7,6 +7,9 @@
   them on with the parent (a billing paid hook).
 * ``lifecycle`` — cancel at period end, follow the parent's suspension, reactivation and
   termination, and end what no longer fits after a plan change.
+* ``quota`` — an add-on that acts on the panel ("extra disk"): its MB are added to the parent's
+  cPanel disk quota (WHM editquota) after the commit that starts or ends it, or after a plan
+  change; what the panel did not take is set again by the daily run.
 """
 
 from core.addons.catalog import AddonOffer, offers

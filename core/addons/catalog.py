@@ -14,7 +14,9 @@ from core.platform.db import reading
 from core.platform.i18n import pick
 
 KIND = "addon"
-ACTIONS = ("none", "staff")  # staff: a task in the desk's queue when it starts and ends
+# staff: a task in the desk's queue when it starts and ends; quota: its MB are added to the
+# parent's cPanel disk quota while it runs (core.addons.quota).
+ACTIONS = ("none", "staff", "quota")
 
 
 @dataclass(frozen=True)

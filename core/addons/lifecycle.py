@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core import billing
 from core.access import SYSTEM, Actor, get_scoped, require_permission, scoped
+from core.addons import quota
 from core.addons.catalog import fits
 from core.addons.renewing import RENEWING, staff_task
 from core.billing.ledger import lock_client
@@ -148,6 +149,8 @@ def end(
     )
     if was_running and addon.product.addon_action == "staff":
         after_commit(s, partial(staff_task, addon.id, "end", None))
+    if was_running:
+        quota.mark(s, addon)  # its space leaves the parent's disk quota
 
 
 def follow_parent(s: Session, service_id: int, status: str, on: date) -> None:

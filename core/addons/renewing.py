@@ -13,10 +13,12 @@ from sqlalchemy.orm import Session
 
 from core import billing
 from core.access import SYSTEM, Actor
+from core.addons import quota
 from core.models import AddonCharge, Department, Invoice, InvoiceItem, Service, ServiceAddon
 from core.platform import audit
 from core.platform.db import after_commit, unit_of_work
 from core.platform.i18n import day, pick, t
+from core.rules.cycles import advance
 
 log = logging.getLogger("anfitrion.addons")
 
@@ -91,10 +93,24 @@ def link(s: Session, invoice_id: int, addons: list[ServiceAddon], start: date, e
 def amounts(s: Session, periods: dict[int, date]) -> dict[int, Decimal]:
     """Per service, what its add-ons add to the renewal starting on ``periods[service]``
     (for the automation preview)."""
-    out: dict[int, Decimal] = {}
+    return {sid: amount for sid, (amount, _) in previews(s, periods).items()}
+
+
+def previews(s: Session, periods: dict[int, date]) -> dict[int, tuple[Decimal, tuple[str, ...]]]:
+    """Per service, what its add-ons add to the renewal starting on ``periods[service]`` and
+    their lines' descriptions as the invoice will carry them (the owner's preview)."""
+    out: dict[int, tuple[Decimal, tuple[str, ...]]] = {}
     for addon in billable(s, periods):
-        if renews(addon, periods[addon.service_id]):
-            out[addon.service_id] = out.get(addon.service_id, Decimal("0")) + addon.recurring_amount
+        start = periods[addon.service_id]
+        if not renews(addon, start):
+            continue
+        svc = addon.service
+        lang = svc.client.language
+        end = advance(start, svc.billing_cycle, svc.anchor_day) - timedelta(days=1)
+        name = pick(addon.product.name, addon.product.name_en, lang)
+        text = line_text(lang, name, svc.domain, start, end, first=False)
+        amount, texts = out.get(addon.service_id, (Decimal("0"), ()))
+        out[addon.service_id] = (amount + addon.recurring_amount, (*texts, text))
     return out
 
 
@@ -133,6 +149,7 @@ def settle(session: Session, invoice: Invoice, actor: Actor) -> None:
             )
             if addon.product.addon_action == "staff":
                 after_commit(session, partial(staff_task, addon.id, "start", invoice.paid_at))
+            quota.mark(session, addon)  # a quota add-on raises its parent's disk quota
 
 
 def staff_task(addon_id: int, what: str, at: datetime | None) -> None:

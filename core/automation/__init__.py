@@ -75,6 +75,7 @@ COUNTS = (
     "terminated",
     "cancellations_processed",
     "addons_ended",
+    "addon_quotas_set",
     "einvoices_sent",
     "plan_changes_expired",
     "failures",

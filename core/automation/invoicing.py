@@ -138,14 +138,18 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
 
 
 def _with_addons(s: Session, items: list[Item]) -> list[Item]:
-    """Each renewal's amount with what its add-ons add (the owner's preview shows it)."""
-    extra = addons_renewing.amounts(
+    """Each renewal's amount with what its add-ons add, and their lines (the owner's
+    preview shows both)."""
+    extra = addons_renewing.previews(
         s, {i.service_id: i.period_start for i in items if i.service_id and i.period_start}
     )
-    return [
-        replace(i, amount=(i.amount or 0) + extra[i.service_id]) if i.service_id in extra else i
-        for i in items
-    ]
+    out = []
+    for i in items:
+        if i.service_id in extra:
+            amount, lines = extra[i.service_id]
+            i = replace(i, amount=(i.amount or 0) + amount, lines=lines)
+        out.append(i)
+    return out
 
 
 def do_renewal(

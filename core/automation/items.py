@@ -3,7 +3,8 @@
 Every effect of the run has a unique key recorded in ``automation_action`` in the same
 transaction as the effect itself (``renewal:<service>:<period start>``,
 ``reminder:<kind>:<invoice>``, ``late_fee:<invoice>``, ``suspend:<service>:<due>``,
-``terminate:<service>:<due>``, ``unsuspend:<service>:<due>``, ``cancel:<request>``), backed by
+``terminate:<service>:<due>``, ``unsuspend:<service>:<due>``, ``cancel:<request>``,
+``addon_end:<add-on>``, ``addon_quota:<service>:<run>``), backed by
 the invoice-line unique (service, kind, period start) and the invoice's late-fee flag. A
 failure is recorded under a key of its own (``<key>#failed:<run>``), so the next run tries the
 item again. The SQL pieces here keep each selection on indexed columns.
@@ -55,6 +56,7 @@ class Item:
     kind: str = ""  # reminder kind, cancellation type
     period_start: date | None = None
     awaiting: bool = False  # a termination that waits for the owner's approval
+    lines: tuple[str, ...] = ()  # a renewal's add-on lines, as its invoice will carry them
 
 
 @dataclass

@@ -38,6 +38,7 @@ class PreviewRow:
     amount: Decimal | None
     awaiting: bool
     key: str
+    lines: tuple[str, ...] = ()  # a renewal's add-on lines (issue 19)
 
 
 @dataclass(frozen=True)
@@ -112,12 +113,17 @@ def preview(actor: Actor, on: date, *, search: str | None = None) -> list[Previe
             amount=item.amount,
             awaiting=item.awaiting,
             key=item.key,
+            lines=item.lines,
         )
         for item in plan(on)
     ]
     term = (search or "").strip().lower()
     if term:
-        rows = [r for r in rows if _matches(term, r.step, r.kind, r.client_name, r.target, r.key)]
+        rows = [
+            r
+            for r in rows
+            if _matches(term, r.step, r.kind, r.client_name, r.target, r.key, *r.lines)
+        ]
     return rows
 
 

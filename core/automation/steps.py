@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from core.automation import policy as automation_settings
 from core.automation.addon_ends import do_end, select_ends
+from core.automation.addon_quotas import do_quota, select_quotas
 from core.automation.dunning import (
     do_late_fee,
     do_reminder,
@@ -82,6 +83,8 @@ STEPS: tuple[Step, ...] = (
     Step("cancellation", "cancellations_processed", select_cancellations, do_cancellation),
     # Add-ons the client cancelled end with their paid period (issue 19).
     Step("addon_end", "addons_ended", select_ends, do_end),
+    # Disk-quota add-ons whose start or end the panel has not taken yet (issue 19).
+    Step("addon_quota", "addon_quotas_set", select_quotas, do_quota),
     # SRI documents still owed an answer (issue 17): sent, or their authorisation asked again.
     Step("einvoice", "einvoices_sent", select_einvoices, do_einvoice),
 )

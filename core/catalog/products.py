@@ -62,7 +62,8 @@ class ProductView:
     services: int
     kind: str = "hosting"  # hosting | addon (issue 19)
     addon_fits: tuple[int, ...] = ()  # the hosting products an add-on can be ordered on
-    addon_action: str = "none"  # none | staff: a task in the desk's queue when it starts/ends
+    addon_action: str = "none"  # none | staff: a task in the desk's queue | quota: the panel
+    addon_quota_mb: int | None = None  # quota: the disk MB it adds to the parent's account
 
     def price(self, cycle: str) -> PriceView | None:
         return next((p for p in self.prices if p.cycle == cycle), None)
@@ -91,10 +92,12 @@ class ProductForm:
     kind: str = "hosting"
     addon_fits: Sequence[int] = field(default_factory=list)
     addon_action: str = "none"
+    addon_quota_mb: Any = None  # the form's number (or text); only read for action "quota"
 
 
 KINDS = ("hosting", "addon")
-ADDON_ACTIONS = ("none", "staff")
+ADDON_ACTIONS = ("none", "staff", "quota")  # as core.addons.catalog.ACTIONS
+QUOTA_MB_MAX = 10_000_000
 
 
 def _product_view(product: Product, count: int) -> ProductView:
@@ -121,6 +124,7 @@ def _product_view(product: Product, count: int) -> ProductView:
         kind=product.kind,
         addon_fits=tuple(product.addon_fits or ()),
         addon_action=product.addon_action or "none",
+        addon_quota_mb=product.addon_quota_mb,
     )
 
 
@@ -171,6 +175,15 @@ def _clean_form(form: ProductForm) -> ProductForm:
         raise ValidationError("addons.error_kind")
     if form.kind == "addon" and form.addon_action not in ADDON_ACTIONS:
         raise ValidationError("addons.error_action")
+    quota_mb = None
+    if form.kind == "addon" and form.addon_action == "quota":
+        raw = form.addon_quota_mb
+        if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+            raise ValidationError("addons.error_quota_mb")
+        text = str(raw).strip() if raw is not None else ""
+        if text.endswith(".0"):  # a whole number from a number widget
+            text = text[:-2]
+        quota_mb = _int_in(text, 1, QUOTA_MB_MAX, "addons.error_quota_mb")
     package = (form.whm_package or "").strip()
     # An add-on is no cPanel package: it lives on its parent's account.
     needs_package = form.kind == "hosting" or package
@@ -202,6 +215,7 @@ def _clean_form(form: ProductForm) -> ProductForm:
         kind=form.kind,
         addon_fits=sorted({int(t) for t in form.addon_fits}) if form.kind == "addon" else [],
         addon_action=form.addon_action if form.kind == "addon" else "none",
+        addon_quota_mb=quota_mb,
     )
 
 
@@ -275,7 +289,14 @@ def save_product(
                 raise ValidationError("addons.error_kind_in_use")
         product.kind = clean.kind
         product.addon_fits = fits if clean.kind == "addon" else None
+        disk_before = (product.addon_action, product.addon_quota_mb)
         product.addon_action = clean.addon_action if clean.kind == "addon" else None
+        product.addon_quota_mb = clean.addon_quota_mb
+        if product_id is not None and disk_before != (product.addon_action, clean.addon_quota_mb):
+            # Running add-ons of it change their parents' disk quota on the panel.
+            from core.addons.quota import product_changed  # add-ons import the catalogue
+
+            product_changed(s, product.id)
         changed = _save_prices(s, product.id, clean.prices)
         if reprice_existing and changed:
             add_repricing(s, actor, product.id, changed, day)

@@ -168,11 +168,7 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
         (_t("discount", lang), 20),
         (_t("line_total", lang), 24),
     ]
-    pdf.set_font("Helvetica", "B", 8)
-    for label, w in cols:
-        pdf.cell(w, 6, latin1(label), border=1, align="C")
-    pdf.ln()
-    pdf.set_font("Helvetica", size=8)
+    _line_heads(pdf, cols)
     for detail in root.iterfind("detalles/detalle"):
         code = _txt(detail, "codigoPrincipal") or _txt(detail, "codigoInterno")
         values = [
@@ -183,10 +179,7 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
             _txt(detail, "descuento"),
             _txt(detail, "precioTotalSinImpuesto"),
         ]
-        for (_, w), value in zip(cols, values, strict=True):
-            align = "L" if value is values[2] or value is values[0] else "R"
-            pdf.cell(w, 6, _fit(pdf, latin1(value), w - 2), border=1, align=align)
-        pdf.ln()
+        _line_row(pdf, cols, values, left)
     pdf.ln(3)
 
     # Totals (rate labels from the XML's own tarifa) on the right; payments and extra info left.
@@ -268,8 +261,47 @@ def ride_pdf(xml: bytes, authorised: Authorised | None, lang: str = "es") -> byt
     return bytes(pdf.output())
 
 
+ROW_LINE = 4.0  # mm per line of a wrapped description
+
+
+def _line_heads(pdf: FPDF, cols: list[tuple[str, int]]) -> None:
+    pdf.set_font("Helvetica", "B", 8)
+    for label, w in cols:
+        pdf.cell(w, 6, latin1(label), border=1, align="C")
+    pdf.ln()
+    pdf.set_font("Helvetica", size=8)
+
+
+def _line_row(pdf: FPDF, cols: list[tuple[str, int]], values: list[str], left: float) -> None:
+    """One detalle: the description (third column) wraps onto as many lines as it needs (an
+    add-on's line names the add-on, the domain and the period, and the SRI allows 300
+    characters), and the row is as tall as it; the other cells are short. A row that would
+    not fit the page starts the next one, under the column heads again."""
+    text = latin1(values[2])
+    width = cols[2][1]
+    lines = pdf.multi_cell(width, ROW_LINE, text, dry_run=True, output="LINES")
+    assert isinstance(lines, list)  # output="LINES": the wrapped lines only
+    height = max(6.0, len(lines) * ROW_LINE + 2)
+    if pdf.will_page_break(height):
+        pdf.add_page()
+        _line_heads(pdf, cols)
+    x, y = left, pdf.get_y()
+    for i, ((_, w), value) in enumerate(zip(cols, values, strict=True)):
+        pdf.set_xy(x, y)
+        if i == 2:
+            pdf.rect(x, y, w, height)
+            pdf.set_xy(x, y + 1)
+            pdf.multi_cell(w, ROW_LINE, text, align="L")
+        else:
+            align = "L" if i == 0 else "R"
+            pdf.cell(w, height, _fit(pdf, latin1(value), w - 2), border=1, align=align)
+        x += w
+    pdf.set_xy(left, y + height)
+
+
 def _fit(pdf: FPDF, text: str, width: float) -> str:
-    """``text`` cut to what fits ``width`` mm in the current font (a long description)."""
+    """``text`` cut to what fits ``width`` mm in the current font (a code or an amount; the
+    SRI keeps codes to 25 characters)."""
     while text and pdf.get_string_width(text) > width:
         text = text[:-1]
     return text

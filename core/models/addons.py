@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.models.base import Base, Money, _created, _id
@@ -31,6 +31,9 @@ class ServiceAddon(Base):
     cancel_at: Mapped[date | None] = mapped_column(Date)  # ends then (the client asked)
     ended_on: Mapped[date | None] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)  # why it ended (e.g. no longer fits)
+    # A disk-quota add-on that started or ended while its parent's quota on the panel was not
+    # yet set to match: set after commit, else by the daily run (core.addons.quota).
+    panel_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = _created()
     service: Mapped[Service] = relationship()
     product: Mapped[Product] = relationship()

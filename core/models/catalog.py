@@ -30,7 +30,9 @@ class Product(Base):
     # hosting | addon. An add-on is ordered on a hosting service and renews with it.
     kind: Mapped[str] = mapped_column(String(10), default="hosting", server_default="hosting")
     addon_fits: Mapped[list[int] | None] = mapped_column(JSON)  # hosting products it fits
-    addon_action: Mapped[str | None] = mapped_column(String(10))  # none | staff
+    addon_action: Mapped[str | None] = mapped_column(String(10))  # none | staff | quota
+    # quota: the MB the add-on adds to its parent's cPanel disk quota while it runs.
+    addon_quota_mb: Mapped[int | None] = mapped_column(Integer)
     prices: Mapped[list[ProductPrice]] = relationship(back_populates="product")
 
 

@@ -205,6 +205,23 @@ class WhmClient(PanelTransport):
         params = {"user": user, "pkg": plan}
         self._lifecycle("changepackage", params, lambda: self._state(user, "plan") == plan)
 
+    def set_quota(self, username: str, quota_mb: int | None) -> None:
+        """editquota: the account's disk quota in MB (None = unlimited). A changepackage
+        puts the package's quota back, so callers set it again after one. Idempotent by
+        value, so one retry is safe (§5.4)."""
+        if quota_mb is not None and (isinstance(quota_mb, bool) or quota_mb < 1):
+            raise ValueError("a disk quota is a positive number of MB, or None for unlimited")
+        quota = "unlimited" if quota_mb is None else str(int(quota_mb))
+        self._whm("editquota", {"user": _user(username), "quota": quota}, retries=1)
+
+    def package_quota(self, plan: str) -> int | None:
+        """The disk quota (MB, None = unlimited) of package ``plan``, from listpkgs."""
+        row = next((p for p in self.list_plans() if p["name"] == plan), None)
+        if row is None:
+            raise PanelNotFound(f"The package “{plan}” does not exist.", function="listpkgs")
+        disk = row["disk_mb"]
+        return None if disk is None else int(disk)
+
     def _state(self, user: str, key: str) -> Any:
         acct = self.account(user)
         return None if acct is None else acct.get(key)

@@ -257,6 +257,10 @@ def change_plan(
     with transaction(session) as s:
         svc = s.get_one(Service, t.id)
         svc.product_id, svc.panel_error = target_id, None
+        if t.on_panel:  # changepackage put the package's quota back: add the add-ons' again
+            from core.addons.quota import mark_service  # add-ons import billing, then us
+
+            mark_service(s, svc.id)
         audit_service(
             s,
             actor,

@@ -329,6 +329,9 @@ def test_the_demo_book_offers_add_ons_that_fit_each_plan(sqlite_database):
             .where(Product.name == "Básico", Service.status == "active")
         ).first()
     assert names == {name for name, *_ in demo.ADDON_PRODUCTS}
+    with read_session() as s:
+        disk = s.scalars(select(Product).where(Product.name == "Disco extra 10 GB")).one()
+        assert (disk.addon_action, disk.addon_quota_mb) == ("quota", 10240)
     if premium is not None:
         assert "IP dedicada" in {o.name for o in addons.offers(SYSTEM, premium.id)}
     if basico is not None:

@@ -167,3 +167,42 @@ def test_a_link_opens_the_automation_settings(page_fake, page_personas):
 def _statuses() -> dict[int, str]:
     with read_session() as s:
         return {sid: st for sid, st in s.execute(select(Service.id, Service.status))}
+
+
+def test_the_preview_shows_each_renewals_add_on_lines(page_fake, page_personas):
+    """Issue 19: a renewal that carries add-ons lists their lines as the invoice will."""
+    from datetime import datetime
+    from decimal import Decimal
+
+    from core import addons, billing
+    from core.access import SYSTEM
+    from core.models import Invoice, Product, ProductPrice
+
+    a = page_personas.client_a
+    with unit_of_work() as s:
+        plan = s.get_one(Service, a.service_id).product_id
+        ssl = Product(name="Certificado SSL", whm_package="", kind="addon", addon_fits=[plan])
+        s.add(ssl)
+        s.flush()
+        s.add(ProductPrice(product_id=ssl.id, cycle="monthly", price=Decimal("3.00")))
+        ssl_id = ssl.id
+
+    def paid(invoice_id: int, on: str) -> None:
+        with read_session() as s:
+            balance = s.get_one(Invoice, invoice_id).balance
+        billing.record_payment(SYSTEM, [invoice_id], balance, received_on=D(on))
+
+    paid(a.invoice_id, "2026-12-01")  # December paid: next due 2027-01-05
+    noon = datetime(2026, 12, 20, 17, 0)
+    _, invoice_id = addons.order(a.actor, a.service_id, ssl_id, at=noon)
+    paid(invoice_id, "2026-12-20")
+    at = app_as(page_personas.owner, "billing")
+    at.date_input(key="auto_preview_on").set_value(D("2026-12-22")).run()
+    assert not at.exception
+    frame = next(d.value for d in at.dataframe if tr("automation.col.addons") in d.value.columns)
+    row = frame[frame[tr("automation.col.target")] == "cliente-a.ec"].iloc[0]
+    assert row[tr("automation.col.addons")] == (
+        "Certificado SSL para cliente-a.ec, del 5 ene 2027 al 4 feb 2027"
+    )
+    at.text_input(key="auto_preview_search").set_value("certificado ssl").run()
+    assert "cliente-a.ec" in texts(at) and "cliente-b.ec" not in texts(at)

@@ -37,3 +37,33 @@ def test_the_owner_makes_an_add_on_that_fits_a_plan(page_personas):
     page = app_as(a, "services", service=str(a.service_id))
     assert tr("addons.title") in texts(page)
     assert any("Certificado SSL" in o for o in page.selectbox(key="addons_product").options)
+
+
+def test_the_owner_makes_a_disk_add_on_and_a_bad_mb_is_refused(page_personas):
+    """Action "quota": the add-on raises its parent's cPanel disk quota by the MB given; the
+    MB must be a whole number above zero (a translated error otherwise, nothing saved)."""
+    owner = page_personas.owner
+    at = settings_tab(owner, tr("catalog.tab_products"))
+    plan = catalog.list_products(owner.actor)[0]
+    assert tr("addons.quota_mb") in [w.label for w in at.text_input]
+    by_label(at.text_input, tr("catalog.product")).input("Espacio extra en disco")
+    at.text_input(key="product_0_price_monthly").input("2.00")
+    at.selectbox(key="product_0_kind").set_value("addon")
+    at.selectbox(key="product_0_action").set_value("quota")
+    assert tr("addons.action.quota") in at.selectbox(key="product_0_action").options
+    at.multiselect(key="product_0_fits").set_value([plan.id])
+    for bad in ("", "0", "-10", "1.5", "mucho"):
+        at.text_input(key="product_0_quota_mb").input(bad)
+        at.button(key="product_0_save").click().run()
+        assert not at.exception
+        assert [e.value for e in at.error] == [tr("addons.error_quota_mb")], bad
+    assert "Espacio extra en disco" not in {p.name for p in catalog.list_products(owner.actor)}
+    at.text_input(key="product_0_quota_mb").input("1024")
+    at.button(key="product_0_save").click().run()
+    assert not at.exception and not at.error
+    made = next(p for p in catalog.list_products(owner.actor) if p.name == "Espacio extra en disco")
+    assert (made.kind, made.addon_action, made.addon_quota_mb) == ("addon", "quota", 1024)
+    # Editing it shows the MB it adds.
+    at = settings_tab(owner, tr("catalog.tab_products"))
+    at.selectbox(key="product_choice").set_value(made.id).run()
+    assert at.text_input(key=f"product_{made.id}_quota_mb").value == "1024"

@@ -56,6 +56,9 @@ ENTRY_POINTS: dict[tuple[str, str], str] = {
     ("billing/views.py", "client_billing_view"): "pages/billing.py (client view)",
     ("billing/views.py", "staff_billing_view"): "pages/billing.py (staff view)",
     ("catalog/products.py", "save_product"): "ui/settings/catalog.py",
+    # A disk-quota add-on's panel call, made after the commit that started or ended it (its
+    # own action, as the mail sender's is); the daily run's retry passes the run's moment.
+    ("addons/quota.py", "apply"): "after-commit panel call, daily run's addon_quota step",
     ("cli.py", "cmd_create_user"): "CLI: create-user",
     ("cli.py", "cmd_demo"): "CLI: demo",
     ("cli.py", "cmd_automation_run"): "CLI: automation run (the business date of the run)",

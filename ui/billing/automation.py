@@ -58,6 +58,7 @@ def preview_tab(auto: AutomationView) -> None:
                         tr("automation.col.target"): r.target,
                         tr("billing.col.due"): day(r.due),
                         tr("billing.col.amount"): money(r.amount) if r.amount is not None else "",
+                        tr("automation.col.addons"): " · ".join(r.lines),
                     }
                     for r in auto.preview
                 ]

@@ -178,6 +178,12 @@ def products_tab(actor: Actor) -> None:
             format_func=lambda k: tr(f"addons.action.{k}"),
             key=f"product_{choice}_action",
         )
+        p_quota_mb = st.text_input(
+            tr("addons.quota_mb"),
+            str(editing.addon_quota_mb) if editing and editing.addon_quota_mb else "",
+            help=tr("addons.quota_mb_help"),
+            key=f"product_{choice}_quota_mb",
+        )
         plans = {p.id: p.name for p in products if p.kind == "hosting" and p.id != choice}
         p_fits = st.multiselect(
             tr("addons.fits"),
@@ -256,6 +262,7 @@ def products_tab(actor: Actor) -> None:
                         kind=p_kind,
                         addon_fits=p_fits,
                         addon_action=p_action,
+                        addon_quota_mb=p_quota_mb,
                     ),
                     product_id=editing.id if editing else None,
                     reprice_existing=p_reprice,
