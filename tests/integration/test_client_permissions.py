@@ -526,3 +526,32 @@ def test_a_service_owes_nothing_visible_without_billing(personas: Personas, fake
     assert row.amount_owed == Decimal("11.50")
     detail = services.service_detail(both, a.service_id, with_usage=False)  # type: ignore[arg-type]
     assert detail.amount_owed == Decimal("11.50")
+
+
+def test_revoking_signs_them_out_at_once_even_with_a_second_account(personas: Personas):
+    """A person helping two accounts is signed out of every session when one of them
+    revokes; signing in again, they act only for the account that kept them."""
+    a, b = personas.client_a, personas.client_b
+    _invite(a, "contador@test.ec", ["billing"])
+    _invite(b, "contador@test.ec", ["tickets"])
+    with unit_of_work() as s:
+        user = accounts.user_by_email(s, "contador@test.ec")
+        assert user is not None
+        user.password_hash = accounts.hash_password("Libro-mayor-azul-77")
+    signed_in = datetime(2026, 11, 20, 16, 0)
+    with read_session() as s:
+        for_a = accounts.check_session(s, "contador@test.ec", signed_in, a.actor.client_id).actor
+    assert for_a is not None and for_a.client_permissions == {"billing"}
+    assert billing.invoice_detail(for_a, a.invoice_id).id == a.invoice_id  # type: ignore[arg-type]
+    [membership] = [m.membership_id for m in client_users.list_users(a.actor)]
+    client_users.revoke(a.actor, membership, datetime(2026, 11, 20, 16, 5))
+    with read_session() as s:
+        check = accounts.check_session(s, "contador@test.ec", signed_in, a.actor.client_id)
+    assert (check.actor, check.reason) == (None, "revoked")  # the open tab's next run
+    later = datetime(2026, 11, 20, 16, 10)  # a new sign-in: B's account only
+    with read_session() as s:
+        again = accounts.check_session(s, "contador@test.ec", later, a.actor.client_id).actor
+    assert again is not None and again.client_id == b.actor.client_id
+    assert again.client_permissions == {"tickets"}
+    with pytest.raises(NotFound):
+        billing.invoice_detail(again, a.invoice_id)  # type: ignore[arg-type]
