@@ -363,7 +363,8 @@ def service_detail(
             plan_options=options,
             staff_view=staff_view,
         )
-    if with_usage and detail.has_account and t.has_server:
+    # Disk and bandwidth are the services part's; a cancellations-only user reads the rest.
+    if with_usage and actor.may("services") and detail.has_account and t.has_server:
         try:
             detail = replace(detail, usage=_usage(t))
         except DomainError as exc:

@@ -528,6 +528,16 @@ def test_a_service_owes_nothing_visible_without_billing(personas: Personas, fake
     assert detail.amount_owed == Decimal("11.50")
 
 
+def test_disk_usage_is_read_only_for_the_services_permission(personas: Personas, fake: FakeWhm):
+    a = personas.client_a
+    leaving = _invite(a, "baja@test.ec", ["cancellations"])
+    tech = _invite(a, "tecnico@test.ec", ["services"])
+    fake.log.clear()
+    assert services.service_detail(leaving, a.service_id).usage is None  # type: ignore[arg-type]
+    assert fake.log == []  # the panel was not asked
+    assert services.service_detail(tech, a.service_id).usage is not None  # type: ignore[arg-type]
+
+
 def test_revoking_signs_them_out_at_once_even_with_a_second_account(personas: Personas):
     """A person helping two accounts is signed out of every session when one of them
     revokes; signing in again, they act only for the account that kept them."""

@@ -128,7 +128,7 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
     if resynced is not None and resynced.service_id == d.id:
         show_resync(resynced)
 
-    if d.has_account:
+    if d.has_account and actor.may("services"):  # core reads usage only for it
         st.subheader(tr("services.usage_title"))
         if d.usage is not None:
             u1, u2 = st.columns(2)
