@@ -26,7 +26,7 @@ from core.access import CLIENT_PERMISSIONS, SYSTEM, Actor
 from core.accounts import client_users, profile
 from core.billing.pdf import invoice_pdf
 from core.insights.overview import client_summary
-from core.models import Department, Product, ProductPrice, Service
+from core.models import Department, Invoice, Product, ProductPrice, Service
 from core.orders.quote import order_quote
 from core.platform.db import read_session, unit_of_work
 from core.platform.errors import NotFound
@@ -75,8 +75,6 @@ def _nothing(w: World) -> None:
 
 def _pay(invoice_id: int, on: date) -> None:
     with read_session() as s:
-        from core.models import Invoice
-
         balance = s.get_one(Invoice, invoice_id).balance
     billing.record_payment(SYSTEM, [invoice_id], balance, received_on=on)
 
