@@ -168,3 +168,34 @@ def _clear_streamlit_caches():
 
         st.cache_data.clear()
         st.cache_resource.clear()
+
+
+@pytest.fixture(params=["holder", "invited"])
+def client_b_as(request, personas: Personas):
+    """Client B as its holder, or as a person B's holder invited with every permission: the
+    isolation tests of client B against client A run for both (issue 19, acceptance 4)."""
+    b = personas.client_b
+    if request.param == "holder":
+        return b
+    from dataclasses import replace
+
+    from core import accounts
+    from core.access import CLIENT_PERMISSIONS
+    from core.accounts import client_users
+    from core.platform.clock import now
+    from core.platform.db import read_session
+
+    client_users.invite(
+        b.actor,
+        email="ayudante-b@test.ec",
+        name="Ayudante de B",
+        permissions=list(CLIENT_PERMISSIONS),
+        language="en",
+        at=now(),
+    )
+    with read_session() as s:
+        user = accounts.user_by_email(s, "ayudante-b@test.ec")
+        assert user is not None
+        invited = accounts.actor_from_user(user)
+    assert invited.client_id == b.actor.client_id and not invited.is_account_holder
+    return replace(b, email=invited.email, actor=invited)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, get_scoped
+from core.access import Actor, get_scoped, require_any
 from core.models import Product, ProductPrice, Service, ServiceAddon
 from core.platform.db import reading
 from core.platform.i18n import pick
@@ -41,7 +41,10 @@ def price_for(s: Session, product_id: int, cycle: str) -> ProductPrice | None:
 
 
 def offers(actor: Actor, service_id: int, lang: str = "es") -> list[AddonOffer]:
-    """The active add-on products that fit the service and have a price at its cycle."""
+    """The active add-on products that fit the service and have a price at its cycle. An
+    invited user reaches a service's add-ons with "services" or "cancellations" (ordering
+    one needs more: core.addons.ordering); without either, "not found" like another's."""
+    require_any(actor, "services", "cancellations")
     with reading() as s:
         svc = get_scoped(s, actor, Service, service_id)
         taken = set(

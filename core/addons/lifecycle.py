@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core import billing
-from core.access import SYSTEM, Actor, get_scoped, require_permission, scoped
+from core.access import SYSTEM, Actor, get_scoped, require_any, require_permission, scoped
 from core.addons import quota
 from core.addons.catalog import fits
 from core.addons.renewing import RENEWING, staff_task
@@ -40,7 +40,9 @@ class AddonView:
 
 
 def of_service(actor: Actor, service_id: int, lang: str = "es") -> list[AddonView]:
-    """The service's add-ons, as its owner (or staff) sees them."""
+    """The service's add-ons, as its owner (or staff) sees them; an invited user needs
+    "services" or "cancellations" (the service's page, where they are listed and ended)."""
+    require_any(actor, "services", "cancellations")
     with reading() as s:
         svc = get_scoped(s, actor, Service, service_id)
         rows = s.scalars(

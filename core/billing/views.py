@@ -199,7 +199,9 @@ def list_invoices(
     session: Session | None = None,
 ) -> InvoicePage:
     """Invoices the actor may see, filtered by status ("overdue" too), client and issue-date
-    range, one page of them (LIMIT/OFFSET in SQL) with the total count."""
+    range, one page of them (LIMIT/OFFSET in SQL) with the total count. An invited user
+    without "billing" gets "not found", not an empty list that says there are none."""
+    require_permission(actor, "billing")
     day = today or business_day(get_settings().tz)
     with reading(session) as s:
         return _list(

@@ -257,7 +257,7 @@ def view_as_client(
                 )
                 for line in summary.services
             ],
-            open_tickets=summary.open_tickets,
+            open_tickets=summary.open_tickets or 0,  # the eye acts as the holder: a count
             tickets=tickets,
             billing=client_billing_view(eye, today=today, session=s) if money else None,
             amount_owed=summary.amount_owed if money else None,

@@ -27,17 +27,20 @@ class ServiceLine:
     cycle: str
     next_due_date: date | None
     recurring_amount: Decimal
-    balance_due: Decimal
+    balance_due: Decimal | None  # None: the reader may not see billing
 
 
 @dataclass(frozen=True)
 class ClientSummary:
+    """A figure is None when the reader (an invited user) lacks the permission it belongs
+    to: money needs "billing", the ticket count "tickets"; the page leaves it out."""
+
     services: list[ServiceLine]
-    amount_owed: Decimal
-    overdue: Decimal
-    unpaid_invoices: int
-    credit: Decimal
-    open_tickets: int
+    amount_owed: Decimal | None
+    overdue: Decimal | None
+    unpaid_invoices: int | None
+    credit: Decimal | None
+    open_tickets: int | None
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,8 @@ def client_summary(actor: Actor, today: date, *, session: Session | None = None)
 
 
 def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummary:
-    owed_by_service = _owed_by_service(session, actor)
+    money = actor.may("billing")
+    owed_by_service = _owed_by_service(session, actor) if money else {}
     rows = session.execute(
         scoped(actor, Service)
         .with_only_columns(
@@ -76,27 +80,37 @@ def _client_summary(session: Session, actor: Actor, today: date) -> ClientSummar
         .order_by(Service.status, Service.next_due_date)
     ).all()
     services = [
-        ServiceLine(*row, balance_due=owed_by_service.get(row[0], Decimal("0.00"))) for row in rows
-    ]
-    inv = scoped(actor, Invoice).where(Invoice.status.in_(OWED_STATUSES))
-    owed, count = session.execute(
-        inv.with_only_columns(func.coalesce(func.sum(Invoice.balance), 0), func.count())
-    ).one()
-    overdue = session.execute(
-        inv.where(Invoice.due_on < today).with_only_columns(
-            func.coalesce(func.sum(Invoice.balance), 0)
+        ServiceLine(
+            *row, balance_due=owed_by_service.get(row[0], Decimal("0.00")) if money else None
         )
-    ).scalar_one()
-    credit = session.execute(
-        scoped(actor, Client).with_only_columns(Client.credit_balance)
-    ).scalar_one()
-    tickets = session.execute(
-        scoped(actor, Ticket).where(Ticket.status != "closed").with_only_columns(func.count())
-    ).scalar_one()
+        for row in rows
+    ]
+    amount_owed = overdue = credit = None
+    count = None
+    if money:
+        inv = scoped(actor, Invoice).where(Invoice.status.in_(OWED_STATUSES))
+        owed, count = session.execute(
+            inv.with_only_columns(func.coalesce(func.sum(Invoice.balance), 0), func.count())
+        ).one()
+        late = session.execute(
+            inv.where(Invoice.due_on < today).with_only_columns(
+                func.coalesce(func.sum(Invoice.balance), 0)
+            )
+        ).scalar_one()
+        amount_owed = Decimal(owed).quantize(Decimal("0.01"))
+        overdue = Decimal(late).quantize(Decimal("0.01"))
+        credit = session.execute(
+            scoped(actor, Client).with_only_columns(Client.credit_balance)
+        ).scalar_one()
+    tickets = None
+    if actor.may("tickets"):
+        tickets = session.execute(
+            scoped(actor, Ticket).where(Ticket.status != "closed").with_only_columns(func.count())
+        ).scalar_one()
     return ClientSummary(
         services=services,
-        amount_owed=Decimal(owed).quantize(Decimal("0.01")),
-        overdue=Decimal(overdue).quantize(Decimal("0.01")),
+        amount_owed=amount_owed,
+        overdue=overdue,
         unpaid_invoices=count,
         credit=credit,
         open_tickets=tickets,

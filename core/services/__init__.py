@@ -96,7 +96,7 @@ class ServiceRow:
     cycle: str
     next_due_date: date | None
     recurring_amount: Decimal
-    amount_owed: Decimal
+    amount_owed: Decimal | None  # None: the reader may not see billing
     panel_username: str | None
     panel_error: str | None  # staff only; None for a client
     cancel_on: date | None = None  # a pending cancellation request takes effect that day
@@ -124,7 +124,7 @@ class ServiceDetail:
     cycle: str
     next_due_date: date | None
     recurring_amount: Decimal
-    amount_owed: Decimal
+    amount_owed: Decimal | None  # None: the reader may not see billing
     panel_username: str | None
     server_name: str | None
     suspend_reason: str | None
@@ -214,7 +214,8 @@ def list_services(
             .offset(offset)
         )
         found = s.execute(stmt).all()
-        owed = _owed(s, [r[0] for r in found])
+        money = actor.may("billing")  # what a service owes is billing's part of the account
+        owed = _owed(s, [r[0] for r in found]) if money else {}
         leaving = dict(
             s.execute(
                 select(CancellationRequest.service_id, CancellationRequest.effective_date).where(
@@ -234,7 +235,7 @@ def list_services(
             cycle=r[6],
             next_due_date=r[7],
             recurring_amount=r[8],
-            amount_owed=owed.get(r[0], Decimal("0.00")),
+            amount_owed=owed.get(r[0], Decimal("0.00")) if money else None,
             panel_username=r[9],
             panel_error=None if actor.is_client else r[10],
             cancel_on=leaving.get(r[0]),
@@ -348,7 +349,9 @@ def service_detail(
             cycle=svc.billing_cycle,
             next_due_date=svc.next_due_date,
             recurring_amount=svc.recurring_amount,
-            amount_owed=_owed(s, [svc.id]).get(svc.id, Decimal("0.00")),
+            amount_owed=_owed(s, [svc.id]).get(svc.id, Decimal("0.00"))
+            if actor.may("billing")
+            else None,
             panel_username=svc.panel_username,
             server_name=svc.server.name if svc.server is not None else None,
             suspend_reason=svc.suspend_reason,
@@ -360,7 +363,8 @@ def service_detail(
             plan_options=options,
             staff_view=staff_view,
         )
-    if with_usage and detail.has_account and t.has_server:
+    # Disk and bandwidth are the services part's; a cancellations-only user reads the rest.
+    if with_usage and actor.may("services") and detail.has_account and t.has_server:
         try:
             detail = replace(detail, usage=_usage(t))
         except DomainError as exc:

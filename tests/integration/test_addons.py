@@ -270,9 +270,9 @@ def test_a_plan_change_keeps_what_fits_and_ends_the_rest_saying_why(fake, person
     assert (ended.status, ended.note) == ("cancelled", "misfit")
 
 
-def test_client_b_never_sees_or_touches_client_as_add_ons(fake, personas):
+def test_client_b_never_sees_or_touches_client_as_add_ons(fake, personas, client_b_as):
     ssl, _ = add_on_products(personas)
-    a, b = personas.client_a, personas.client_b
+    a, b = personas.client_a, client_b_as
     addon_id = ordered_and_paid(personas, ssl)
     with pytest.raises(NotFound):
         addons.order(b.actor, a.service_id, ssl, at=noon("2026-12-20"))

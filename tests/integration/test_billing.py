@@ -426,8 +426,8 @@ def test_staff_with_billing_rights_do_the_back_office_work(personas):
         settings.put(billing_staff, "auto_apply_credit", False)
 
 
-def test_a_client_sees_only_their_own_invoices(personas):
-    a, b = personas.client_a, personas.client_b
+def test_a_client_sees_only_their_own_invoices(personas, client_b_as):
+    a, b = personas.client_a, client_b_as
     page = billing.list_invoices(b.actor)
     assert [r.id for r in page.rows] == [b.invoice_id] and page.total == 1
     # A client_id filter cannot widen a client's view.

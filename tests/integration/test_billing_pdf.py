@@ -65,8 +65,8 @@ def test_the_pdf_of_a_paid_invoice_with_odd_characters(personas):
     assert "Pagada" in text
 
 
-def test_client_b_gets_not_found_for_client_as_pdf(personas):
-    a, b = personas.client_a, personas.client_b
+def test_client_b_gets_not_found_for_client_as_pdf(personas, client_b_as):
+    a, b = personas.client_a, client_b_as
     with pytest.raises(NotFound):
         invoice_pdf(b.actor, a.invoice_id)
     with pytest.raises(NotFound):

@@ -144,8 +144,8 @@ def test_bad_receipt_amounts_and_unpayable_invoices_are_refused(personas):
     assert after["upload"] == before["upload"] and after["transfer_receipt"] == 0
 
 
-def test_client_b_never_reaches_client_as_receipts(personas):
-    owner, a, b = personas.owner.actor, personas.client_a, personas.client_b
+def test_client_b_never_reaches_client_as_receipts(personas, client_b_as):
+    owner, a, b = personas.owner.actor, personas.client_a, client_b_as
     rid = billing.upload_receipt(a.actor, a.invoice_id, "comprobante.pdf", PDF)
     with pytest.raises(NotFound):
         billing.receipt_file(b.actor, rid)

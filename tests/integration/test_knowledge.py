@@ -43,6 +43,29 @@ def test_search_finds_a_word_written_without_its_accent_in_english(personas, kb)
     assert _titles(found)[0] == "How to create and set up a mailbox (e-mail account)"
 
 
+def test_an_english_article_is_found_by_its_accented_word_written_without_it(personas, kb):
+    """The English text can carry accents too (an Ecuadorian ID is a "cédula"): a reader
+    who types it plainly finds the article, on each engine, and the Spanish one as well."""
+    owner = personas.owner.actor
+    category = articles.save_category(owner, "Facturación", "Billing", at=AT)
+    article = articles.save_article(
+        owner,
+        category_id=category,
+        title_es="Su cédula o RUC en las facturas",
+        title_en="Your cédula or RUC on invoices",
+        body_es="Las facturas llevan la cédula o el RUC que guarde en Mi cuenta.",
+        body_en="Invoices carry the cédula or RUC you keep on My account.",
+        at=AT,
+    )
+    articles.set_status(owner, article, "published", at=AT)
+    assert _titles(articles.search_articles(personas.client_a.actor, "cedula", "en")) == [
+        "Your cédula or RUC on invoices"
+    ]
+    assert "Su cédula o RUC en las facturas" in _titles(
+        articles.search_articles(personas.client_b.actor, "cedula", "es")
+    )
+
+
 def test_search_reads_only_the_readers_language(personas, kb):
     assert articles.search_articles(None, "buzon", "en") == []
     assert _titles(articles.search_articles(None, "buzon", "es")) == [

@@ -180,8 +180,8 @@ def test_panel_refusals_become_translated_messages(fake, personas):
     assert audits() == []
 
 
-def test_client_b_cannot_reach_client_a_mailboxes(fake, personas):
-    a, b = personas.client_a, personas.client_b
+def test_client_b_cannot_reach_client_a_mailboxes(fake, personas, client_b_as):
+    a, b = personas.client_a, client_b_as
     before = json.dumps(fake.accounts["clienta"]["mailboxes"], sort_keys=True)
     fake.log.clear()
     for action in (

@@ -205,8 +205,8 @@ def test_an_unreachable_panel_refuses_the_order_and_changes_nothing(fake, person
         assert s.scalars(select(Service).where(Service.domain == "x1.ec")).first() is None
 
 
-def test_plan_client_and_permission_checks(fake, personas):
-    a, b, staff = personas.client_a, personas.client_b, personas.staff.actor
+def test_plan_client_and_permission_checks(fake, personas, client_b_as):
+    a, b, staff = personas.client_a, client_b_as, personas.staff.actor
     with pytest.raises(NotFound):
         orders.place_order(
             b.actor,

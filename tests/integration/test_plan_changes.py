@@ -308,9 +308,9 @@ def test_other_blocks_not_active_period_over_unverified_and_bad_targets(fake, pe
     assert view.blocked == ("error.upgrade_not_active", {})
 
 
-def test_client_b_cannot_quote_confirm_or_cancel_on_client_a_service(fake, personas):
+def test_client_b_cannot_quote_confirm_or_cancel_on_client_a_service(fake, personas, client_b_as):
     _, estandar = catalogue()
-    a, b = personas.client_a, personas.client_b
+    a, b = personas.client_a, client_b_as
     unblock(personas, a)
     made = plan_changes.confirm(a.actor, a.service_id, estandar, "monthly", at=AT)
     for action in (

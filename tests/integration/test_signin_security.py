@@ -94,9 +94,9 @@ def test_an_address_taken_meanwhile_is_refused_when_the_link_is_opened(personas,
     assert _user("a@test.ec").client_id == personas.client_a.actor.client_id
 
 
-def test_client_b_cannot_open_or_see_client_as_pending_change(personas, smtp):
+def test_client_b_cannot_open_or_see_client_as_pending_change(personas, smtp, client_b_as):
     profile.change_email(personas.client_a.actor, "nueva@test.ec", personas.password, now())
-    assert profile.pending_email(personas.client_b.actor, now()) is None
+    assert profile.pending_email(client_b_as.actor, now()) is None
     with pytest.raises(ValidationError):  # B's password does not move A's account either
         profile.change_email(personas.client_a.actor, "b2@test.ec", "Clave-de-B-9x7", now())
 

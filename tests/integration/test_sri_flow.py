@@ -276,13 +276,13 @@ def test_month_export_for_the_accountant(personas, sri):
     assert zipfile.ZipFile(io.BytesIO(empty)).namelist() == []
 
 
-def test_client_b_cannot_fetch_client_a_documents(personas, sri):
+def test_client_b_cannot_fetch_client_a_documents(personas, sri, client_b_as):
     import pytest
 
     from core.platform.errors import NotFound
 
     doc = _paid_factura(personas, sri)
-    a, b = personas.client_a.actor, personas.client_b.actor
+    a, b = personas.client_a.actor, client_b_as.actor
     assert delivery.ride_for(a, doc.id).data.startswith(b"%PDF")
     assert delivery.xml_for(a, doc.id).data == doc.xml_authorised.encode()
     with pytest.raises(NotFound):

@@ -72,8 +72,8 @@ def open_as(persona, at: datetime = AT, **kw) -> int:
 
 
 # ------------------------------------------------------------------- scoping
-def test_client_b_cannot_see_reply_close_or_download_a_tickets(personas):
-    a, b = personas.client_a, personas.client_b
+def test_client_b_cannot_see_reply_close_or_download_a_tickets(personas, client_b_as):
+    a, b = personas.client_a, client_b_as
     tid = open_as(a, files=[("captura.png", PNG)])
     upload_id = ticket_detail_upload(a.actor, tid)
     for foreign in (tid, a.ticket_id, str(tid), "abc", 99999):

@@ -114,3 +114,24 @@ def test_every_page_they_may_open_draws_without_a_refusal(page_personas, permiss
         shown = [e.value for e in at.error]
         assert tr("error.not_found") not in shown, (permission, page)
         assert tr("error.page_not_allowed") not in shown, (permission, page)
+
+
+@pytest.mark.parametrize(
+    ("permission", "metrics", "services"),
+    [
+        ("tickets", ["home.open_tickets"], False),
+        ("billing", ["home.amount_owed", "home.overdue", "home.credit"], False),
+        ("services", [], True),
+    ],
+)
+def test_the_home_page_shows_the_figures_of_their_parts(
+    page_personas, permission, metrics, services
+):
+    _invite(page_personas.client_a, "solo@test.ec", [permission])
+    at = app_as(_signed_up("solo@test.ec"))
+    assert not at.exception
+    assert [m.label for m in at.metric] == [tr(k) for k in metrics]
+    assert ("cliente-a.ec" in texts(at)) is services
+    assert (tr("home.my_services") in texts(at)) is services
+    holder = app_as(page_personas.client_a)
+    assert len(holder.metric) == 4 and "cliente-a.ec" in texts(holder)

@@ -10,6 +10,7 @@ Used by pages/home.py, which guards the role and calls ``render``.
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import altair as alt
 import pandas as pd
@@ -27,6 +28,9 @@ from ui.kit.charts import draw
 from ui.kit.context import day, money, money_delta, tr
 from ui.kit.tables import plain_table
 from ui.settings.einvoice import certificate_notice
+
+# The permissions that reach a client's services (core.access.PERMISSION_FOR[Service]).
+SERVICE_PARTS = ("services", "mailboxes", "plan_changes", "cancellations")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -60,13 +64,23 @@ def render(actor: Actor) -> None:
     if actor.is_client:
         summary = client_summary(actor, business_today)
         st.title(tr("home.client_title"))
-        c1, c2, c3, c4 = st.columns(4)
-        c1.metric(tr("home.amount_owed"), money(summary.amount_owed))
-        c2.metric(tr("home.overdue"), money(summary.overdue))
-        c3.metric(tr("home.credit"), money(summary.credit))
-        c4.metric(tr("home.open_tickets"), summary.open_tickets)
-        if summary.overdue > 0:
+        # An invited user sees the figures of the parts they were given (None: not given).
+        figures = [
+            (tr(key), money(value) if isinstance(value, Decimal) else value)
+            for key, value in (
+                ("home.amount_owed", summary.amount_owed),
+                ("home.overdue", summary.overdue),
+                ("home.credit", summary.credit),
+                ("home.open_tickets", summary.open_tickets),
+            )
+            if value is not None
+        ]
+        for column, (label, value) in zip(st.columns(4), figures, strict=False):
+            column.metric(label, value)
+        if summary.overdue:
             st.warning(tr("home.overdue_notice", amount=money(summary.overdue)))
+        if not any(actor.may(p) for p in SERVICE_PARTS):
+            st.stop()  # an invited user for tickets, billing or details only
         st.subheader(tr("home.my_services"))
         if not summary.services:
             st.info(tr("home.no_services"))
@@ -79,7 +93,9 @@ def render(actor: Actor) -> None:
                         tr("col.domain"): s.domain,
                         tr("col.status"): tr(f"status.{s.status}"),
                         tr("col.next_due"): day(s.next_due_date),
-                        tr("col.balance_due"): money(s.balance_due),
+                        tr("col.balance_due"): "—"
+                        if s.balance_due is None
+                        else money(s.balance_due),
                     }
                     for s in summary.services
                 ],

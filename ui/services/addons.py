@@ -30,7 +30,9 @@ def addons_section(actor: Actor, d: services.ServiceDetail) -> None:
     offers: list[addons.AddonOffer] = []
     with errors_shown():
         have = addons.of_service(actor, d.id, lang())
-        offers = addons.offers(actor, d.id, lang()) if d.status == "active" else []
+        # Ordering one needs services and billing (core.addons.ordering): no form without.
+        ordering = d.status == "active" and actor.may("services") and actor.may("billing")
+        offers = addons.offers(actor, d.id, lang()) if ordering else []
     if not have and not offers:
         return
     st.subheader(tr("addons.title"))

@@ -103,7 +103,8 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
     c1.metric(tr("col.status"), tr(f"status.{d.status}"))
     c2.metric(tr("col.plan"), d.plan)
     c3.metric(tr("col.next_due"), day(d.next_due_date))
-    c4.metric(tr("col.balance_due"), money(d.amount_owed))
+    if d.amount_owed is not None:  # None: an invited user without billing
+        c4.metric(tr("col.balance_due"), money(d.amount_owed))
     billed = services.billed_amount(d.status, d.recurring_amount)
     if billed is None:  # an ended service is not billed again: no price to show
         st.caption(tr("services.account_line_ended", username=d.panel_username or "—"))
@@ -127,7 +128,7 @@ def show_detail(actor: Actor, d: services.ServiceDetail) -> None:
     if resynced is not None and resynced.service_id == d.id:
         show_resync(resynced)
 
-    if d.has_account:
+    if d.has_account and actor.may("services"):  # core reads usage only for it
         st.subheader(tr("services.usage_title"))
         if d.usage is not None:
             u1, u2 = st.columns(2)
@@ -193,7 +194,7 @@ def show_list(actor: Actor) -> None:
             {
                 tr("col.status"): status_cell(r),
                 tr("col.next_due"): day(r.next_due_date),
-                tr("col.balance_due"): money(r.amount_owed),
+                tr("col.balance_due"): "—" if r.amount_owed is None else money(r.amount_owed),
             }
         )
         if staff:
