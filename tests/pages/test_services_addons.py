@@ -5,6 +5,7 @@ none of it."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,8 @@ from sqlalchemy import select
 from core import billing, panel
 from core.access import SYSTEM
 from core.models import Invoice, InvoiceItem, Product, ProductPrice, Service, ServiceAddon
+from core.platform.clock import today
+from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
 from sandbox.whm_server import FakeWhm
 from tests.pages.apptest import app_as, texts, tr
@@ -27,8 +30,14 @@ def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
 
 
 def ssl_for(persona) -> int:
+    """An SSL add-on fitting the persona's plan. The page orders with the real clock, and the
+    personas' service falls due on a fixed date, so the parent is moved to fall due three weeks
+    from today: an add-on is only ordered on a parent that is not overdue."""
     with unit_of_work() as s:
-        plan = s.get_one(Service, persona.service_id).product_id
+        svc = s.get_one(Service, persona.service_id)
+        due = today(get_settings().tz) + timedelta(days=21)
+        svc.next_due_date, svc.anchor_day = due, due.day
+        plan = svc.product_id
         ssl = Product(
             name="Certificado SSL",
             name_en="SSL certificate",
