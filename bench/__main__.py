@@ -49,7 +49,7 @@ TARGETS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--scale", choices=["S", "M", "L"], default="S")
+    parser.add_argument("--scale", choices=["XS", "S", "M", "L"], default="S")  # XS: tests
     parser.add_argument("--database-url")
     parser.add_argument("--load", action="store_true", help="10 browsers for 60 s")
     parser.add_argument("--out", required=True)
