@@ -37,7 +37,7 @@ def test_sessions_and_signins_over_the_protocol(tmp_path):
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert isinstance(figures["capacity"], list) and len(figures["capacity"]) == 1
     capacity = figures["capacity"][0]
-    assert CAPACITY_KEYS <= capacity.keys()
+    assert capacity.keys() >= CAPACITY_KEYS
     assert capacity["sessions"] == 3
     assert capacity["errors"] == 0, capacity["error_kinds"]
     assert capacity["switches"] > 0
