@@ -41,7 +41,8 @@ fmt: $(VENV)/.dev
 	$(PY) -m ruff format .
 
 bench: $(VENV)/.dev
-	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json) $(if $(LOAD),--load) $(if $(IMPORT),--import-whmcs)
+	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json) $(if $(LOAD),--load) $(if $(IMPORT),--import-whmcs) \
+		$(if $(SESSIONS),--sessions $(SESSIONS)) $(if $(SIGNINS),--signins $(SIGNINS))
 
 clean-data:
 	rm -rf data/*.db data/*.db-* data/sandbox-whm.json data/demo-credentials.txt

@@ -1,5 +1,13 @@
 """``python -m bench --scale S|M|L [--database-url URL] [--load] [--import-whmcs
-[--import-only]] --out FILE``
+[--import-only]] [--sessions 25,50,100,200] [--signins 20] [--capacity-only] --out FILE``
+
+``--sessions`` measures the server's capacity without browsers (bench.sessions: sessions
+speaking Streamlit's protocol, each signed in by its cookie, switching pages every 3-5 s):
+one entry per session count in the JSON's ``capacity`` list (a list even for one count),
+``capacity_knee`` the first count whose p95 passes 1 s (null if none). ``--signins K``
+times K sign-ins submitted at once at BCRYPT_ROUNDS=12 (``signin_p95_ms``, split into
+bcrypt, the authenticator and the page in ``signin_split``). ``--capacity-only`` skips
+the other parts.
 
 ``--import-whmcs`` also builds a WHMCS 8.4.0 book of 5,000 clients, 20,000 services and
 200,000 invoices in MariaDB (bench.whmcs_book) and times its import into a fresh SQLite book
@@ -34,12 +42,14 @@ TARGETS = {
     "einvoice_total_s": 60,
     "import_s": 300,
     "import_rss_mb": 1024,
+    "capacity_p95_ms": 1000,
+    "signin_p95_ms": 2000,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--scale", choices=["S", "M", "L"], default="S")
+    parser.add_argument("--scale", choices=["XS", "S", "M", "L"], default="S")  # XS: tests
     parser.add_argument("--database-url")
     parser.add_argument("--load", action="store_true", help="10 browsers for 60 s")
     parser.add_argument("--out", required=True)
@@ -49,6 +59,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--import-whmcs", action="store_true", help="time a big WHMCS import")
     parser.add_argument("--import-only", action="store_true", help="only the import figures")
+    parser.add_argument(
+        "--sessions",
+        type=_counts,
+        default=[],
+        help="protocol sessions without browsers, e.g. 25,50,100,200 (bench.sessions)",
+    )
+    parser.add_argument(
+        "--signins", type=int, default=0, help="sign-ins submitted at once, at 12 rounds"
+    )
+    parser.add_argument(
+        "--session-seconds", type=float, default=60.0, help="each session count's window"
+    )
+    parser.add_argument(
+        "--capacity-only", action="store_true", help="only --sessions and --signins"
+    )
     args = parser.parse_args(argv)
 
     data = Path(os.environ.get("ANFITRION_DATA_DIR") or tempfile.mkdtemp(prefix="bench-"))
@@ -105,6 +130,20 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(json.dumps(result, indent=2), encoding="utf-8")
         print(f"{part}: done", flush=True)
 
+    if args.sessions or args.signins:
+        # In a process of its own, as --load: the client's loop must not share this
+        # process's heap, and the server is a third process whose CPU is the one measured.
+        command = [sys.executable, "-m", "bench.sessions", settings.database_url]
+        command += [",".join(map(str, args.sessions)), str(args.signins)]
+        command += [str(args.session_seconds)]
+        measured = subprocess.run(
+            command, check=True, env=dict(os.environ), stdout=subprocess.PIPE, text=True
+        )
+        for part, figures in json.loads(measured.stdout.strip().splitlines()[-1]).items():
+            done(part, figures)
+        if args.capacity_only:
+            _print_capacity(result)
+            return 0
     done(
         "pages",
         measure.pages(
@@ -139,6 +178,16 @@ def main(argv: list[str] | None = None) -> int:
     done("peak_rss_mb", measure.peak_rss_mb())
     _print(result)
     return 0
+
+
+def _counts(value: str) -> list[int]:
+    try:
+        counts = [int(part) for part in value.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError("session counts are numbers: 25,50,100") from None
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("at least one session count, each 1 or more")
+    return counts
 
 
 def import_whmcs(data: Path, business_today, *, reuse: bool) -> dict:
@@ -214,6 +263,27 @@ def _mark(value, target) -> str:
     return f"{value} {'ok' if value <= target else 'MISSED (target ' + str(target) + ')'}"
 
 
+def _print_capacity(result: dict) -> None:
+    for entry in result.get("capacity", []):
+        print(
+            f"{entry['sessions']:>4} sessions: p95 "
+            f"{_mark(entry['p95_ms'], TARGETS['capacity_p95_ms'])} ms, p50 {entry['p50_ms']} ms,"
+            f" errors {entry['errors']}, {entry['switches']} switches,"
+            f" server CPU {entry['server_cpu_s']} s ({entry['server_cores_busy']} cores)"
+        )
+    if "capacity" in result:
+        print(f"knee (first count with p95 > 1 s): {result.get('capacity_knee')}")
+    if "signin_split" in result:
+        split = result["signin_split"]
+        print(
+            f"{split['signins']} sign-ins at once, {split['bcrypt_rounds']} rounds: p95 "
+            f"{_mark(result['signin_p95_ms'], TARGETS['signin_p95_ms'])} ms (bcrypt "
+            f"{split['bcrypt_ms']}, authenticator {split['authenticator_ms']}, page "
+            f"{split['page_ms']}; bcrypt alone, {split['signins']} checks on "
+            f"{split['cores']} cores: {split['bcrypt_k_at_once_ms']} ms), errors {split['errors']}"
+        )
+
+
 def _print(result: dict) -> None:
     print(f"\nscale {result['scale']}")
     print(f"{'page':16} {'role':7} {'median ms':>10} {'sql ms':>8}  target")
@@ -246,6 +316,7 @@ def _print(result: dict) -> None:
             f"{ei['send_and_authorise_s']} s; signing {ei['signing_ms_per_document']} ms a"
             f" document; RIDE {ei['ride_ms_per_document']} ms)"
         )
+    _print_capacity(result)
     if "load" in result:
         load = result["load"]
         print(

@@ -43,6 +43,17 @@ VERIFIED = "anfitrion_verified"
 ACTING_FOR = "anfitrion_acting_for"
 
 
+def _library_check(_cls, password: str, hashed: str) -> bool:
+    return accounts.verify_password(password, hashed)
+
+
+# The library checks the password itself (its login calls ``Hasher.check_pw``, a plain
+# bcrypt.checkpw); routed through ours, the check waits for one of the cores' bcrypt slots
+# as every other check does (core.accounts.verify_password), and a hash bcrypt refuses is
+# a wrong password rather than the library's print.
+stauth.Hasher.check_pw = classmethod(_library_check)  # type: ignore[method-assign,assignment]
+
+
 def _cookie_token(settings: Settings) -> dict | None:
     """The auth cookie's claims when it is present and correctly signed."""
     try:
