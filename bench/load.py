@@ -28,6 +28,7 @@ import requests
 from sqlalchemy import create_engine
 
 from bench.book import PASSWORD, load_sign_ins
+from core.cli import streamlit_command
 
 ROOT = Path(__file__).resolve().parent.parent
 SESSIONS = 10
@@ -56,18 +57,7 @@ def run(database_url: str) -> dict:
     shots = os.environ.get("BENCH_SHOTS")
     log = open(Path(shots) / "server.log", "wb") if shots else subprocess.DEVNULL  # noqa: SIM115
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--server.fileWatcherType=none",
-        ],
+        streamlit_command(port, "--server.fileWatcherType=none"),
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url},
         stdout=log,

@@ -44,6 +44,7 @@ from sqlalchemy import create_engine, update
 
 from bench.book import PASSWORD, load_sign_ins
 from bench.protocol import Session, click, text
+from core.cli import streamlit_command
 
 ROOT = Path(__file__).resolve().parent.parent
 THINK_S = (3.0, 5.0)
@@ -139,18 +140,7 @@ class _server:
         data = Path(os.environ.get("ANFITRION_DATA_DIR") or tempfile.gettempdir())
         self.log = open(data / "sessions-server.log", "wb")  # noqa: SIM115 - closed in __exit__
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard.py"),
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--browser.gatherUsageStats=false",
-                "--server.fileWatcherType=none",
-            ],
+            streamlit_command(port, "--server.fileWatcherType=none"),
             cwd=ROOT,
             env={
                 **os.environ,

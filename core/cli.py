@@ -181,6 +181,23 @@ def point_at_sandbox_sri(port: int) -> bool:
     return True
 
 
+def streamlit_command(port: int, *options: str) -> list[str]:
+    """The app as one process on loopback (the reverse proxy is in front in production): the
+    command ``make run``, the benches and the browser tests all start."""
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "dashboard.py"),
+        "--server.headless=true",
+        "--server.address=127.0.0.1",
+        f"--server.port={port}",
+        "--browser.gatherUsageStats=false",
+        *options,
+    ]
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     upgrade(settings.database_url)
@@ -203,20 +220,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 flush=True,
             )
         print(f"Anfitrión: http://127.0.0.1:{args.port}  (Ctrl+C to stop)", flush=True)
-        app = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(ROOT / "dashboard.py"),
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={args.port}",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=ROOT,
-        )
+        app = subprocess.Popen(streamlit_command(args.port), cwd=ROOT)
         try:
             return app.wait()
         except KeyboardInterrupt:

@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from core.cli import streamlit_command
 from core.platform.i18n import t
 from tests.conftest import _DATA, use_database
 from tests.personas import Personas, build_personas
@@ -53,19 +53,7 @@ def serve_app(prepare: Callable[[Personas], None] | None = None) -> Iterator[tup
     env = {**os.environ, "DATABASE_URL": real_url}
     log = open(_DATA / f"streamlit-{port}.log", "wb")  # noqa: SIM115 - closed at teardown
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "dashboard.py"),
-            "--server.headless=true",
-            f"--server.port={port}",
-            "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false",
-            "--global.developmentMode=false",
-            "--server.fileWatcherType=none",
-        ],
+        streamlit_command(port, "--global.developmentMode=false", "--server.fileWatcherType=none"),
         cwd=ROOT,
         env=env,
         stdout=log,
