@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from core.cli import streamlit_command
 from core.platform.i18n import t
@@ -139,18 +140,43 @@ def fresh_code(secret: str) -> str:
     return totp.at(step * totp.interval)
 
 
+def submit_sign_in(page, email: str, password: str, arrived) -> None:
+    """Type and send the sign-in form until ``arrived`` (a locator of the next screen) shows.
+
+    The cookie component answers after the first run and triggers a rerun that redraws the
+    form; on a loaded machine it can land after the typing and clear it, so the click sends
+    an empty form. A form found empty once the run is over is typed again (twice at most);
+    anything else (an error drawn, a wrong screen) fails with a screenshot."""
+    email_box = page.get_by_role("textbox", name=t("signin.email"))
+    for attempt in range(3):
+        email_box.fill(email)
+        page.get_by_role("textbox", name=t("signin.password")).fill(password)
+        page.get_by_role("button", name=t("signin.submit")).click()
+        try:
+            arrived.wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            wait_for_app(page)
+            if arrived.is_visible():
+                return
+            if attempt == 2 or not (email_box.is_visible() and email_box.input_value() == ""):
+                ARTIFACTS.mkdir(exist_ok=True)
+                page.screenshot(path=str(ARTIFACTS / "sign-in-failed.png"), full_page=True)
+                raise
+
+
 def sign_in(page, base: str, email: str, password: str, totp_secret: str | None = None) -> None:
     page.goto(base)
     wait_for_app(page)
-    # The cookie component answers after the first run and triggers a rerun that redraws
-    # the form; typing before it lands loses the text.
-    page.wait_for_timeout(1500)
+    page.wait_for_timeout(1500)  # most often the cookie component's rerun lands in this
     wait_for_app(page)
-    page.get_by_role("textbox", name=t("signin.email")).fill(email)
-    page.get_by_role("textbox", name=t("signin.password")).fill(password)
-    page.get_by_role("button", name=t("signin.submit")).click()
+    arrived = (
+        page.get_by_role("heading", name=t("2fa.title"))
+        if totp_secret
+        else page.get_by_test_id("stSidebarNav")
+    )
+    submit_sign_in(page, email, password, arrived)
     if totp_secret:
-        page.get_by_role("heading", name=t("2fa.title")).wait_for(timeout=30_000)
         wait_for_app(page)
         page.get_by_role("textbox", name=t("2fa.code")).fill(fresh_code(totp_secret))
         page.get_by_role("button", name=t("2fa.submit")).click()

@@ -17,7 +17,7 @@ import pytest
 from core import billing
 from core.platform.clock import today
 from core.platform.i18n import t
-from tests.e2e.conftest import _DATA, ARTIFACTS, serve_app, sign_in, wait_for_app
+from tests.e2e.conftest import _DATA, ARTIFACTS, serve_app, sign_in, submit_sign_in, wait_for_app
 from tests.personas import TOTP_SECRET, Personas
 
 pytestmark = pytest.mark.e2e
@@ -95,10 +95,7 @@ def sign_in_phone(page, base: str, email: str, password: str) -> None:
     wait_for_app(page)
     page.wait_for_timeout(1500)
     wait_for_app(page)
-    page.get_by_role("textbox", name=t("signin.email")).fill(email)
-    page.get_by_role("textbox", name=t("signin.password")).fill(password)
-    page.get_by_role("button", name=t("signin.submit")).click()
-    page.get_by_role("heading", name=t("home.client_title")).wait_for(timeout=30_000)
+    submit_sign_in(page, email, password, page.get_by_role("heading", name=t("home.client_title")))
     wait_for_app(page)
 
 
