@@ -27,7 +27,15 @@ from core.models import User
 from core.platform.clock import now
 from core.platform.db import unit_of_work
 from core.platform.i18n import t
-from tests.e2e.conftest import ARTIFACTS, ROOT, _free_port, fresh_code, sign_in, wait_for_app
+from tests.e2e.conftest import (
+    ARTIFACTS,
+    ROOT,
+    _free_port,
+    fresh_code,
+    sign_in,
+    submit_sign_in,
+    wait_for_app,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -149,11 +157,9 @@ def test_staff_without_2fa_follow_the_set_up_link_and_get_in(live_app, browser, 
     wait_for_app(page)
     page.wait_for_timeout(1500)
     wait_for_app(page)
-    page.get_by_role("textbox", name=t("signin.email")).fill(personas.staff.email)
-    page.get_by_role("textbox", name=t("signin.password")).fill(personas.password)
-    page.get_by_role("button", name=t("signin.submit")).click()
     main = page.get_by_test_id("stMain")
-    main.get_by_text(t("2fa.setup_required")).first.wait_for(timeout=30_000)
+    arrived = main.get_by_text(t("2fa.setup_required")).first
+    submit_sign_in(page, personas.staff.email, personas.password, arrived)
     page.wait_for_timeout(1500)  # the cookie component's rerun, where "Page not found" came
     wait_for_app(page)
     assert "Page not found" not in page.inner_text("body")
@@ -234,10 +240,8 @@ def test_the_reset_confirmation_stays_and_says_what_next(live_app, browser, shot
     assert "reset=" not in page.url
     shot(page, "reset-done-still-there")
     # What to do next works: the sign-in form is right below, with the new password.
-    page.get_by_role("textbox", name=t("signin.email")).fill(personas.client_a.email)
-    page.get_by_role("textbox", name=t("signin.password")).fill(new)
-    page.get_by_role("button", name=t("signin.submit")).click()
-    page.get_by_role("heading", name=t("home.client_title")).wait_for(timeout=30_000)
+    home = page.get_by_role("heading", name=t("home.client_title"))
+    submit_sign_in(page, personas.client_a.email, new, home)
     assert t("reset.done") not in page.inner_text("body")
     context.close()
 

@@ -3,7 +3,7 @@
 import pytest
 
 from core.platform.i18n import t
-from tests.e2e.conftest import sign_in, wait_for_app
+from tests.e2e.conftest import sign_in, submit_sign_in, wait_for_app
 from tests.personas import TOTP_SECRET
 
 pytestmark = pytest.mark.e2e
@@ -81,10 +81,8 @@ def test_a_deep_link_opened_signed_out_lands_there_after_sign_in(live_app, brows
     wait_for_app(page)
     page.wait_for_timeout(1500)
     wait_for_app(page)
-    page.get_by_role("textbox", name=t("signin.email")).fill(personas.client_a.email)
-    page.get_by_role("textbox", name=t("signin.password")).fill(personas.password)
-    page.get_by_role("button", name=t("signin.submit")).click()
-    page.get_by_role("heading", name=t("page.account")).wait_for(timeout=30_000)
+    account = page.get_by_role("heading", name=t("page.account"))
+    submit_sign_in(page, personas.client_a.email, personas.password, account)
     assert page.url.endswith("/account")
     shot(page, "deep-link-after-sign-in")
     context.close()
