@@ -22,8 +22,12 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(VENV)/bin/python
 run: $(VENV)/.runtime
 	$(PY) -m core.cli serve --port $(PORT)
 
+# Two test processes for the tiers without a browser (each has its own data folder and its
+# own PostgreSQL and MariaDB databases, tests/conftest.py); the browser tier runs alone, as
+# Chromium and the app already fill the two cores.
 test: $(VENV)/.dev lint typecheck
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --ignore=tests/e2e
+	$(PY) -m pytest -q tests/e2e
 
 test-unit test-integration test-pages test-e2e: $(VENV)/.dev
 	$(PY) -m pytest -q tests/$(subst test-,,$@)
