@@ -198,7 +198,15 @@ def streamlit_command(port: int, *options: str) -> list[str]:
     ]
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    # A service manager (or a test) stops us with SIGTERM, whose default ends the process
+    # without running ``finally``: the app and the sandboxes would live on, holding their
+    # ports (the SRI's is fixed), so SIGTERM takes the Ctrl+C path.
+    signal.signal(signal.SIGTERM, _interrupt)
     settings = get_settings()
     upgrade(settings.database_url)
     sandbox = _start_sandbox(settings, args.sandbox_port)

@@ -47,7 +47,7 @@ MINUTE = 60
 def make_run(tmp_path_factory):
     """`make run` as a new user runs it: a fresh data dir, nothing in the environment."""
     data = tmp_path_factory.mktemp("first-use-data")
-    port, sandbox_port = _free_port(), _free_port()
+    port, sandbox_port, sri_port = _free_port(), _free_port(), _free_port()
     env = {
         k: v
         for k, v in os.environ.items()
@@ -64,6 +64,8 @@ def make_run(tmp_path_factory):
             str(port),
             "--sandbox-port",
             str(sandbox_port),
+            "--sri-port",
+            str(sri_port),
         ],
         cwd=ROOT,
         env=env,
