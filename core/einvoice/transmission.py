@@ -121,6 +121,12 @@ def _claim_many(document_ids: list[int], at: datetime) -> list[_Claim]:
     commit, not the SRI, was most of a document's cost). A document moved by another worker
     since it was read is left to that worker."""
     claims: list[_Claim] = []
+    # Due now, as ``due`` chose them: a worker whose list was read before another worker's
+    # claim committed finds the lease (``next_attempt_at`` ahead) and leaves the document,
+    # where the attempts counter alone would let it take the next attempt and send it twice.
+    is_due = or_(
+        ElectronicDocument.next_attempt_at.is_(None), ElectronicDocument.next_attempt_at <= at
+    )
     with unit_of_work() as s:
         rows = s.execute(
             select(
@@ -130,7 +136,11 @@ def _claim_many(document_ids: list[int], at: datetime) -> list[_Claim]:
                 ElectronicDocument.environment,
                 ElectronicDocument.access_key,
                 ElectronicDocument.xml_signed,
-            ).where(ElectronicDocument.id.in_(document_ids), ElectronicDocument.status.in_(OPEN))
+            ).where(
+                ElectronicDocument.id.in_(document_ids),
+                ElectronicDocument.status.in_(OPEN),
+                is_due,
+            )
         ).all()
         order = {doc_id: i for i, doc_id in enumerate(document_ids)}
         for doc_id, status, seen, environment, key, xml in sorted(rows, key=lambda r: order[r[0]]):
@@ -138,7 +148,11 @@ def _claim_many(document_ids: list[int], at: datetime) -> list[_Claim]:
                 "CursorResult[Any]",
                 s.execute(
                     update(ElectronicDocument)
-                    .where(ElectronicDocument.id == doc_id, ElectronicDocument.attempts == seen)
+                    .where(
+                        ElectronicDocument.id == doc_id,
+                        ElectronicDocument.attempts == seen,
+                        is_due,
+                    )
                     .values(attempts=seen + 1, next_attempt_at=at + LEASE)
                 ),
             ).rowcount

@@ -99,3 +99,17 @@ def test_settings_are_read_once_a_batch_not_once_a_document(personas, sri):
             "paid",
             "paid",
         ]
+
+
+def test_a_run_that_read_its_list_before_another_claimed_leaves_those_documents(personas):
+    """Two daily runs at once: B chose the due documents before A's claim committed. A's
+    lease is on the rows when B claims, so B takes none of them and nothing is sent twice."""
+    ids = _paid_without_factura(personas)
+    docs = _issue_batch(ids)
+    with read_session() as s:
+        listed_by_b = transmission.due(s, AT)
+    assert listed_by_b == docs
+    claimed_by_a = transmission._claim_many(docs, AT)
+    assert [c.id for c in claimed_by_a] == docs
+    assert transmission._claim_many(listed_by_b, AT) == []
+    assert [d.attempts for d in documents()] == [1, 1]
