@@ -33,7 +33,7 @@ from core.models import (
     User,
 )
 from core.platform import vault
-from core.platform.db import unit_of_work
+from core.platform.db import refresh_statistics, unit_of_work
 from core.rules.cycles import CYCLE_MONTHS, advance
 
 PASSWORD = "Bench-clave-2026"
@@ -238,6 +238,7 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
         if client_id != sample
     ]
     _bulk(engine, User.__table__, users)
+    refresh_statistics(engine)  # as an import of a whole book leaves it
     return BenchUsers("owner@bench.ec", "staff@bench.ec", "client@bench.ec", sample)
 
 

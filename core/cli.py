@@ -36,11 +36,16 @@ from core.platform.config import ConfigError, Settings, get_settings
 from core.platform.db import get_engine, read_session, unit_of_work
 from core.platform.errors import DomainError
 from core.platform.i18n import t
-from core.platform.migrate import ROOT, upgrade
-from sandbox import demo
+
+# The repository's root (as core.platform.migrate has it): the migrations (alembic) and the
+# demo (sandbox.demo) are imported by the commands that use them, so the daily run, started
+# by cron every day, does not load them.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def cmd_init_db(_args: argparse.Namespace) -> int:
+    from core.platform.migrate import upgrade
+
     upgrade(get_settings().database_url)
     print("database is at the latest migration")
     return 0
@@ -77,6 +82,8 @@ def cmd_create_user(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from sandbox import demo
+
     settings = get_settings()
     creds_file = settings.data_dir / "demo-credentials.txt"
     with read_session() as session:
@@ -203,6 +210,8 @@ def _interrupt(_signum: int, _frame: object) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from core.platform.migrate import upgrade
+
     # A service manager (or a test) stops us with SIGTERM, whose default ends the process
     # without running ``finally``: the app and the sandboxes would live on, holding their
     # ports (the SRI's is fixed), so SIGTERM takes the Ctrl+C path.

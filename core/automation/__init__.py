@@ -60,7 +60,7 @@ from core.models import AutomationRun, Counter
 from core.orders import fulfilment as order_fulfilment
 from core.platform import mail, settings
 from core.platform.clock import now
-from core.platform.db import reading, unit_of_work
+from core.platform.db import reading, refresh_statistics, unit_of_work
 from core.platform.errors import DomainError
 from core.support import tickets
 
@@ -231,7 +231,18 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
             status = "done"
     finally:
         _close(run_id, token, counts, awaiting, status, now())
+    if any(counts.values()):  # a run that found nothing to do writes nothing
+        _refresh_statistics()
     return RunResult(on, counts, run_id=run_id, awaiting=awaiting)
+
+
+def _refresh_statistics() -> None:
+    """The planner's statistics after a run that wrote (``db.refresh_statistics``): the
+    pages read the book as the run leaves it. Never fails the run that is already done."""
+    try:
+        refresh_statistics()
+    except Exception:  # noqa: BLE001 - the statistics are refreshed by the next run
+        log.warning("automation: the planner's statistics were not refreshed", exc_info=True)
 
 
 def _parts(items: list[Item], size: int) -> list[list[Item]]:

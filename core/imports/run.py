@@ -15,7 +15,7 @@ from core.imports.source import Source
 from core.imports.writer import Writer
 from core.platform import audit
 from core.platform.clock import now
-from core.platform.db import unit_of_work
+from core.platform.db import refresh_statistics, unit_of_work
 
 Progress = Callable[[float, str], None]
 
@@ -80,6 +80,8 @@ def run(
             )
     except _RolledBack:
         pass
+    else:
+        refresh_statistics()  # a whole book arrived: the planner's statistics follow it
     progress(1.0, "done")
     return report
 

@@ -19,7 +19,7 @@ class Invoice(Base):
     __tablename__ = "invoice"
     __table_args__ = (
         Index("ix_invoice_client_status", "client_id", "status"),
-        Index("ix_invoice_status_due", "status", "due_on"),
+        Index("ix_invoice_status_due_balance", "status", "due_on", "balance"),
         Index("ix_invoice_status_issued", "status", "issued_on"),
     )
     id: Mapped[int] = _id()

@@ -114,6 +114,31 @@ class ExactDecimal(TypeDecorator[Decimal]):
             return (Decimal(value) / self._factor).quantize(self._step, rounding=ROUND_HALF_UP)
         return Decimal(value).quantize(self._step, rounding=ROUND_HALF_UP)
 
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        """On SQLite, the integer read back as a Decimal by moving its decimal point
+        (``scaleb``: exact, already at the column's scale, so no division and no rounding),
+        each distinct integer converted once per column type: a listing or an export of
+        hundreds of thousands of rows repeats few amounts, and this conversion was most of the
+        cost of reading them. Anything else (an AVG's float, another engine) goes through
+        ``process_result_value``."""
+        if dialect.name not in SCALED_INTEGER_DIALECTS:
+            return super().result_processor(dialect, coltype)
+        slow = self.process_result_value
+        exponent = -self.scale
+        known: dict[int, Decimal] = {}  # Decimals are immutable: sharing one is safe
+
+        def process(value: Any) -> Decimal | None:
+            if type(value) is int:
+                out = known.get(value)
+                if out is None:
+                    out = Decimal(value).scaleb(exponent)
+                    if len(known) < 100_000:
+                        known[value] = out
+                return out
+            return None if value is None else slow(value, dialect)
+
+        return process
+
     def coerce_compared_value(self, op: Any, value: Any) -> TypeEngine[Any]:
         if op in _SAME_UNIT:
             return self

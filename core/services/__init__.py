@@ -192,8 +192,16 @@ def list_services(
         .join(Product, Product.id == Service.product_id)
         .where(*conds)
     )
+    # Every service has its client and product (foreign keys, not null): without a search
+    # the count needs neither join, and the joins cost a look-up per service (~30 ms at
+    # 40,000 services on every rerun of the desk's services page).
+    counted = base if term and not actor.is_client else scoped(actor, Service, "services")
     with reading(session) as s:
-        total = s.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+        total = s.execute(
+            counted.where(*conds).with_only_columns(func.count(), maintain_column_froms=True)
+            if counted is not base
+            else select(func.count()).select_from(base.subquery())
+        ).scalar_one()
         stmt = (
             base.with_only_columns(
                 Service.id,

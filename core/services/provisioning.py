@@ -84,6 +84,13 @@ def provision(
     with reading(session) as s:
         svc = get_scoped(s, actor, Service, service_id, "services")
         t = panel_target(svc)
+    if t.status not in ("pending", "active"):
+        raise Conflict("services.error_wrong_status")
+    # The panel's address and token before the server's usernames: a server the panel cannot
+    # be reached on (no token) fails here, without reading every account on it; the daily
+    # run retries such orders every day.
+    whm = panel.client(endpoint(t))
+    with reading(session) as s:
         taken = {
             name
             for name in s.scalars(
@@ -95,9 +102,6 @@ def provision(
             )
             if name is not None  # already filtered in SQL; this tells the type checker
         }
-    if t.status not in ("pending", "active"):
-        raise Conflict("services.error_wrong_status")
-    whm = panel.client(endpoint(t))
     with panel.calling(t.id, write=True, at=at, session=session):
         username, adopted = _create_or_adopt(whm, t, taken)
     with transaction(session) as s:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -23,6 +23,9 @@ from core.platform.db import reading
 from core.platform.errors import Forbidden, ValidationError
 from core.platform.i18n import t
 from core.support.common import is_breached
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GROUPS = ("department", "staff", "priority")
 STATS_COLUMNS = (
@@ -46,6 +49,8 @@ def _allowed(actor: Actor) -> None:
 
 
 def _tickets(s: Session, since: datetime, until: datetime) -> pd.DataFrame:
+    import pandas as pd  # here, not at the top: the daily run imports this module
+
     rows = s.execute(
         select(
             Ticket.id,
@@ -95,6 +100,8 @@ def stats_by(
     session: Session | None = None,
 ) -> pd.DataFrame:
     """One row per department / staff member / priority (``group``), ``STATS_COLUMNS``."""
+    import pandas as pd  # here, not at the top: the daily run imports this module
+
     _allowed(actor)
     if group not in GROUPS:
         raise ValidationError("error.ticket_report_group")
@@ -138,6 +145,8 @@ def volume_by_day(
     actor: Actor, *, since: datetime, until: datetime, session: Session | None = None
 ) -> pd.DataFrame:
     """Tickets opened and closed per business day, ``VOLUME_COLUMNS``."""
+    import pandas as pd  # here, not at the top: the daily run imports this module
+
     _allowed(actor)
     zone = get_settings().business_tz
     with reading(session) as s:

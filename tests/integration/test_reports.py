@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 from core import billing
 from core.access import Actor
 from core.accounts import team as users
-from core.insights import reports
+from core.insights import exports, reports
 from core.insights.exports import _SECRET_COLUMN, export_csv, export_xlsx
 from core.models import CancellationRequest, Client, Invoice
 from core.platform.clock import now
@@ -204,6 +204,8 @@ def test_staff_without_billing_get_no_money_reports(shop):
         lambda: reports.income_by_month(reporter, FIRST, LAST),
         lambda: reports.mrr_trend(reporter, FIRST, LAST, TODAY),
         lambda: reports.aging_detail(reporter, TODAY),
+        lambda: reports.invoices_csv(reporter),
+        lambda: reports.invoices_frame(reporter),
     ):
         with pytest.raises(Forbidden):
             report()
@@ -229,3 +231,17 @@ def test_reports_need_the_reports_right(shop):
         ):
             with pytest.raises(Forbidden):
                 report()
+
+
+def test_the_invoices_export_is_the_frame_export_of_every_invoice(shop, monkeypatch):
+    """The book's CSV (read in parts from the cursor, converted per column) writes what
+    ``export_csv`` writes for the same invoices as a frame, in both dialects, part by part."""
+    personas, _, _ = shop
+    owner = personas.owner.actor
+    monkeypatch.setattr(reports, "CHUNK", 1)  # one invoice a part: the parts join up
+    frame = reports.invoices_frame(owner)
+    assert list(frame.columns) == list(reports.INVOICE_COLUMNS) and len(frame) >= 2
+    assert isinstance(frame["total"][0], Decimal) and isinstance(frame["issued_on"][0], date)
+    for dialect in (exports.PLAIN, exports.SPANISH_EXCEL):
+        assert reports.invoices_csv(owner, dialect) == export_csv(frame, dialect)
+    assert {"23.00", "9.20"} <= set(round_trip_csv(frame)["total"])

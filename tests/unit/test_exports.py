@@ -15,6 +15,7 @@ import pytest
 
 from core.insights.exports import (
     SPANISH_EXCEL,
+    export_columns_csv,
     export_csv,
     export_csv_spanish,
     export_name,
@@ -210,3 +211,34 @@ def test_libreoffice_in_spanish_opens_the_spanish_csv_as_columns_with_numbers(tm
             original[0]
         ).replace("\r\n", "\n").replace("\r", "\n")
     assert rows[1][1].value == pytest.approx(-38.81)
+
+
+@pytest.mark.parametrize("dialect", [None, SPANISH_EXCEL])
+def test_columns_export_writes_what_the_frame_export_writes(dialect):
+    """Columns in parts (the book's export) give the frame export's bytes, through every
+    quick path: repeated values, plain texts, texts that need care, amounts, mixed types."""
+    frame = pd.DataFrame(
+        {
+            "number": ["F1", "F2", "F3", "F4"],
+            "client": ['=HYPERLINK("x")', "Ana; Quito", 'say "hi"', "Ana; Quito"],
+            "status": ["paid", "paid", "unpaid", "paid"],
+            "total": [Decimal("5.00"), Decimal("-38.81"), Decimal("5.0"), Decimal("NaN")],
+            "due_on": [date(2026, 1, 1), None, date(2026, 1, 1), date(2026, 1, 1)],
+            "mixed": [True, 1, 1, True],
+            "api_token": ["tok", "tok", "tok", "tok"],
+        }
+    )
+    extra = {} if dialect is None else {"dialect": dialect}
+    columns = [frame[c].astype(object).tolist() for c in frame.columns]
+    parts = [[c[:3] for c in columns], [c[3:] for c in columns]]
+    written = export_columns_csv(list(frame.columns), parts, **extra)
+    assert written == export_csv(frame, **extra)
+    assert b"tok" not in written and b"'=HYPERLINK" in written
+    assert b'"Ana; Quito"' in written and b'"say ""hi"""' in written
+    assert (b"5.0," if dialect is None else b"5,0;") in written  # its own digits
+
+
+def test_columns_export_of_the_old_writer_cell_by_cell():
+    """A column of repeated values and a column of amounts: as one cell at a time."""
+    written = export_columns_csv(["a", "b"], [[["x", "x", "x"], [Decimal("1.10")] * 3]])
+    assert written == '\ufeff"a","b"\r\n"x",1.10\r\n"x",1.10\r\n"x",1.10\r\n'.encode()
