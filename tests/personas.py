@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from core import accounts
 from core.access import Actor
 from core.models import (
@@ -170,3 +173,15 @@ def falls_due_in(persona: Persona, days: int) -> date:
             if item.service_id == service.id and item.kind == "renewal":
                 item.period_start = due
     return due
+
+
+def add_estandar(s: Session) -> Product:
+    """Estándar ($20/month, package ``estandar``), the plan Básico (the personas') may move to:
+    the catalogue every plan-change story starts from. In the caller's transaction."""
+    basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
+    estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
+    s.add(estandar)
+    s.flush()
+    s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
+    basico.upgrade_targets = [estandar.id]
+    return estandar

@@ -15,14 +15,12 @@ import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
 
 from core import panel
 from core.billing import payments
-from core.models import Product, ProductPrice, Service
+from core.models import Service
 from core.platform.clock import today
 from core.platform.config import get_settings
 from core.platform.db import read_session, unit_of_work
@@ -30,7 +28,7 @@ from core.platform.i18n import t
 from sandbox.whm_server import FakeWhm
 from tests.e2e.conftest import ARTIFACTS, serve_app, wait_for_app
 from tests.panel_fixtures import calls, ready
-from tests.personas import Personas
+from tests.personas import Personas, add_estandar
 from ui.auth.signin import TWO_FA_COOKIE
 
 
@@ -58,12 +56,7 @@ def _prepare(whm: FakeWhm, found: dict) -> Callable[[Personas], None]:
         panel.configure()  # ready() shrinks this process's panel timeouts: not needed here
         owner, a = personas.owner.actor, personas.client_a
         with unit_of_work() as s:
-            basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
-            estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
-            s.add(estandar)
-            s.flush()
-            s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
-            basico.upgrade_targets = [estandar.id]
+            estandar = add_estandar(s)
             found["estandar"] = estandar.id
         with read_session() as s:
             client_id = s.get(Service, a.service_id).client_id

@@ -34,7 +34,7 @@ from core.services import cancellations, credentials, mailboxes
 from core.support import tickets
 from sandbox.whm_server import FakeWhm
 from tests.panel_fixtures import ready, whm  # noqa: F401 - fixture
-from tests.personas import TODAY, Persona, Personas
+from tests.personas import TODAY, Persona, Personas, add_estandar
 
 AT = datetime(2026, 11, 20, 15, 0)  # plan changes: 15 of the period's 30 days left
 ADDON_DAY = datetime(2026, 12, 20, 17, 0)
@@ -83,12 +83,7 @@ def _plans(w: World) -> None:
     """Estándar as Básico's target, A's renewal paid and the period pinned (a change is
     blocked while a renewal is unpaid)."""
     with unit_of_work() as s:
-        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
-        estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
-        s.add(estandar)
-        s.flush()
-        s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
-        basico.upgrade_targets = [estandar.id]
+        estandar = add_estandar(s)
         w.made["estandar"] = estandar.id
     _pay(w.a.invoice_id, TODAY)  # type: ignore[arg-type]
     with unit_of_work() as s:

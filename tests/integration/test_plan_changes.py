@@ -37,6 +37,7 @@ from core.platform.errors import Conflict, Forbidden, NotFound, ValidationError
 from core.rules.proration import quote_change
 from sandbox.whm_server import FakeWhm
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
+from tests.personas import add_estandar
 
 DUE = date(2026, 12, 5)
 AT = date(2026, 11, 20)  # 15 of the 30 days of the period 2026-11-05 → 2026-12-05 left
@@ -52,13 +53,9 @@ def fake(whm: FakeWhm, personas) -> Iterator[FakeWhm]:
 def catalogue() -> tuple[int, int]:
     """Básico ($10/month) ⇄ Estándar ($20/month, $200/year), each the other's target."""
     with unit_of_work() as s:
-        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
-        estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
-        s.add(estandar)
-        s.flush()
-        s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
+        estandar = add_estandar(s)
         s.add(ProductPrice(product_id=estandar.id, cycle="annually", price=Decimal("200.00")))
-        basico.upgrade_targets = [estandar.id]
+        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
         estandar.upgrade_targets = [basico.id]
         return basico.id, estandar.id
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core import billing, panel, plan_changes
-from core.models import Client, Invoice, PlanChange, Product, ProductPrice, Service
+from core.models import Client, Invoice, PlanChange, Product, Service
 from core.platform import i18n
 from core.platform.clock import today
 from core.platform.config import get_settings
@@ -19,6 +19,7 @@ from core.platform.db import read_session, unit_of_work
 from sandbox.whm_server import FakeWhm
 from tests.pages.apptest import app_as, page_alone, texts, tr
 from tests.panel_fixtures import calls, dead_port, point_server, ready, whm  # noqa: F401 - fixtures
+from tests.personas import add_estandar
 
 # The order form's submit button, as AppTest names it: "FormSubmitter:<form>-<label>".
 ORDER_REVIEW = f"FormSubmitter:upgrades_order_form-{tr('orders.review')}"
@@ -43,12 +44,7 @@ def fake(whm: FakeWhm, page_personas) -> Iterator[FakeWhm]:
 def catalogue() -> int:
     """Básico ($10/month) may move to Estándar ($20/month); returns Estándar's id."""
     with unit_of_work() as s:
-        basico = s.scalars(select(Product).where(Product.name == "Básico")).one()
-        estandar = Product(name="Estándar", whm_package="estandar", sort_order=1)
-        s.add(estandar)
-        s.flush()
-        s.add(ProductPrice(product_id=estandar.id, cycle="monthly", price=Decimal("20.00")))
-        basico.upgrade_targets = [estandar.id]
+        estandar = add_estandar(s)
         return estandar.id
 
 
