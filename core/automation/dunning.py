@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, exists, or_, select
+from sqlalchemy import Row, and_, exists, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from core.automation.items import (
@@ -44,7 +44,12 @@ _InvoiceRow = Row[int, int, str, str | None, date, date, Decimal, Decimal]
 
 
 def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
-    return s.execute(
+    """The unpaid invoices matching ``conds``, in id order. Sorted here, not in SQL: asked
+    for id order, SQLite walked the whole invoice table in it (its statistics see a status
+    of three values, not how few invoices are unpaid) rather than read the few unpaid ones
+    from the (status, due_on) index; a second run the same day then read 500,000 rows to
+    find none."""
+    rows = s.execute(
         select(
             Invoice.id,
             Invoice.client_id,
@@ -62,8 +67,29 @@ def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
             ~invoice_of_cancelled_service(),
             *conds,
         )
-        .order_by(Invoice.id)
     ).all()
+    return sorted(rows, key=lambda row: row[0])
+
+
+def _issued_by_then(today: date, before: int) -> list[Any]:
+    """ "Issued by then" (issued_on <= due_on - N) in SQL, one due day at a time (no date
+    arithmetic), so the invoices billed in the last N days, thousands after a first run,
+    are dropped before their reminder key is looked up, not read on every run only to be
+    dropped by the caller's check. Only for the usual few days: as hundreds of terms it
+    would cost more than it saves, and the caller's check alone decides then."""
+    if before > 31:
+        return []
+    return [
+        or_(
+            *(
+                and_(
+                    Invoice.due_on == today + timedelta(days=k),
+                    Invoice.issued_on <= today + timedelta(days=k - before),
+                )
+                for k in range(1, before + 1)
+            )
+        )
+    ]
 
 
 def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
@@ -94,6 +120,7 @@ def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[I
             s,
             Invoice.due_on > today,
             Invoice.due_on <= today + timedelta(days=before),
+            *_issued_by_then(today, before),
             key_missing("reminder:unpaid:", Invoice.id),
         )
         add("unpaid", [r for r in rows if r[5] <= r[4] - timedelta(days=before)])
@@ -212,6 +239,48 @@ def apply_late_fee(
         return Outcome(SKIPPED)
     client = lock_client(s, found.client_id)
     invoice = lock_invoice(s, found.id)
+    return _add_late_fee(s, run_id, item, cfg, client, invoice)
+
+
+def lock_group_invoices(s: Session, items: list[Item]) -> list[Any]:
+    """The group's clients and invoices locked and freshly read at once, with the invoices'
+    lines, in the order every ledger write takes them (clients, then invoices, each by id):
+    the group's late fees then read nothing more. Locked one by one, each invoice cost two
+    reads and a re-read of its lines (a first run's 1,600 late fees: ~3 s)."""
+    ids = sorted({item.invoice_id for item in items if item.invoice_id is not None})
+    client_ids = sorted(set(s.scalars(select(Invoice.client_id).where(Invoice.id.in_(ids)))))
+    clients = s.scalars(
+        select(Client)
+        .where(Client.id.in_(client_ids))
+        .order_by(Client.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    invoices = s.scalars(
+        select(Invoice)
+        .where(Invoice.id.in_(ids))
+        .order_by(Invoice.id)
+        .options(selectinload(Invoice.items))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return [*clients, *invoices]
+
+
+def apply_late_fee_locked(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    """``apply_late_fee`` for a group whose rows ``lock_group_invoices`` locked and read."""
+    invoice = s.get(Invoice, item.invoice_id)
+    if invoice is None:
+        return Outcome(SKIPPED)
+    return _add_late_fee(s, run_id, item, cfg, s.get_one(Client, invoice.client_id), invoice)
+
+
+def _add_late_fee(
+    s: Session, run_id: int, item: Item, cfg: AutomationSettings, client: Client, invoice: Invoice
+) -> Outcome:
+    """The late fee of a locked invoice: its line, the new totals, the key and the mail."""
     if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
         return Outcome(SKIPPED)
     fee = late_fee(
@@ -256,4 +325,4 @@ def do_late_fee(
         return apply_late_fee(s, run_id, item, today, cfg)
 
 
-group_late_fees = grouped(apply_late_fee, preload_invoices)
+group_late_fees = grouped(apply_late_fee_locked, lock_group_invoices)
