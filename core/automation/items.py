@@ -147,15 +147,30 @@ def record(
 ) -> None:
     s.add(
         AutomationAction(
-            run_id=run_id,
-            key=item.key,
-            kind=item.step,
-            service_id=item.service_id,
-            invoice_id=invoice_id or item.invoice_id,
-            status=status,
-            detail=json.dumps(detail, default=str) if detail else None,
+            **action_values(run_id, item, status=status, invoice_id=invoice_id, **detail)
         )
     )
+
+
+def action_values(
+    run_id: int,
+    item: Item,
+    *,
+    status: str = DONE,
+    invoice_id: int | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The ledger row of one done item, as column values (``record`` adds it; a group's
+    bulk insert takes many)."""
+    return {
+        "run_id": run_id,
+        "key": item.key,
+        "kind": item.step,
+        "service_id": item.service_id,
+        "invoice_id": invoice_id or item.invoice_id,
+        "status": status,
+        "detail": json.dumps(detail, default=str) if detail else None,
+    }
 
 
 Apply = Callable[[Session, int, Item, date, Any], Outcome]

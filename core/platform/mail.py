@@ -85,7 +85,8 @@ OVERRIDE_KEY = "mail.template.{lang}.{name}"
 
 
 @cache
-def _owner_templates() -> Environment:
+def owner_templates() -> Environment:
+    """The sandbox the owner's wording is rendered in (and checked in, ``core.catalog``)."""
     from jinja2 import StrictUndefined
     from jinja2.sandbox import SandboxedEnvironment
 
@@ -105,7 +106,7 @@ def _render_override(
     from jinja2 import TemplateError
 
     try:
-        return _owner_templates().from_string(source).render(**context)
+        return owner_templates().from_string(source).render(**context)
     except TemplateError:  # checked when saved; never let a bad override stop a mail
         logging.getLogger(__name__).exception("mail template override %s/%s", lang, template)
         return None
