@@ -266,8 +266,10 @@ def cmd_automation_run(args: argparse.Namespace) -> int:
     from datetime import date
 
     from core import automation
+    from core.platform.db import map_sqlite_file
 
     settings = get_settings()
+    map_sqlite_file(1 << 30)  # a cron process reading the book once (db.map_sqlite_file)
     try:
         on = date.fromisoformat(args.date) if args.date else today(settings.tz)
     except ValueError:

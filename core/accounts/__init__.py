@@ -23,7 +23,6 @@ from functools import cache
 from typing import Any
 
 import bcrypt
-from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
@@ -39,6 +38,8 @@ from core.platform.i18n import LANGUAGES
 
 def normalise_email(email: str) -> str:
     """The username form of an address: trimmed, lower-cased, syntactically valid."""
+    from email_validator import EmailNotValidError, validate_email  # only when checking
+
     value = (email or "").strip().lower()
     try:
         validate_email(value, check_deliverability=False)

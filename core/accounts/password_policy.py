@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from zxcvbn import zxcvbn
-
 from core.platform.errors import ValidationError
 
 MIN_LENGTH = 10
@@ -58,6 +56,8 @@ GENERIC_HINT = "password.hint.add_word"
 def hints(password: str, user_inputs: Iterable[str] = ()) -> tuple[int, list[str]]:
     """zxcvbn's score (0–4) and its feedback as text keys, warning first."""
     words = [w for value in user_inputs for w in _parts(value)]
+    from zxcvbn import zxcvbn  # its word lists take ~50 ms to load: only when judging
+
     result = zxcvbn(password[:ZXCVBN_INPUT], user_inputs=words)
     feedback = result.get("feedback") or {}
     sentences = [feedback.get("warning") or ""] + list(feedback.get("suggestions") or [])

@@ -62,7 +62,7 @@ from core.platform import mail, settings
 from core.platform.clock import now
 from core.platform.db import reading, refresh_statistics, unit_of_work
 from core.platform.errors import DomainError
-from core.support import tickets
+from core.support import autoclose as tickets_autoclose
 
 log = logging.getLogger("anfitrion.automation")
 
@@ -226,7 +226,7 @@ def run(on: date, *, dry_run: bool = False, at: datetime | None = None) -> RunRe
                             counts["failures"] += 1
             counts["plan_changes_expired"] = _area_step_run(plan_changes.expire_quotes, on, counts)
             _area_step_run(order_fulfilment.cancel_stale, on, counts)
-            _area_step_run(tickets.autoclose_waiting, at, counts)
+            _area_step_run(tickets_autoclose.autoclose_waiting, at, counts)
             _mail(counts, now())
             status = "done"
     finally:

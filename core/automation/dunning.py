@@ -14,14 +14,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Row, exists, or_, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Row, and_, exists, insert, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.automation.items import (
     DONE,
     SKIPPED,
     Item,
     Outcome,
+    action_values,
     fresh,
     grouped,
     invoice_of_cancelled_service,
@@ -31,9 +32,9 @@ from core.automation.items import (
 )
 from core.automation.policy import AutomationSettings
 from core.billing.ledger import lock_client, lock_invoice
-from core.models import Client, Invoice, InvoiceItem, Service
+from core.models import AutomationAction, Client, Invoice, InvoiceItem, MailOutbox, Service
 from core.platform import mail
-from core.platform.db import unit_of_work
+from core.platform.db import after_commit, unit_of_work
 from core.platform.i18n import day, money, t
 from core.rules.money import iva_rate, late_fee
 from core.services import leaving_invoices as cancellations_invoices
@@ -44,7 +45,12 @@ _InvoiceRow = Row[int, int, str, str | None, date, date, Decimal, Decimal]
 
 
 def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
-    return s.execute(
+    """The unpaid invoices matching ``conds``, in id order. Sorted here, not in SQL: asked
+    for id order, SQLite walked the whole invoice table in it (its statistics see a status
+    of three values, not how few invoices are unpaid) rather than read the few unpaid ones
+    from the (status, due_on) index; a second run the same day then read 500,000 rows to
+    find none."""
+    rows = s.execute(
         select(
             Invoice.id,
             Invoice.client_id,
@@ -62,8 +68,29 @@ def _invoice_rows(s: Session, *conds: Any) -> Sequence[_InvoiceRow]:
             ~invoice_of_cancelled_service(),
             *conds,
         )
-        .order_by(Invoice.id)
     ).all()
+    return sorted(rows, key=lambda row: row[0])
+
+
+def _issued_by_then(today: date, before: int) -> list[Any]:
+    """ "Issued by then" (issued_on <= due_on - N) in SQL, one due day at a time (no date
+    arithmetic), so the invoices billed in the last N days, thousands after a first run,
+    are dropped before their reminder key is looked up, not read on every run only to be
+    dropped by the caller's check. Only for the usual few days: as hundreds of terms it
+    would cost more than it saves, and the caller's check alone decides then."""
+    if before > 31:
+        return []
+    return [
+        or_(
+            *(
+                and_(
+                    Invoice.due_on == today + timedelta(days=k),
+                    Invoice.issued_on <= today + timedelta(days=k - before),
+                )
+                for k in range(1, before + 1)
+            )
+        )
+    ]
 
 
 def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[Item]:
@@ -94,6 +121,7 @@ def select_reminders(s: Session, today: date, cfg: AutomationSettings) -> list[I
             s,
             Invoice.due_on > today,
             Invoice.due_on <= today + timedelta(days=before),
+            *_issued_by_then(today, before),
             key_missing("reminder:unpaid:", Invoice.id),
         )
         add("unpaid", [r for r in rows if r[5] <= r[4] - timedelta(days=before)])
@@ -113,37 +141,104 @@ def apply_reminder(
     if invoice is None or invoice.status != "unpaid" or invoice.balance <= 0:
         return Outcome(SKIPPED)
     client = invoice.client
-    lang = client.language
     record(s, run_id, item, reminder=item.kind, balance=invoice.balance)
     mail.queue(
         s,
-        to_addr=client.email,
-        template="payment_reminder",
-        language=lang,
-        name=client.name,
-        kind=item.kind,
-        number=invoice.number,
-        balance=money(invoice.balance, lang),
-        due=day(invoice.due_on, lang),
-        days=abs((today - invoice.due_on).days),
-        link=link(invoice.id),
+        **_reminder_notice(
+            client.email,
+            client.language,
+            client.name,
+            item.kind,
+            invoice.id,
+            invoice.number,
+            invoice.balance,
+            invoice.due_on,
+            today,
+        ),
     )
     return Outcome(DONE)
 
 
-def preload_invoices(s: Session, items: list[Item]) -> Sequence[Invoice]:
-    """The group's invoices with their clients and lines, in one read (the identity map then
-    answers each item's ``get`` while the caller holds the returned list)."""
+def _reminder_notice(
+    to_addr: str,
+    lang: str,
+    name: str,
+    kind: str,
+    invoice_id: int,
+    number: str | None,
+    balance: Decimal,
+    due: date,
+    today: date,
+) -> dict[str, Any]:
+    """The client's payment reminder, as ``mail.queue`` / ``mail.outbox_values`` take it
+    (both reminder paths)."""
+    return {
+        "to_addr": to_addr,
+        "template": "payment_reminder",
+        "language": lang,
+        "name": name,
+        "kind": kind,
+        "number": number,
+        "balance": money(balance, lang),
+        "due": day(due, lang),
+        "days": abs((today - due).days),
+        "link": link(invoice_id),
+    }
+
+
+def group_reminders(
+    run_id: int, items: list[Item], today: date, cfg: AutomationSettings
+) -> tuple[dict[str, str], list[Item]]:
+    """A group of reminders in one transaction, written with two multi-row INSERTs (the
+    keys, the mails) from one read of the invoices: through the ORM each reminder cost two
+    objects to flush (a first run's 4,000: ~1 s). The same rows as ``apply_reminder``
+    writes; any failure raises having written nothing, and the run then sends each alone."""
     ids = [item.invoice_id for item in items if item.invoice_id is not None]
-    return (
-        s.scalars(
-            select(Invoice)
-            .where(Invoice.id.in_(ids))
-            .options(joinedload(Invoice.client), selectinload(Invoice.items))
-        )
-        .unique()
-        .all()
-    )
+    with unit_of_work() as s:
+        found = {
+            row.id: row
+            for row in s.execute(
+                select(
+                    Invoice.id,
+                    Invoice.status,
+                    Invoice.balance,
+                    Invoice.number,
+                    Invoice.due_on,
+                    Client.email,
+                    Client.language,
+                    Client.name,
+                )
+                .join(Client, Client.id == Invoice.client_id)
+                .where(Invoice.id.in_(ids))
+            )
+        }
+        outcomes: dict[str, str] = {}
+        keys, mails = [], []
+        for item in items:
+            row = found.get(item.invoice_id) if item.invoice_id is not None else None
+            if row is None or row.status != "unpaid" or row.balance <= 0:
+                outcomes[item.key] = SKIPPED
+                continue
+            keys.append(action_values(run_id, item, reminder=item.kind, balance=row.balance))
+            notice = _reminder_notice(
+                row.email,
+                row.language,
+                row.name,
+                item.kind,
+                row.id,
+                row.number,
+                row.balance,
+                row.due_on,
+                today,
+            )
+            mails.append(mail.outbox_values(s, **notice))
+            outcomes[item.key] = DONE
+        if keys:
+            conn = s.connection()
+            conn.execute(insert(AutomationAction), keys)
+            conn.execute(insert(MailOutbox), mails)
+            after_commit(s, mail.kick)
+    return outcomes, []
 
 
 def do_reminder(
@@ -151,9 +246,6 @@ def do_reminder(
 ) -> Outcome:
     with unit_of_work() as s:
         return apply_reminder(s, run_id, item, today, cfg)
-
-
-group_reminders = grouped(apply_reminder, preload_invoices)
 
 
 # ------------------------------------------------------------------- 3. late fees
@@ -212,6 +304,48 @@ def apply_late_fee(
         return Outcome(SKIPPED)
     client = lock_client(s, found.client_id)
     invoice = lock_invoice(s, found.id)
+    return _add_late_fee(s, run_id, item, cfg, client, invoice)
+
+
+def lock_group_invoices(s: Session, items: list[Item]) -> list[Any]:
+    """The group's clients and invoices locked and freshly read at once, with the invoices'
+    lines, in the order every ledger write takes them (clients, then invoices, each by id):
+    the group's late fees then read nothing more. Locked one by one, each invoice cost two
+    reads and a re-read of its lines (a first run's 1,600 late fees: ~3 s)."""
+    ids = sorted({item.invoice_id for item in items if item.invoice_id is not None})
+    client_ids = sorted(set(s.scalars(select(Invoice.client_id).where(Invoice.id.in_(ids)))))
+    clients = s.scalars(
+        select(Client)
+        .where(Client.id.in_(client_ids))
+        .order_by(Client.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    invoices = s.scalars(
+        select(Invoice)
+        .where(Invoice.id.in_(ids))
+        .order_by(Invoice.id)
+        .options(selectinload(Invoice.items))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    return [*clients, *invoices]
+
+
+def apply_late_fee_locked(
+    s: Session, run_id: int, item: Item, today: date, cfg: AutomationSettings
+) -> Outcome:
+    """``apply_late_fee`` for a group whose rows ``lock_group_invoices`` locked and read."""
+    invoice = s.get(Invoice, item.invoice_id)
+    if invoice is None:
+        return Outcome(SKIPPED)
+    return _add_late_fee(s, run_id, item, cfg, s.get_one(Client, invoice.client_id), invoice)
+
+
+def _add_late_fee(
+    s: Session, run_id: int, item: Item, cfg: AutomationSettings, client: Client, invoice: Invoice
+) -> Outcome:
+    """The late fee of a locked invoice: its line, the new totals, the key and the mail."""
     if invoice.status != "unpaid" or invoice.late_fee_applied or invoice.balance <= 0:
         return Outcome(SKIPPED)
     fee = late_fee(
@@ -256,4 +390,4 @@ def do_late_fee(
         return apply_late_fee(s, run_id, item, today, cfg)
 
 
-group_late_fees = grouped(apply_late_fee, preload_invoices)
+group_late_fees = grouped(apply_late_fee_locked, lock_group_invoices)

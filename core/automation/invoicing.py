@@ -63,6 +63,7 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
             for cycle in RECURRING_CYCLES
         )
     )
+    widest = max(cfg.days_before(cycle) for cycle in RECURRING_CYCLES)
     statuses = LIVE if cfg.continuous_invoicing else ("active",)
     stmt = (
         select(
@@ -79,6 +80,8 @@ def select_renewals(s: Session, today: date, cfg: AutomationSettings) -> list[It
         .where(
             Service.status.in_(statuses),
             Service.next_due_date.is_not(None),
+            # The widest window, implied by ``window``: a range on the (status, due) index.
+            Service.next_due_date <= today + timedelta(days=widest),
             window,
             ~pending_request(Service.id),
         )

@@ -96,8 +96,12 @@ def fresh(s: Session, items: list[Item]) -> list[Item]:
     return [item for item in items if item.key not in taken]
 
 
-def earliest_unpaid_due() -> Any:
-    """Per service, the due date of its oldest unpaid renewal invoice (§3.5 ``due``)."""
+def earliest_unpaid_due(upto: date) -> Any:
+    """Per service, the due date of its oldest unpaid renewal invoice (§3.5 ``due``), for the
+    services whose oldest is due on ``upto`` or before (the only ones a caller keeps). The
+    bound leaves the result unchanged (a service with an unpaid invoice due by ``upto`` has
+    its oldest due by then too) and lets the read start from the few overdue invoices, on
+    the (status, due_on) index, instead of grouping every renewal line of the book."""
     return (
         select(InvoiceItem.service_id.label("service_id"), func.min(Invoice.due_on).label("due"))
         .join(Invoice, Invoice.id == InvoiceItem.invoice_id)
@@ -105,6 +109,7 @@ def earliest_unpaid_due() -> Any:
             InvoiceItem.kind == "renewal",
             InvoiceItem.service_id.is_not(None),
             Invoice.status == "unpaid",
+            Invoice.due_on <= upto,
         )
         .group_by(InvoiceItem.service_id)
         .subquery()
@@ -142,15 +147,30 @@ def record(
 ) -> None:
     s.add(
         AutomationAction(
-            run_id=run_id,
-            key=item.key,
-            kind=item.step,
-            service_id=item.service_id,
-            invoice_id=invoice_id or item.invoice_id,
-            status=status,
-            detail=json.dumps(detail, default=str) if detail else None,
+            **action_values(run_id, item, status=status, invoice_id=invoice_id, **detail)
         )
     )
+
+
+def action_values(
+    run_id: int,
+    item: Item,
+    *,
+    status: str = DONE,
+    invoice_id: int | None = None,
+    **detail: Any,
+) -> dict[str, Any]:
+    """The ledger row of one done item, as column values (``record`` adds it; a group's
+    bulk insert takes many)."""
+    return {
+        "run_id": run_id,
+        "key": item.key,
+        "kind": item.step,
+        "service_id": item.service_id,
+        "invoice_id": invoice_id or item.invoice_id,
+        "status": status,
+        "detail": json.dumps(detail, default=str) if detail else None,
+    }
 
 
 Apply = Callable[[Session, int, Item, date, Any], Outcome]

@@ -53,7 +53,8 @@ from core.services import provisioning as services_provisioning
 def _overdue_services(
     s: Session, today: date, days: int, statuses: tuple[str, ...], step: str
 ) -> list[Item]:
-    due_q = earliest_unpaid_due()
+    upto = today - timedelta(days=days)
+    due_q = earliest_unpaid_due(upto)
     rows = s.execute(
         select(Service.id, Service.client_id, Client.name, Service.domain, due_q.c.due)
         .join(due_q, due_q.c.service_id == Service.id)
@@ -62,7 +63,7 @@ def _overdue_services(
             Service.status.in_(statuses),
             not_held(today),
             ~pending_request(Service.id),
-            due_q.c.due <= today - timedelta(days=days),
+            due_q.c.due <= upto,
         )
         .order_by(Service.id)
     ).all()
@@ -91,7 +92,8 @@ def select_suspensions(s: Session, today: date, cfg: AutomationSettings) -> list
 
 def _still_overdue(service_id: int, today: date, days: int, statuses: tuple[str, ...]) -> bool:
     with reading() as s:
-        due_q = earliest_unpaid_due()
+        upto = today - timedelta(days=days)
+        due_q = earliest_unpaid_due(upto)
         return (
             s.execute(
                 select(Service.id)
@@ -101,7 +103,7 @@ def _still_overdue(service_id: int, today: date, days: int, statuses: tuple[str,
                     Service.status.in_(statuses),
                     not_held(today),
                     ~pending_request(Service.id),
-                    due_q.c.due <= today - timedelta(days=days),
+                    due_q.c.due <= upto,
                 )
             ).first()
             is not None
@@ -192,7 +194,8 @@ def select_unsuspensions(s: Session, today: date, cfg: AutomationSettings) -> li
                 Invoice.status == "unpaid",
                 Invoice.due_on < today,
             )
-            .distinct()
+            # No DISTINCT (the set does it): SQLite answered one by walking every renewal
+            # line in service order instead of starting from the few overdue invoices.
         )
     )
     rows = [

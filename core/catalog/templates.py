@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import PurePath
 
-from jinja2 import StrictUndefined, TemplateError, meta
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require_owner
@@ -25,7 +23,9 @@ from core.platform.errors import NotFound, ValidationError
 from core.platform.i18n import LANGUAGES, normalise
 
 TEMPLATE_MAX = 20_000
-_sandbox = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+# Jinja2 comes with mail.owner_templates(), the sandbox the wording is rendered in when
+# sent: loaded when a template is read or checked, not by every process importing the
+# catalogue (the daily run, through billing).
 SAMPLE_VALUES: dict[str, str] = {
     "name": "María Andrade",
     "client_name": "Comercial Andina",
@@ -86,7 +86,9 @@ def _default_text(name: str, lang: str) -> str:
 
 
 def _variables(text: str) -> set[str]:
-    return set(meta.find_undeclared_variables(_sandbox.parse(text)))
+    from jinja2 import meta
+
+    return set(meta.find_undeclared_variables(mail.owner_templates().parse(text)))
 
 
 def _sample(name: str, variables: set[str]) -> dict[str, str]:
@@ -113,6 +115,8 @@ def template(
 
 def _check_template(name: str, lang: str, text: str) -> mail.Rendered:
     """Render ``text`` with sample values, refusing unknown variables and bad syntax."""
+    from jinja2 import TemplateError
+
     default = _default_text(name, lang)
     subject, _, body = text.partition("\n")
     if not subject.strip() or not body.strip():
@@ -126,8 +130,10 @@ def _check_template(name: str, lang: str, text: str) -> mail.Rendered:
     if unknown:
         raise ValidationError("catalog.error_template_variable", names=", ".join(unknown))
     try:
-        rendered = _sandbox.from_string(text).render(
-            public_url=get_settings().public_url, **_sample(name, allowed)
+        rendered = (
+            mail.owner_templates()
+            .from_string(text)
+            .render(public_url=get_settings().public_url, **_sample(name, allowed))
         )
     except TemplateError:
         raise ValidationError("catalog.error_template_syntax") from None

@@ -18,11 +18,13 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
-import requests
 from lxml import etree
+
+if TYPE_CHECKING:
+    import requests
 
 RECEIVED, RETURNED = "RECIBIDA", "DEVUELTA"
 AUTHORISED, NOT_AUTHORISED, PENDING, NOT_FOUND = "AUTORIZADO", "NO AUTORIZADO", "PENDING", "NONE"
@@ -143,6 +145,8 @@ class SriClient:
         timeout: float = 20.0,
         http: requests.Session | None = None,
     ) -> None:
+        import requests  # here, not at import: the daily run imports this module every day
+
         self.reception_url, self.authorisation_url = reception_url, authorisation_url
         self.timeout = timeout
         # The environment's proxies and CA bundle are read once here: left to requests
@@ -163,6 +167,8 @@ class SriClient:
         self.http.close()
 
     def _post(self, service: str, url: str, body: bytes) -> tuple[Any, Exchange]:
+        import requests
+
         started = time.monotonic()
 
         def spent() -> int:

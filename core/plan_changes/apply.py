@@ -21,7 +21,6 @@ from core import services
 from core.access import SYSTEM, Actor, parse_id, require_owner
 from core.billing import cancel_invoice
 from core.billing.ledger import lock_client, move_credit
-from core.einvoice.triggers import credit_note_on_downgrade
 from core.models import Invoice, PlanChange, Service
 from core.plan_changes.common import _day, _iso, _lock_change, _lock_service
 from core.platform import audit, mail
@@ -143,6 +142,10 @@ def _apply_one(
                 reason=f"{q.get('from_product', '')} → {q.get('to_product', '')}",
                 invoice_id=change.invoice_id,
             )
+            # The SRI side is imported when a downgrade credits: the daily run imports this
+            # module every day, and the e-invoicing package (lxml, cryptography) is heavy.
+            from core.einvoice.triggers import credit_note_on_downgrade
+
             credit_note_on_downgrade(
                 s,
                 SYSTEM,

@@ -22,6 +22,17 @@ from core.platform.config import PRIVATE_FILE, get_settings, private_dir
 
 _engines: dict[str, Engine] = {}
 _lock = Lock()
+_mmap_bytes = 0  # SQLite's memory map, for the connections opened from now on (see below)
+
+
+def map_sqlite_file(size: int) -> None:
+    """Let SQLite read the book through a memory map of up to ``size`` bytes, for the
+    connections this process opens from now on. For a short-lived process that reads much of
+    the book once (the daily run from cron: a fresh page cache every start, and a second run
+    the same day reads ~50,000 index pages to find nothing; ~0.06 s less at L). Not for the
+    app: the pages it maps count in its resident memory, which the benchmark bounds."""
+    global _mmap_bytes
+    _mmap_bytes = size
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -30,6 +41,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA synchronous=NORMAL")
+    if _mmap_bytes:
+        cur.execute(f"PRAGMA mmap_size={int(_mmap_bytes)}")
     cur.close()
 
 

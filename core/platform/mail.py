@@ -31,11 +31,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import cache
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
-from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
@@ -48,17 +47,31 @@ from core.platform.db import after_commit, reading, unit_of_work
 from core.platform.errors import NotFound
 from core.platform.i18n import normalise
 
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
 TEMPLATES = Path(__file__).resolve().parent / "mail_templates"
 MAX_ATTEMPTS = 8
 LINK_MARK = "\u27e8token\u27e9"  # where a sign-in link's token goes at send time
 # A sign-in link's token (core.accounts.tokens: token_urlsafe(32), 43 characters).
 _SIGN_IN_TOKEN = re.compile(r"[?&](?:reset|verify)=([A-Za-z0-9_\-]{20,})")
-_env = Environment(
-    loader=FileSystemLoader(str(TEMPLATES)),
-    undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in a mail
-    autoescape=select_autoescape(enabled_extensions=(), default=False),
-    keep_trailing_newline=False,
-)
+
+
+# Jinja2 is loaded with the first mail rendered, not on import: a daily run with nothing to
+# send, started by cron, never needs it.
+@cache
+def _templates() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    return Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        undefined=StrictUndefined,  # a missing variable is a bug, not an empty string in a mail
+        autoescape=select_autoescape(enabled_extensions=(), default=False),
+        keep_trailing_newline=False,
+        # The files ship with the code: compiled once per process, not checked on disk for
+        # every message (a daily run renders ~20,000 on its first day).
+        auto_reload=False,
+    )
 
 
 @dataclass(frozen=True)
@@ -69,7 +82,15 @@ class Rendered:
 
 # The owner's wording of a template (settings, edited in core.catalog) wins over the file.
 OVERRIDE_KEY = "mail.template.{lang}.{name}"
-_owner_env = SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
+
+
+@cache
+def owner_templates() -> Environment:
+    """The sandbox the owner's wording is rendered in (and checked in, ``core.catalog``)."""
+    from jinja2 import StrictUndefined
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=StrictUndefined, keep_trailing_newline=False)
 
 
 def _render_override(
@@ -82,8 +103,10 @@ def _render_override(
     source = stored.get_text(OVERRIDE_KEY.format(lang=lang, name=template), session=session)
     if not source.strip():
         return None
+    from jinja2 import TemplateError
+
     try:
-        return _owner_env.from_string(source).render(**context)
+        return owner_templates().from_string(source).render(**context)
     except TemplateError:  # checked when saved; never let a bad override stop a mail
         logging.getLogger(__name__).exception("mail template override %s/%s", lang, template)
         return None
@@ -97,7 +120,7 @@ def render(
     context = {"public_url": settings.public_url, **context}
     text = _render_override(template, lang, session, context)
     if text is None:
-        text = _env.get_template(f"{lang}/{template}.txt").render(**context)
+        text = _templates().get_template(f"{lang}/{template}.txt").render(**context)
     subject, _, body = text.partition("\n")
     return Rendered(subject.strip(), body.strip() + "\n")
 

@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING
 
 from core.platform.config import get_settings
 
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
+
+# cryptography is imported when a secret is read or written: the processes that import the
+# panel without calling it (the daily run with nothing to suspend) do not pay for it.
+
 
 def _fernet(secret_key: str | None = None) -> Fernet:
+    from cryptography.fernet import Fernet
+
     raw = hashlib.sha256((secret_key or get_settings().secret_key).encode("utf-8")).digest()
     return Fernet(base64.urlsafe_b64encode(raw))
 
@@ -24,6 +31,8 @@ def encrypt(value: str, secret_key: str | None = None) -> str:
 
 
 def decrypt(value: str, secret_key: str | None = None) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return _fernet(secret_key).decrypt(value.encode("ascii")).decode("utf-8")
     except InvalidToken:

@@ -233,6 +233,43 @@ def test_a_failed_reminder_group_is_redone_one_by_one(fake, personas, monkeypatc
     assert sent == ["b@test.ec"]  # A's was taken by the other process: not sent twice
 
 
+def test_a_reminder_group_writes_exactly_what_the_one_item_path_writes(fake, personas):
+    from core.automation.dunning import do_reminder, group_reminders
+
+    a = personas.client_a
+    day = D("2026-12-06")  # the personas' invoices fell due on the 5th: the first reminder
+    cfg = automation_settings.load()
+    with read_session() as s:
+        item = next(
+            i for i in automation.STEPS[1].select(s, day, cfg) if i.invoice_id == a.invoice_id
+        )
+    run_id = new_run()
+
+    def taken() -> tuple:
+        """The key and the mail the reminder wrote, then removed (the other path's turn)."""
+        with unit_of_work() as s:
+            action = s.scalars(
+                select(AutomationAction).where(AutomationAction.key == item.key)
+            ).one()
+            mail = s.scalars(
+                select(MailOutbox).where(MailOutbox.template == "payment_reminder")
+            ).one()
+            row = (
+                (action.run_id, action.kind, action.service_id, action.invoice_id, action.status),
+                action.detail,
+                (mail.to_addr, mail.subject, mail.body_text, mail.language, mail.status),
+            )
+            s.delete(action)
+            s.delete(mail)
+        return row
+
+    assert do_reminder(run_id, item, day, cfg, now()).status == "done"
+    alone = taken()
+    assert group_reminders(run_id, [item], day, cfg) == ({item.key: "done"}, [])
+    assert taken() == alone
+    assert alone[2][0] == "a@test.ec" and "5" in alone[2][2]  # A is told, with the due date
+
+
 def _answered(ticket_ids: list[int], at: datetime) -> None:
     with unit_of_work() as s:
         for ticket_id in ticket_ids:
