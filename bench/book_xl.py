@@ -155,9 +155,8 @@ def generate(
                 ).format(sql.Identifier(table)),
                 (table,),
             )
-            admin.execute(sql.SQL("VACUUM ANALYZE {}").format(sql.Identifier(table)))
-        admin.execute("ANALYZE")
-        step("vacuumed and analysed")
+    book.vacuumed(engine)
+    step("vacuumed and analysed")
     return book.BenchUsers(book.OWNER, book.STAFF, book.CLIENT, sample)
 
 
