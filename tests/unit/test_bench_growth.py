@@ -71,3 +71,16 @@ def test_targets_are_issue_20s_and_misses_are_those_over_them():
     ratios = {"pages.home.owner": 1.5, "pages.tickets.staff": 1.51, "export.csv_s": 12.5}
 
     assert missed(ratios) == {"pages.tickets.staff": 1.51, "export.csv_s": 12.5}
+
+
+def test_xl_is_refused_without_a_postgresql_database(tmp_path, capsys):
+    import pytest
+
+    from bench.__main__ import main
+
+    for url in ([], ["--database-url", f"sqlite:///{tmp_path / 'xl.db'}"]):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--scale", "XL", *url, "--out", str(tmp_path / "xl.json")])
+        assert exit_.value.code == 2
+        assert "PostgreSQL" in capsys.readouterr().err
+    assert not (tmp_path / "xl.db").exists()
