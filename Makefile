@@ -44,9 +44,13 @@ fmt: $(VENV)/.dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# DATABASE_URL only when given on make's command line: the bench empties the database it is
+# pointed at, so an app's DATABASE_URL exported in the shell must never reach it.
 bench: $(VENV)/.dev
 	$(PY) -m bench --scale $(or $(SCALE),S) --out $(or $(OUT),data/bench.json) $(if $(LOAD),--load) $(if $(IMPORT),--import-whmcs) \
-		$(if $(SESSIONS),--sessions $(SESSIONS)) $(if $(SIGNINS),--signins $(SIGNINS))
+		$(if $(SESSIONS),--sessions $(SESSIONS)) $(if $(SIGNINS),--signins $(SIGNINS)) \
+		$(if $(filter command line,$(origin DATABASE_URL)),--database-url $(DATABASE_URL)) \
+		$(if $(BASELINE),--baseline $(BASELINE)) $(if $(REBUILD),--rebuild)
 
 clean-data:
 	rm -rf data/*.db data/*.db-* data/sandbox-whm.json data/demo-credentials.txt

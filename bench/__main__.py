@@ -1,5 +1,16 @@
-"""``python -m bench --scale S|M|L [--database-url URL] [--load] [--import-whmcs
-[--import-only]] [--sessions 25,50,100,200] [--signins 20] [--capacity-only] --out FILE``
+"""``python -m bench --scale S|M|L|XL [--database-url URL] [--load] [--import-whmcs
+[--import-only]] [--sessions 25,50,100,200] [--signins 20] [--capacity-only] [--baseline
+FILE | --l-database-url URL] [--rebuild] --out FILE``
+
+``--scale XL`` (issue 20) is ten times L on PostgreSQL only (``--database-url
+postgresql+psycopg://…``), loaded with COPY by bench.book_xl; an XL book left untouched by
+an earlier run (exactly its generated invoices: a daily run adds some) is kept unless
+``--rebuild``. The JSON's ``growth`` gives each figure's XL/L ratio (bench.growth) against an
+L result on the same PostgreSQL: ``--baseline FILE`` (an earlier ``--scale L --database-url
+postgresql…`` JSON), or else measured first in this run, in a child ``python -m bench --scale
+L`` on ``--l-database-url`` (default: the XL database's name with ``_l``, created if
+missing; its JSON beside ``--out`` as ``<out>-L.json``). The SRI issuing (``--einvoices``) is
+not run at XL: it issues the same 10,000 documents at every scale.
 
 ``--sessions`` measures the server's capacity without browsers (bench.sessions: sessions
 speaking Streamlit's protocol, each signed in by its cookie, switching pages every 3-5 s):
@@ -50,14 +61,22 @@ TARGETS = {
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("--scale", choices=["XS", "S", "M", "L"], default="S")  # XS: tests
+    parser.add_argument("--scale", choices=["XS", "S", "M", "L", "XL"], default="S")  # XS: tests
     parser.add_argument("--database-url")
     parser.add_argument("--load", action="store_true", help="10 browsers for 60 s")
     parser.add_argument("--out", required=True)
     parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
     parser.add_argument(
-        "--einvoices", type=int, default=10_000, help="SRI documents to issue and authorise"
+        "--einvoices",
+        type=int,
+        default=None,
+        help="SRI documents to issue and authorise (10,000; none at XL; 0 skips)",
     )
+    parser.add_argument("--baseline", help="XL: an L result JSON on the same PostgreSQL")
+    parser.add_argument(
+        "--l-database-url", help="XL without --baseline: where to measure L (default: <db>_l)"
+    )
+    parser.add_argument("--rebuild", action="store_true", help="XL: generate the book again")
     parser.add_argument("--import-whmcs", action="store_true", help="time a big WHMCS import")
     parser.add_argument("--import-only", action="store_true", help="only the import figures")
     parser.add_argument(
@@ -76,6 +95,16 @@ def main(argv: list[str] | None = None) -> int:
         "--capacity-only", action="store_true", help="only --sessions and --signins"
     )
     args = parser.parse_args(argv)
+    if args.scale == "XL" and not (args.database_url or "").startswith("postgresql"):
+        parser.error(
+            "--scale XL needs --database-url postgresql+psycopg://…: the XL book is loaded"
+            " into PostgreSQL with COPY"
+        )
+    if args.einvoices is None:
+        args.einvoices = 0 if args.scale == "XL" else 10_000
+    baseline = None
+    if args.scale == "XL":
+        baseline = _baseline(args)
 
     data = Path(os.environ.get("ANFITRION_DATA_DIR") or tempfile.mkdtemp(prefix="bench-"))
     os.environ["ANFITRION_DATA_DIR"] = str(data)
@@ -107,7 +136,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
 
     started = time.perf_counter()
-    if not (args.reuse and book.counts(engine)["client"] > 0):
+    if args.scale == "XL":
+        if args.rebuild or not _untouched_xl(engine):
+            _empty(engine)
+            upgrade(settings.database_url)
+            subprocess.run(  # in a child process, as below
+                [sys.executable, "-m", "bench.book_xl", business_today.isoformat()],
+                check=True,
+                env=dict(os.environ),
+            )
+    elif not (args.reuse and book.counts(engine)["client"] > 0):
         _empty(engine)
         upgrade(settings.database_url)
         # A child process builds the book, so the peak RSS measured below is the app's own,
@@ -156,14 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     done("automation", measure.automation(settings.database_url, business_today))
     # Issue 17: 10,000 facturas issued, signed and authorised by the sandbox SRI, in a process
     # of its own (the sandbox SRI in a third), after the figures above so it cannot move them.
-    issued = subprocess.run(
-        [sys.executable, "-m", "bench.einvoice", settings.database_url, str(args.einvoices)],
-        check=True,
-        env=dict(os.environ),
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    done("einvoice", json.loads(issued.stdout.strip().splitlines()[-1]))
+    if args.einvoices:
+        issued = subprocess.run(
+            [sys.executable, "-m", "bench.einvoice", settings.database_url, str(args.einvoices)],
+            check=True,
+            env=dict(os.environ),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        done("einvoice", json.loads(issued.stdout.strip().splitlines()[-1]))
     if args.load:
         # In a process of its own, as the book is built: the browsers' driver must not
         # carry this process's heap (AppTest runs, two automation runs), whose collections
@@ -177,8 +216,70 @@ def main(argv: list[str] | None = None) -> int:
         )
         done("load", json.loads(loaded.stdout.strip().splitlines()[-1]))
     done("peak_rss_mb", measure.peak_rss_mb())
-    _print(result)
+    if baseline is not None:
+        from bench.growth import growth
+
+        result["baseline"] = baseline["file"]
+        done("growth", growth(baseline["result"], result))
+        _print(baseline["result"])
+    _print(result, baseline["result"] if baseline else None)
     return 0
+
+
+def _baseline(args) -> dict:
+    """The L result XL is compared with: ``--baseline``'s file, or L measured now on
+    PostgreSQL in a child bench (same server, same code, minutes before XL)."""
+    if args.baseline:
+        path = Path(args.baseline)
+        result = json.loads(path.read_text(encoding="utf-8"))
+        if result.get("scale") != "L":
+            raise SystemExit(f"--baseline {path}: an L result is needed, not {result.get('scale')}")
+        return {"file": str(path), "result": result}
+    from sqlalchemy import make_url
+
+    xl = make_url(args.database_url)
+    l_url = (
+        make_url(args.l_database_url)
+        if args.l_database_url
+        else xl.set(database=f"{xl.database}_l")
+    )
+    _create_database(l_url)
+    out = Path(args.out)
+    path = out.with_name(f"{out.stem}-L{out.suffix or '.json'}")
+    l_string = l_url.render_as_string(hide_password=False)
+    subprocess.run(
+        [sys.executable, "-m", "bench", "--scale", "L", "--database-url", l_string]
+        + ["--einvoices", "0", "--out", str(path)],
+        check=True,
+        env=dict(os.environ),
+    )
+    return {"file": str(path), "result": json.loads(path.read_text(encoding="utf-8"))}
+
+
+def _create_database(url) -> None:
+    """Create ``url``'s PostgreSQL database unless it exists (through the server's
+    ``postgres`` database, as ``createdb`` does)."""
+    import psycopg
+    from psycopg import sql
+
+    admin = url.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (url.database,))
+        if found.fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(url.database)))
+
+
+def _untouched_xl(engine) -> bool:
+    """An XL book as generated, that a run can measure again: exactly its invoices (a daily
+    run that invoiced has added some) and its sign-ins."""
+    from bench import book
+
+    try:
+        figures = book.counts(engine)
+    except Exception:  # noqa: BLE001 - no tables yet: build it
+        return False
+    size = book.SCALES["XL"]
+    return figures["invoice"] == size["invoices"] and figures["client"] == size["clients"]
 
 
 def _counts(value: str) -> list[int]:
@@ -264,6 +365,21 @@ def _mark(value, target) -> str:
     return f"{value} {'ok' if value <= target else 'MISSED (target ' + str(target) + ')'}"
 
 
+def _print_growth(result: dict, base: dict) -> None:
+    from bench.growth import target
+
+    print(f"\ngrowth XL/L (L: {result.get('baseline')})")
+    print(f"{'figure':34} {'L':>9} {'XL':>9} {'XL/L':>6}  target")
+    for figure, ratio in result["growth"].items():
+        path = figure.split(".")
+        if path[0] == "pages":
+            was = base["pages"][path[1]][path[2]]["median_ms"]
+            now = result["pages"][path[1]][path[2]]["median_ms"]
+        else:
+            was, now = base[path[0]][path[1]], result[path[0]][path[1]]
+        print(f"{figure:34} {was!s:>9} {now!s:>9} {_mark(ratio, target(figure))}")
+
+
 def _print_capacity(result: dict) -> None:
     for entry in result.get("capacity", []):
         print(
@@ -286,7 +402,7 @@ def _print_capacity(result: dict) -> None:
         )
 
 
-def _print(result: dict) -> None:
+def _print(result: dict, base: dict | None = None) -> None:
     print(f"\nscale {result['scale']}")
     print(f"{'page':16} {'role':7} {'median ms':>10} {'sql ms':>8}  target")
     for page, roles in sorted(result["pages"].items()):
@@ -319,6 +435,8 @@ def _print(result: dict) -> None:
             f" document; RIDE {ei['ride_ms_per_document']} ms)"
         )
     _print_capacity(result)
+    if "growth" in result and base is not None:
+        _print_growth(result, base)
     if "load" in result:
         load = result["load"]
         print(

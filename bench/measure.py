@@ -154,8 +154,17 @@ def automation(database_url: str, today: date, reruns: int = 3) -> dict[str, flo
         )
         timings.append(time.perf_counter() - start)
         if proc.returncode != 0:
-            return {"first_s": None, "rerun_s": None, "error": proc.stderr.strip()[-300:]}
+            return {"first_s": None, "rerun_s": None, "error": failure(proc.stderr)}
     return {"first_s": round(timings[0], 2), "rerun_s": round(statistics.median(timings[1:]), 2)}
+
+
+def failure(stderr: str) -> str:
+    """A failed run's cause in a line: the traceback's last exception line, without the
+    statement and parameters a database error appends (at XL, ~190,000 parameters whose tail
+    hid the cause: "number of parameters must be between 0 and 65535")."""
+    lines = [line for line in stderr.strip().splitlines() if line.strip()]
+    causes = [line for line in lines if line[:1].isalpha() and "Error" in line.split(":")[0]]
+    return (causes[-1] if causes else (lines[-1] if lines else ""))[:300]
 
 
 def _env() -> dict[str, str]:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from core import addons, automation, billing
 from core.access import SYSTEM
+from core.addons import renewing as addons_renewing
 from core.addons.lifecycle import end_misfits
 from core.models import (
     AddonCharge,
@@ -427,3 +428,14 @@ def test_an_invited_user_orders_and_cancels_add_ons_only_with_those_permissions(
     may_cancel = replace(a.actor, client_permissions=frozenset({"cancellations"}))
     assert addons.cancel_at_period_end(may_cancel, addon_id, at=noon("2026-12-21"))
     assert addon(addon_id).cancel_at is not None
+
+
+def test_the_add_ons_of_a_big_days_renewals_are_all_found(fake, personas):
+    """A daily run on a big book renews ~190,000 services at once (the XL bench): their
+    add-ons are found although PostgreSQL takes at most 65,535 parameters a statement."""
+    ssl, _ = add_on_products(personas)
+    addon_id = ordered_and_paid(personas, ssl)
+    many = [*range(1_000_000, 1_070_000), personas.client_a.service_id]
+    with read_session() as s:
+        found = addons_renewing.billable(s, many)
+        assert [a.id for a in found] == [addon_id]
