@@ -26,7 +26,7 @@ from core.platform.clock import today as business_day
 from core.platform.config import get_settings
 from core.platform.db import reading
 from core.platform.errors import Forbidden, ValidationError
-from core.platform.paging import Page
+from core.platform.paging import Page, counted
 
 FILTERS = (*STATUSES, "overdue")
 MAX_PER_PAGE = 200
@@ -149,7 +149,10 @@ def _list(
     base = scoped(actor, Invoice, "billing").where(
         *_filters(actor, status, client_id, date_from, date_to, today)
     )
-    total = s.execute(select(func.count()).select_from(base.subquery())).scalar_one()
+    skip = (page - 1) * per_page
+    # Counted no further than a thousand past the page (paging.counted): every invoice of
+    # the book was counted on each rerun of the desk's list (~0.4 s at 4.8 million).
+    total, more = counted(s, base.with_only_columns(Invoice.id), skip)
     # Unpaid first (the oldest due date first), then the newest of the rest. The two groups
     # are read apart, each in an order an index serves, so a page never sorts the whole book.
     unpaid = Invoice.status.in_(PAYABLE)
@@ -157,9 +160,12 @@ def _list(
         Invoice.due_on, Invoice.issued_on.desc(), Invoice.id.desc()
     )
     second_group = base.where(~unpaid).order_by(Invoice.issued_on.desc(), Invoice.id.desc())
-    skip = (page - 1) * per_page
+    # The unpaid are counted only as far as this page reaches: when they fill it, the
+    # second group is not read, and when they do not, the count is exact.
     in_first = s.execute(
-        select(func.count()).select_from(base.where(unpaid).subquery())
+        select(func.count()).select_from(
+            base.where(unpaid).with_only_columns(Invoice.id).limit(skip + per_page).subquery()
+        )
     ).scalar_one()
     found: list[Row[*tuple[Any, ...]]] = []
     if skip < in_first:
@@ -183,7 +189,7 @@ def _list(
         )
         for r in found
     ]
-    return Page(rows=rows, total=int(total), page=page, per_page=per_page)
+    return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
 def list_invoices(

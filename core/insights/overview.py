@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, scoped, visible
+from core.insights.desk_memo import remembered
 from core.models import Client, Invoice, InvoiceItem, Product, Service, Ticket
-from core.platform.db import reading
+from core.platform.db import get_engine, reading
 from core.platform.errors import Forbidden
 
 OPEN_TICKET_STATUSES = ("open", "customer_reply", "in_progress", "on_hold", "answered")
@@ -133,11 +134,23 @@ def _owed_by_service(session: Session, actor: Actor) -> dict[int, Decimal]:
 
 
 def desk_counts(actor: Actor, today: date, *, session: Session | None = None) -> DeskCounts:
-    """Counts for staff and the owner; billing figures only for those with billing rights."""
+    """Counts for staff and the owner; billing figures only for those with billing rights.
+
+    Read through ``desk_memo`` when no session is given: up to ``desk_memo.FRESH_FOR``
+    seconds old for changes committed by another process, never for this process's own."""
     if not actor.is_staff_or_owner:
         raise Forbidden()
-    with reading(session) as s:
-        return _desk_counts(s, actor, today)
+    if session is not None:  # the caller's own transaction may hold changes not committed
+        return _desk_counts(session, actor, today)
+
+    def count() -> DeskCounts:
+        with reading() as s:
+            return _desk_counts(s, actor, today)
+
+    # The counts are the business's, the same for every reader with the same billing right
+    # (desk_memo: kept briefly, dropped on this process's next change to the book).
+    key = ("desk_counts", str(get_engine().url), today, actor.can("billing"))
+    return remembered(key, count)
 
 
 def _desk_counts(session: Session, actor: Actor, today: date) -> DeskCounts:

@@ -30,7 +30,8 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)  # lower-cased; the username
     name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(100))  # None until set by link
-    role: Mapped[str] = mapped_column(String(10))  # owner | staff | client
+    # Indexed: the desk's few staff are picked out of every client's sign-in (tickets' assignees)
+    role: Mapped[str] = mapped_column(String(10), index=True)  # owner | staff | client
     client_id: Mapped[int | None] = mapped_column(ForeignKey("client.id"), index=True)
     language: Mapped[str] = mapped_column(String(2), default="es")
     permissions: Mapped[list[str]] = mapped_column(JSON, default=list)  # staff areas

@@ -21,6 +21,7 @@ class Invoice(Base):
         Index("ix_invoice_client_status", "client_id", "status"),
         Index("ix_invoice_status_due_balance", "status", "due_on", "balance"),
         Index("ix_invoice_status_issued", "status", "issued_on"),
+        Index("ix_invoice_client_issued", "client_id", "issued_on", "id"),
     )
     id: Mapped[int] = _id()
     number: Mapped[str | None] = mapped_column(String(30), unique=True)  # None while draft

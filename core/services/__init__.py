@@ -47,7 +47,7 @@ from core.panel.whm import Usage
 from core.platform.db import reading
 from core.platform.errors import Conflict, DomainError, ValidationError
 from core.platform.i18n import pick, t
-from core.platform.paging import Page
+from core.platform.paging import Page, counted
 from core.services.target import (
     Target,
     load_target,
@@ -195,13 +195,15 @@ def list_services(
     # Every service has its client and product (foreign keys, not null): without a search
     # the count needs neither join, and the joins cost a look-up per service (~30 ms at
     # 40,000 services on every rerun of the desk's services page).
-    counted = base if term and not actor.is_client else scoped(actor, Service, "services")
+    # Counted no further than a thousand past the page (paging.counted): the whole book's
+    # count grew with it (~30 ms at 400,000 services).
+    narrow = base if term and not actor.is_client else scoped(actor, Service, "services")
+    if narrow is not base:
+        narrow = narrow.where(*conds)
     with reading(session) as s:
-        total = s.execute(
-            counted.where(*conds).with_only_columns(func.count(), maintain_column_froms=True)
-            if counted is not base
-            else select(func.count()).select_from(base.subquery())
-        ).scalar_one()
+        total, more = counted(
+            s, narrow.with_only_columns(Service.id, maintain_column_froms=True), offset
+        )
         stmt = (
             base.with_only_columns(
                 Service.id,
@@ -250,7 +252,7 @@ def list_services(
         )
         for r in found
     ]
-    return Page(rows=rows, total=int(total), page=offset // limit + 1, per_page=limit)
+    return Page(rows=rows, total=total, page=offset // limit + 1, per_page=limit, more=more)
 
 
 def find_services(

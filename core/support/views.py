@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from core.access import Actor, of_client, require, require_permission, visible
@@ -30,7 +30,7 @@ from core.models import (
 from core.platform.db import reading
 from core.platform.errors import Forbidden, NotFound, ValidationError
 from core.platform.i18n import pick, t
-from core.platform.paging import Page
+from core.platform.paging import Page, counted
 from core.support.common import (
     OPEN_STATUSES,
     PRIORITIES,
@@ -215,7 +215,9 @@ def _page(
     if by_client:
         narrowed = narrowed.join(Client, Client.id == Ticket.client_id)
     narrowed = narrowed.where(*conds)
-    total = s.execute(select(func.count()).select_from(narrowed.subquery())).scalar_one()
+    # Counted no further than a thousand past the page (paging.counted): the open tickets
+    # of the whole book were counted on every rerun of the queue.
+    total, more = counted(s, narrowed, (page - 1) * per_page)
     shown = narrowed.order_by(*order).limit(per_page).offset((page - 1) * per_page)
     found = s.execute(
         _joined(select(*_row_columns(lang))).where(Ticket.id.in_(shown)).order_by(*order)
@@ -225,7 +227,7 @@ def _page(
         TicketRow(*r[:12], breached=is_breached(bool(r[12]), r[6], r[11], at))  # type: ignore[misc]
         for r in found
     ]
-    return Page(rows=rows, total=int(total), page=page, per_page=per_page)
+    return Page(rows=rows, total=total, page=page, per_page=per_page, more=more)
 
 
 def client_tickets(
@@ -321,12 +323,14 @@ def triage_queue(
         raise Forbidden()
     require(actor, "tickets")
     conds: list[ColumnElement[bool]] = []
+    open_shown: tuple[str, ...] = OPEN_STATUSES  # the statuses whose overdue are read apart
     if status in (None, ""):
         conds.append(Ticket.status.in_(OPEN_STATUSES))
     elif status != "all":
         if status not in STATUSES:
             raise ValidationError("error.ticket_status_invalid")
         conds.append(Ticket.status == status)
+        open_shown = tuple(s for s in OPEN_STATUSES if s == status)
     if department_id is not None:
         conds.append(Ticket.department_id == int(department_id))
     if assignee == "mine":
@@ -356,12 +360,95 @@ def triage_queue(
     ]
     with reading(session) as s:
         return QueueView(
-            tickets=_page(
-                s, conds, order, page, per_page, at, by_client=by_client, lang=actor.language
+            tickets=_queue_page(
+                s, conds, order, open_shown, page, per_page, at, by_client, actor.language
             ),
             departments=departments(actor, session=s),
             staff=_desk_users(s),
         )
+
+
+def _queue_page(
+    s: Session,
+    conds: list[ColumnElement[bool]],
+    order: list[Any],
+    open_shown: tuple[str, ...],
+    page: int,
+    per_page: int,
+    at: datetime,
+    by_client: bool,
+    lang: str,
+) -> TicketPage:
+    """One page of the queue in its order (``triage_queue``), without sorting every open
+    ticket of the book (~0.1 s for 18,000 at scale L, ten times that at XL).
+
+    The order falls into three bands read one after the other, each only as far as the page
+    reaches: (1) open tickets past their deadline, in deadline order, read per status from
+    the (status, sla_due_at) index; (2) breached tickets whose deadline is not past (or not
+    set); (3) the rest: on time, or closed. Bands 2 and 3 are what a desk keeps small (on
+    time, breached early) or asked for (closed ones)."""
+    per_page = max(1, min(int(per_page), MAX_PER_PAGE))
+    page = max(1, int(page))
+    skip = (page - 1) * per_page
+    narrowed = select(Ticket.id)
+    if by_client:
+        narrowed = narrowed.join(Client, Client.id == Ticket.client_id)
+    narrowed = narrowed.where(*conds)
+    total, more = counted(s, narrowed, skip)
+    reach = skip + per_page
+    deadline = [Ticket.sla_due_at, Ticket.last_reply_at.desc(), Ticket.id]
+    overdue = [
+        narrowed.with_only_columns(Ticket.id, Ticket.sla_due_at, Ticket.last_reply_at)
+        .where(Ticket.status == status, Ticket.sla_due_at < at)
+        .order_by(*deadline)
+        .limit(reach)
+        .subquery()
+        for status in open_shown
+    ]
+    overdue_sets = [select(q.c.id, q.c.sla_due_at, q.c.last_reply_at) for q in overdue]
+    bands: list[tuple[Any, Any]] = []  # (the band's rows in order, how many, up to reach)
+    if overdue_sets:
+        first = (overdue_sets[0] if len(overdue_sets) == 1 else union_all(*overdue_sets)).subquery()
+        bands.append(
+            (
+                select(first.c.id).order_by(
+                    first.c.sla_due_at, first.c.last_reply_at.desc(), first.c.id
+                ),
+                select(first.c.id),
+            )
+        )
+    on_time = or_(Ticket.sla_due_at.is_(None), Ticket.sla_due_at >= at)
+    late_early = narrowed.where(
+        Ticket.status != "closed", Ticket.breached.is_(True), on_time
+    ).order_by(*order)
+    rest = narrowed.where(
+        or_(Ticket.status == "closed", and_(Ticket.breached.is_not(True), on_time))
+    ).order_by(*order)
+    bands += [(late_early, late_early), (rest, rest)]
+    ids: list[int] = []
+    passed = 0  # rows of the bands before this one
+    for rows, countable in bands:
+        if len(ids) >= per_page:
+            break
+        within = max(0, skip - passed)
+        n = s.execute(
+            select(func.count()).select_from(countable.limit(within + per_page).subquery())
+        ).scalar_one()
+        if within < n:
+            ids += s.scalars(rows.limit(per_page - len(ids)).offset(within)).all()
+        passed += n
+    found = (
+        s.execute(
+            _joined(select(*_row_columns(lang))).where(Ticket.id.in_(ids)).order_by(*order)
+        ).all()
+        if ids
+        else []
+    )
+    rows_shown = [
+        TicketRow(*r[:12], breached=is_breached(bool(r[12]), r[6], r[11], at))  # type: ignore[misc]
+        for r in found
+    ]
+    return Page(rows=rows_shown, total=total, page=page, per_page=per_page, more=more)
 
 
 # ------------------------------------------------------------------- one ticket

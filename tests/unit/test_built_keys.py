@@ -93,6 +93,7 @@ DOMAINS: dict[str, Iterable[str]] = {
     # paging.pager's areas; the clients' search pages without a caption
     "{}.page": ("services", "billing", "tickets", "clients"),
     "{}.page_of": ("services", "billing", "tickets"),
+    "{}.page_of_more": ("services", "billing", "tickets"),
 }
 
 # Templates whose values are not one constant of core (a page's own list, a report's

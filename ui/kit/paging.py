@@ -12,13 +12,16 @@ from ui.kit.context import tr, tr_count
 
 def pager(page: Page, key: str, area: str, *, caption: bool = True) -> None:
     """``area`` names the i18n keys: ``<area>.page_of`` (the caption, with ``.one`` for a
-    total of one) and ``<area>.page`` (the
+    total of one; ``<area>.page_of_more`` when the total is a floor) and ``<area>.page`` (the
     number box's label, which may name ``{pages}``)."""
     if caption:
+        # A list of the whole book is counted only so far (core.platform.paging.counted):
+        # "page 1 of 40+ · more than 1,000 invoices".
+        where = {"page": page.page, "pages": page.pages, "total": page.total}
         st.caption(
-            tr_count(
-                f"{area}.page_of", page.total, page=page.page, pages=page.pages, total=page.total
-            )
+            tr_count(f"{area}.page_of_more", page.total, **where)
+            if page.more
+            else tr_count(f"{area}.page_of", page.total, **where)
         )
     if page.pages > 1:
         # No min/max on the widget: out of range, the browser says so in Streamlit's English
