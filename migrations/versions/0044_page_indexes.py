@@ -9,14 +9,14 @@ user_account (role) picks the desk's staff and owner (the ticket queue's assigne
 team) out of the users, where every client has a sign-in: a scan of 100,000 users at ten
 times L for two rows.
 
-Revision ID: 0044_page_indexes
+Revision ID: 0044
 Revises: 0043
 Create Date: 2026-12-05 13:00:00
 """
 
 from alembic import op
 
-revision = "0044_page_indexes"
+revision = "0044"
 down_revision = "0043"
 branch_labels = None
 depends_on = None
