@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base, Money, _created, _id
@@ -13,6 +13,9 @@ from core.models.base import Base, Money, _created, _id
 
 class Client(Base):
     __tablename__ = "client"
+    # The desk's client list and pickers read clients in name order, a page at a time: without
+    # this index every rerun sorted the whole book (36 ms at 100,000 clients).
+    __table_args__ = (Index("ix_client_name_id", "name", "id"),)
     id: Mapped[int] = _id()
     name: Mapped[str] = mapped_column(String(200))
     company: Mapped[str | None] = mapped_column(String(200))

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from core import clients
 from core.billing import views as billing
 from core.models import Department, Ticket
 from core.platform import paging
@@ -130,4 +131,20 @@ def test_the_desk_invoices_are_counted_past_the_page_and_stay_in_order(personas,
     ]
     assert walked == [r.id for r in whole.rows]
     end = billing.list_invoices(owner, per_page=1, page=whole.total)
+    assert (end.total, end.more) == (whole.total, False)
+
+
+def test_the_client_list_says_more_than_n_and_keeps_its_name_order(personas, monkeypatch):
+    owner = personas.owner.actor
+    whole = clients.search_clients(owner, "", per_page=200)
+    assert not whole.more and whole.total >= 2  # client A and client B at least
+    monkeypatch.setattr(paging, "COUNT_AHEAD", 1)
+    capped = clients.search_clients(owner, "", per_page=1)
+    assert (capped.total, capped.more) == (1, True)
+    walked = [
+        clients.search_clients(owner, "", page=p, per_page=1).rows[0].id
+        for p in range(1, whole.total + 1)
+    ]
+    assert walked == [r.id for r in whole.rows]
+    end = clients.search_clients(owner, "", page=whole.total, per_page=1)
     assert (end.total, end.more) == (whole.total, False)

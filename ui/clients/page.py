@@ -385,7 +385,8 @@ def render(actor: Actor) -> None:
         st.session_state["clients_page_no"] = 1
         found = attempt(lambda: clients.search_clients(actor, query, page=1, per_page=PER_PAGE))
     if found is not None:
-        st.caption(tr_count("clients.found", found.total))
+        found_key = "clients.found_more" if found.more else "clients.found"
+        st.caption(tr_count(found_key, found.total))
         if found.rows:
             st.dataframe(
                 pd.DataFrame(
