@@ -28,11 +28,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from itertools import repeat
+from itertools import chain, islice, repeat
 from typing import Any, cast
 
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.workbook import Workbook
+from xlsxwriter.worksheet import Worksheet
 
 DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 # A formula start at the start of the text or right after a separator or a line break.
@@ -57,17 +60,6 @@ def neutralise(value: object) -> object:
     if isinstance(value, str):
         return _safe_text(value)
     return value
-
-
-def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy without secret-looking columns and with every text cell neutralised."""
-    keep = [c for c in frame.columns if not _SECRET_COLUMN.search(str(c))]
-    clean = frame[keep].copy()
-    clean.columns = [neutralise(str(c)) for c in clean.columns]
-    for column in clean.columns:
-        if clean[column].dtype == object or pd.api.types.is_string_dtype(clean[column]):
-            clean[column] = clean[column].map(neutralise)
-    return clean
 
 
 def _missing(value: object) -> bool:
@@ -242,15 +234,35 @@ def export_name(report: str, on: date, extension: str, dialect: Dialect = PLAIN)
     return f"{slug}-{on.isoformat()}{dialect.suffix}.{extension}"
 
 
+# An Excel sheet holds 1,048,576 rows; XlsxWriter silently drops the rows past it, so an
+# export longer than that goes on in further sheets, each under the header. Tests lower it.
+SHEET_ROWS = 1_048_576
+
+
 def export_xlsx(frame: pd.DataFrame) -> bytes:
-    """One sheet, the header in bold, then the rows as they are: numbers stay numbers, money
-    (Decimals) in a currency format, dates stay dates, missing values are empty cells, and
-    text is always written as text (never read back as a formula or a link).
+    """The frame as XLSX (``export_columns_xlsx``): the header in bold, then the rows as they
+    are: numbers stay numbers, money (Decimals) in a currency format, dates stay dates, missing
+    values are empty cells, and text is always written as text (never read back as a formula
+    or a link)."""
+    columns = [
+        frame.iloc[:, i].astype(object).where(frame.iloc[:, i].notna(), None).tolist()
+        for i in range(frame.shape[1])
+    ]
+    return export_columns_xlsx([str(name) for name in frame.columns], [columns])
+
+
+def export_columns_xlsx(
+    header: Sequence[str], parts: Iterable[Sequence[Sequence[object]]]
+) -> bytes:
+    """``export_xlsx`` for values as a query gives them (``parts`` as ``export_columns_csv``
+    takes them): secret-looking columns left out, every text neutralised. Rows past a sheet's
+    ``SHEET_ROWS`` go on in "Sheet2", "Sheet3", … (the names Excel gives), each with the header.
 
     Written with XlsxWriter row by row in its constant-memory mode, which streams each row
-    to the file instead of keeping a styled cell object for every value: the export of a
-    whole book (hundreds of thousands of invoices) takes seconds and little memory."""
-    clean = safe_frame(frame)
+    to a temporary file instead of keeping a styled cell object for every value, and part by
+    part: the export of a whole book (millions of invoices) holds one part and the file."""
+    keep = [i for i, name in enumerate(header) if not _SECRET_COLUMN.search(str(name))]
+    names = [_safe_text(str(header[i])) for i in keep]
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(
         buffer,
@@ -263,29 +275,58 @@ def export_xlsx(frame: pd.DataFrame) -> bytes:
             "remove_timezone": True,
         },
     )
-    sheet = book.add_worksheet("Sheet1")
-    bold = book.add_format({"bold": True, "align": "center", "valign": "top"})
-    day = book.add_format({"num_format": "yyyy-mm-dd"})
-    stamp = book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"})
-    currency = book.add_format({"num_format": CURRENCY_FORMAT})
-    for c, name in enumerate(clean.columns):
-        sheet.write_string(0, c, str(name), bold)
-    columns = [
-        clean.iloc[:, i].astype(object).where(clean.iloc[:, i].notna(), None)
-        for i in range(clean.shape[1])
-    ]
+    formats = _Formats(
+        bold=book.add_format({"bold": True, "align": "center", "valign": "top"}),
+        day=book.add_format({"num_format": "yyyy-mm-dd"}),
+        stamp=book.add_format({"num_format": "yyyy-mm-dd h:mm:ss"}),
+        currency=book.add_format({"num_format": CURRENCY_FORMAT}),
+    )
+    rows = chain.from_iterable(zip(*[part[i] for i in keep], strict=True) for part in parts)
+    below_header = max(SHEET_ROWS - 1, 1)
+    first = next(rows, None)  # a row is a tuple, never None
+    sheets = 0
+    while sheets == 0 or first is not None:  # an empty export still has its header
+        sheets += 1
+        sheet = _headed_sheet(book, sheets, names, formats)
+        if first is not None:
+            _fill(sheet, chain((first,), islice(rows, below_header - 1)), formats)
+            first = next(rows, None)
+    book.close()
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True)
+class _Formats:
+    bold: Format
+    day: Format
+    stamp: Format
+    currency: Format
+
+
+def _headed_sheet(
+    book: Workbook, number: int, names: Sequence[str], formats: _Formats
+) -> Worksheet:
+    sheet = book.add_worksheet(f"Sheet{number}")
+    for c, name in enumerate(names):
+        sheet.write_string(0, c, name, formats.bold)
+    return sheet
+
+
+def _fill(sheet: Worksheet, rows: Iterable[Sequence[object]], formats: _Formats) -> None:
+    """Rows into ``sheet`` from its second row on, each cell by its type, texts neutralised."""
     text, when, number, anything = (
         sheet.write_string,
         sheet.write_datetime,
         sheet.write_number,
         sheet.write,
     )
-    for r, row in enumerate(zip(*columns, strict=True), start=1):
+    day, stamp, currency = formats.day, formats.stamp, formats.currency
+    for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row):
             if value is None:
                 continue
             if isinstance(value, str):
-                text(r, c, value)
+                text(r, c, _safe_text(value))
             elif isinstance(value, Decimal):
                 number(r, c, value, currency)  # XlsxWriter writes the Decimal's digits
             elif isinstance(value, datetime):
@@ -295,7 +336,5 @@ def export_xlsx(frame: pd.DataFrame) -> bytes:
             else:
                 try:
                     anything(r, c, value)
-                except TypeError:  # a type a sheet has no cell for: its text
-                    text(r, c, str(value))
-    book.close()
-    return buffer.getvalue()
+                except TypeError:  # a type a sheet has no cell for: its (safe) text
+                    text(r, c, _safe_text(str(value)))

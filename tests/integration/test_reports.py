@@ -7,6 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+import openpyxl
 import pandas as pd
 import pytest
 from sqlalchemy import select, text
@@ -206,6 +207,7 @@ def test_staff_without_billing_get_no_money_reports(shop):
         lambda: reports.aging_detail(reporter, TODAY),
         lambda: reports.invoices_csv(reporter),
         lambda: reports.invoices_frame(reporter),
+        lambda: reports.invoices_xlsx(reporter),
     ):
         with pytest.raises(Forbidden):
             report()
@@ -245,3 +247,23 @@ def test_the_invoices_export_is_the_frame_export_of_every_invoice(shop, monkeypa
     for dialect in (exports.PLAIN, exports.SPANISH_EXCEL):
         assert reports.invoices_csv(owner, dialect) == export_csv(frame, dialect)
     assert {"23.00", "9.20"} <= set(round_trip_csv(frame)["total"])
+
+
+def test_the_invoices_xlsx_keeps_every_invoice_across_sheets(shop, monkeypatch):
+    """The book's XLSX, streamed part by part from the cursor, holds every invoice with the
+    cells the frame's export writes, going on to a new sheet (under the header) wherever a
+    sheet is full: one invoice a sheet here, one a part."""
+    personas, _, _ = shop
+    owner = personas.owner.actor
+    monkeypatch.setattr(reports, "CHUNK", 1)
+    frame = reports.invoices_frame(owner)
+    whole = openpyxl.load_workbook(io.BytesIO(export_xlsx(frame))).active
+    header, *expected = list(whole.iter_rows(values_only=True))
+    monkeypatch.setattr(exports, "SHEET_ROWS", 2)
+    book = openpyxl.load_workbook(io.BytesIO(reports.invoices_xlsx(owner)))
+    assert len(book.worksheets) == len(frame) >= 2
+    sheets = [list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets]
+    assert all(rows[0] == header == tuple(reports.INVOICE_COLUMNS) for rows in sheets)
+    assert [row for rows in sheets for row in rows[1:]] == expected
+    money = book.worksheets[-1].cell(row=2, column=len(header))
+    assert "$" in money.number_format

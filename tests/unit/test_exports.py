@@ -13,9 +13,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from core.insights import exports
 from core.insights.exports import (
     SPANISH_EXCEL,
     export_columns_csv,
+    export_columns_xlsx,
     export_csv,
     export_csv_spanish,
     export_name,
@@ -170,6 +172,49 @@ def test_money_cells_in_xlsx_have_a_currency_format():
     assert [c.value for c in money] == [-38.81, 1234.5]
     assert all("$" in c.number_format and "0.00" in c.number_format for c in money)
     assert sheet.cell(row=2, column=2).number_format == "General"  # a count is no money
+
+
+def sheets_of(data: bytes) -> dict[str, list[tuple]]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return {sheet.title: list(sheet.iter_rows(values_only=True)) for sheet in book.worksheets}
+
+
+def test_xlsx_longer_than_a_sheet_goes_on_in_further_sheets_each_with_its_header(monkeypatch):
+    """A sheet holds SHEET_ROWS rows, header included (1,048,576 in Excel); past it, rows
+    used to be dropped without a word. Lowered to 5 here: 4 invoices a sheet."""
+    monkeypatch.setattr(exports, "SHEET_ROWS", 5)
+    numbers = [f"001-001-{n:09d}" for n in range(1, 12)]  # 11 rows: 4 + 4 + 3
+    totals = [Decimal(n) + Decimal("0.50") for n in range(1, 12)]
+    parts = [[numbers[:7], totals[:7]], [numbers[7:], totals[7:]]]  # parts cross sheets
+    sheets = sheets_of(export_columns_xlsx(["number", "total"], parts))
+    assert list(sheets) == ["Sheet1", "Sheet2", "Sheet3"]
+    assert all(rows[0] == ("number", "total") for rows in sheets.values())
+    assert [len(rows) - 1 for rows in sheets.values()] == [4, 4, 3]
+    written = [row for rows in sheets.values() for row in rows[1:]]
+    assert written == [(n, float(t)) for n, t in zip(numbers, totals, strict=True)]
+
+
+def test_xlsx_that_exactly_fills_its_sheets_adds_no_empty_one(monkeypatch):
+    monkeypatch.setattr(exports, "SHEET_ROWS", 5)
+    sheets = sheets_of(export_columns_xlsx(["n"], [[list(range(8))]]))
+    assert [len(rows) for rows in sheets.values()] == [5, 5]
+    assert sheets_of(export_columns_xlsx(["n"], [])) == {"Sheet1": [("n",)]}
+
+
+def test_xlsx_neutralises_formulas_and_drops_secrets_on_every_sheet(monkeypatch):
+    monkeypatch.setattr(exports, "SHEET_ROWS", 3)
+    frame = pd.DataFrame(
+        {
+            "cliente": ["Ana", "Luis", '=HYPERLINK("http://x")', "ok\n@SUM(A1)", "+1"],
+            "password_hash": ["$2b$"] * 5,
+            "total": [Decimal("1.00")] * 5,
+        }
+    )
+    sheets = sheets_of(export_xlsx(frame))
+    assert len(sheets) == 3 and all(rows[0] == ("cliente", "total") for rows in sheets.values())
+    assert [row[0] for row in sheets["Sheet2"][1:]] == ['\'=HYPERLINK("http://x")', "ok\n'@SUM(A1)"]
+    assert [row[0] for row in sheets["Sheet3"][1:]] == ["'+1"]
+    assert all("$2b$" not in row for rows in sheets.values() for row in rows)
 
 
 @pytest.mark.skipif(
