@@ -153,12 +153,13 @@ def _list(
     # Counted no further than a thousand past the page (paging.counted): every invoice of
     # the book was counted on each rerun of the desk's list (~0.4 s at 4.8 million).
     total, more = counted(s, base.with_only_columns(Invoice.id), skip)
-    # Unpaid first (the oldest due date first), then the newest of the rest. The two groups
-    # are read apart, each in an order an index serves, so a page never sorts the whole book.
+    # Unpaid first (the oldest due date first; on one due date, the oldest issued first),
+    # then the newest of the rest. The two groups are read apart, each in the order of an
+    # index (ix_invoice_status_due_issued, ix_invoice_status_issued), so a page never sorts
+    # the whole book: a newest-issued-first tie-break on a shared due date sorted every
+    # unpaid invoice of that date (15 ms a rerun at ten times L).
     unpaid = Invoice.status.in_(PAYABLE)
-    first_group = base.where(unpaid).order_by(
-        Invoice.due_on, Invoice.issued_on.desc(), Invoice.id.desc()
-    )
+    first_group = base.where(unpaid).order_by(Invoice.due_on, Invoice.issued_on, Invoice.id)
     second_group = base.where(~unpaid).order_by(Invoice.issued_on.desc(), Invoice.id.desc())
     # The unpaid are counted only as far as this page reaches: when they fill it, the
     # second group is not read, and when they do not, the count is exact.

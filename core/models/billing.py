@@ -22,6 +22,7 @@ class Invoice(Base):
         Index("ix_invoice_status_due_balance", "status", "due_on", "balance"),
         Index("ix_invoice_status_issued", "status", "issued_on"),
         Index("ix_invoice_client_issued", "client_id", "issued_on", "id"),
+        Index("ix_invoice_status_due_issued", "status", "due_on", "issued_on", "id"),
     )
     id: Mapped[int] = _id()
     number: Mapped[str | None] = mapped_column(String(30), unique=True)  # None while draft

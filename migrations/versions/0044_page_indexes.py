@@ -9,6 +9,9 @@ user_account (role) picks the desk's staff and owner (the ticket queue's assigne
 team) out of the users, where every client has a sign-in: a scan of 100,000 users at ten
 times L for two rows.
 
+invoice (status, due_on, issued_on, id) serves the desk's unpaid invoices in their order
+(oldest due first, then oldest issued), a page at a time.
+
 client (name, id) serves the desk's client list and the client pickers, which read clients
 in name order a page at a time: without it each rerun sorted every client.
 
@@ -32,6 +35,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_invoice_client_issued", ["client_id", "issued_on", "id"], unique=False
         )
+        batch_op.create_index(
+            "ix_invoice_status_due_issued", ["status", "due_on", "issued_on", "id"], unique=False
+        )
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.create_index("ix_user_account_role", ["role"], unique=False)
 
@@ -42,4 +48,5 @@ def downgrade() -> None:
     with op.batch_alter_table("user_account", schema=None) as batch_op:
         batch_op.drop_index("ix_user_account_role")
     with op.batch_alter_table("invoice", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoice_status_due_issued")
         batch_op.drop_index("ix_invoice_client_issued")
