@@ -35,7 +35,11 @@ class Server(Base):
 
 class Service(Base):
     __tablename__ = "service"
-    __table_args__ = (Index("ix_service_status_due", "status", "next_due_date"),)
+    __table_args__ = (
+        Index("ix_service_status_due", "status", "next_due_date"),
+        # The orders list: pending services newest first, a page at a time (0045).
+        Index("ix_service_status_registered", "status", "registration_date", "id"),
+    )
     id: Mapped[int] = _id()
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)

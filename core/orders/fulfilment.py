@@ -11,7 +11,7 @@
   0 turns it off) is cancelled with its invoice by :func:`cancel_stale`.
 
 It also says which invoice is an order's first invoice (:func:`order_invoices`,
-:func:`order_invoice_id`), the one definition ``core.orders`` lists and places orders with.
+:func:`order_invoice_of`, :func:`order_invoice_id`), the one definition ``core.orders`` lists and places orders with.
 Placing, listing and the order forms are in ``core.orders``; this module never imports it, so
 ``core.orders`` can import it. Its paid hook is listed in ``core.billing.hooks``.
 """
@@ -69,6 +69,22 @@ def order_invoices(*only: Any) -> Any:
         )
         .group_by(InvoiceItem.service_id)
         .subquery()
+    )
+
+
+def order_invoice_of() -> Any:
+    """The id of the outer query's service's first (order) invoice, as a correlated
+    subquery: a list that shows a page of orders looks up only that page's invoices (one
+    index probe each) instead of grouping the order lines of every pending service."""
+    return (
+        select(func.min(InvoiceItem.invoice_id))
+        .where(
+            InvoiceItem.service_id == Service.id,
+            InvoiceItem.kind.in_(ORDER_KINDS),
+            InvoiceItem.period_start == Service.registration_date,
+        )
+        .correlate(Service)
+        .scalar_subquery()
     )
 
 

@@ -327,3 +327,38 @@ def test_unpaid_orders_are_cancelled_after_the_setting_days(fake, personas):
     assert cancel_stale(AT + timedelta(days=365)) == 0
     billing.cancel_invoice(owner, third.invoice_id)  # staff cancelled its invoice by hand
     assert cancel_stale(AT) == 1 and service(third.service_id).status == "cancelled"
+
+
+def test_the_orders_list_is_the_newest_orders_first_and_only_real_orders(fake, personas):
+    """The desk sees the newest orders first, each with its own invoice; a pending service
+    that came without an order (an import, say) is not an order to chase."""
+    a, b = personas.client_a, personas.client_b
+    older = orders.place_order(
+        a.actor, product_id=basico(), cycle="monthly", domain="uno.ec", at=AT
+    )
+    newer = orders.place_order(
+        b.actor, product_id=basico(), cycle="monthly", domain="dos.ec", at=AT + timedelta(days=1)
+    )
+    with unit_of_work() as s:
+        stray = s.get(Service, older.service_id)
+        s.add(
+            Service(
+                client_id=stray.client_id,
+                product_id=stray.product_id,
+                server_id=stray.server_id,
+                domain="sin-pedido.ec",
+                status="pending",
+                billing_cycle="monthly",
+                registration_date=AT + timedelta(days=2),
+                next_due_date=AT + timedelta(days=32),
+                anchor_day=stray.anchor_day,
+                recurring_amount=stray.recurring_amount,
+                first_payment_amount=stray.first_payment_amount,
+            )
+        )
+    rows = orders.list_orders(personas.owner.actor)
+    assert [(r.domain, r.invoice_id) for r in rows] == [
+        ("dos.ec", newer.invoice_id),
+        ("uno.ec", older.invoice_id),
+    ]
+    assert [r.domain for r in orders.list_orders(a.actor)] == ["uno.ec"]
