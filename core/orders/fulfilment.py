@@ -11,7 +11,8 @@
   0 turns it off) is cancelled with its invoice by :func:`cancel_stale`.
 
 It also says which invoice is an order's first invoice (:func:`order_invoices`,
-:func:`order_invoice_of`, :func:`order_invoice_id`), the one definition ``core.orders`` lists and places orders with.
+:func:`order_invoice_of`, :func:`order_invoice_id`), the one definition ``core.orders``
+lists and places orders with.
 Placing, listing and the order forms are in ``core.orders``; this module never imports it, so
 ``core.orders`` can import it. Its paid hook is listed in ``core.billing.hooks``.
 """
