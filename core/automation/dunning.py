@@ -31,7 +31,7 @@ from core.automation.items import (
     record,
 )
 from core.automation.policy import AutomationSettings
-from core.billing.ledger import lock_client, lock_invoice
+from core.billing.ledger import lock_client, lock_clients, lock_invoice, lock_invoices
 from core.models import AutomationAction, Client, Invoice, InvoiceItem, MailOutbox, Service
 from core.platform import mail
 from core.platform.db import after_commit, unit_of_work
@@ -312,24 +312,10 @@ def lock_group_invoices(s: Session, items: list[Item]) -> list[Any]:
     lines, in the order every ledger write takes them (clients, then invoices, each by id):
     the group's late fees then read nothing more. Locked one by one, each invoice cost two
     reads and a re-read of its lines (a first run's 1,600 late fees: ~3 s)."""
-    ids = sorted({item.invoice_id for item in items if item.invoice_id is not None})
-    client_ids = sorted(set(s.scalars(select(Invoice.client_id).where(Invoice.id.in_(ids)))))
-    clients = s.scalars(
-        select(Client)
-        .where(Client.id.in_(client_ids))
-        .order_by(Client.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    invoices = s.scalars(
-        select(Invoice)
-        .where(Invoice.id.in_(ids))
-        .order_by(Invoice.id)
-        .options(selectinload(Invoice.items))
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    return [*clients, *invoices]
+    ids = {item.invoice_id for item in items if item.invoice_id is not None}
+    clients = lock_clients(s, s.scalars(select(Invoice.client_id).where(Invoice.id.in_(ids))))
+    invoices = lock_invoices(s, ids, selectinload(Invoice.items))
+    return [*clients, *invoices.values()]
 
 
 def apply_late_fee_locked(

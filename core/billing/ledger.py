@@ -112,8 +112,28 @@ def lock_client(session: Session, client_id: int | None) -> Client:
     return client
 
 
-def lock_invoices(session: Session, invoice_ids: Iterable[int]) -> dict[int, Invoice]:
-    """Invoice rows by id, locked in ascending id order and freshly read."""
+def lock_clients(session: Session, client_ids: Iterable[int]) -> list[Client]:
+    """Client rows, locked in ascending id order (the order every ledger write takes them,
+    so two writers never wait on each other crosswise) and freshly read."""
+    ids = sorted(set(client_ids))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(Client)
+            .where(Client.id.in_(ids))
+            .order_by(Client.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def lock_invoices(
+    session: Session, invoice_ids: Iterable[int], *options: Any
+) -> dict[int, Invoice]:
+    """Invoice rows by id, locked in ascending id order and freshly read; ``options`` load
+    more with them (their lines, say) in the same read."""
     ids = sorted(set(invoice_ids))
     if not ids:
         return {}
@@ -121,6 +141,7 @@ def lock_invoices(session: Session, invoice_ids: Iterable[int]) -> dict[int, Inv
         select(Invoice)
         .where(Invoice.id.in_(ids))
         .order_by(Invoice.id)
+        .options(*options)
         .with_for_update()
         .execution_options(populate_existing=True)
     ).all()
