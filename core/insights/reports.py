@@ -163,7 +163,7 @@ def _typed_parts(s: Session, stmt: Select) -> Iterator[list[Sequence[Any]]]:
         # stream_results reads one row ahead into its own buffer, which the driver's cursor
         # then no longer has, so the cursor is opened here.
         compiled = stmt.compile(dialect=dialect)
-        cursor = conn.connection.dbapi_connection.cursor(name="anfitrion_export")  # type: ignore[union-attr, call-arg]
+        cursor = conn.connection.dbapi_connection.cursor(name="anfitrion_export")  # type: ignore[union-attr]
         cursor.execute(str(compiled), compiled.params or None)
     else:  # SQLite's cursor steps through the result as it is read
         cursor = conn.execute(stmt).cursor
