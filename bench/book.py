@@ -120,14 +120,19 @@ def generate(engine: Engine, scale: str, today: date, seed: int = 7) -> BenchUse
         rows = list(
             conn.execute(
                 select(
-                    Service.id, Service.client_id, Service.recurring_amount, Service.status
+                    Service.id,
+                    Service.client_id,
+                    Service.recurring_amount,
+                    Service.status,
+                    Service.registration_date,
                 ).order_by(Service.id)
             )
         )
-    svc = [(sid, cid, amount) for sid, cid, amount, _status in rows]
-    suspended = {sid for sid, _cid, _amount, status in rows if status == "suspended"}
+    svc = [(sid, cid, amount) for sid, cid, amount, *_ in rows]
+    suspended = {sid for sid, _cid, _amount, status, _ in rows if status == "suspended"}
+    ordered = {sid: day for sid, _cid, _amount, status, day in rows if status == "pending"}
 
-    _invoices(engine, rng, svc, size["invoices"], today, at, suspended)
+    _invoices(engine, rng, svc, size["invoices"], today, at, suspended, ordered)
     _renewed_when_paid(engine)
     _tickets(engine, rng, svc, size, dept_id, staff_id, today, at)
 
@@ -238,6 +243,8 @@ def service_row(
     anchor = rng.randint(1, 31)
     registered = today - timedelta(days=rng.randint(30, 1400))
     status = rng.choices(_SERVICE_STATUSES, _SERVICE_WEIGHTS)[0]
+    if status == "pending":  # a new order, days old, short of the unpaid-order cancel (7)
+        registered = today - timedelta(days=rng.randint(0, 5))
     next_due = advance(today, cycle, anchor, 0)
     if next_due < today - timedelta(days=20):
         next_due = advance(next_due, cycle, anchor)
@@ -273,11 +280,14 @@ def invoice_row(
     rng: random.Random,
     today: date,
     at: datetime,
+    ordered_on: date | None = None,
 ) -> dict:
     """The ``k``-th of a service's ``per`` monthly invoices, the last one the newest. A
     service suspended for non-payment owes its last invoice, overdue past the suspension days
     (5) and short of the termination days (30), as it would in a real book (billing-rules
-    §3.5); 6-9 days, so its period never meets the month before's."""
+    §3.5); 6-9 days, so its period never meets the month before's. A pending service (an
+    order, ``ordered_on`` its registration date) owes its last: the order's invoice, due the
+    day it was ordered, its line's period starting then, as the order form writes it."""
     due = today - timedelta(days=30 * (per - k - 1) - rng.randint(0, 20))
     tax = (amount * IVA / 100).quantize(Decimal("0.01"))
     total = amount + tax
@@ -285,6 +295,8 @@ def invoice_row(
     status = "paid" if (k < per - 1 or roll < 0.85) else ("cancelled" if roll < 0.88 else "unpaid")
     if suspended and k == per - 1:
         due, status = today - timedelta(days=rng.randint(6, 9)), "unpaid"
+    if ordered_on is not None and k == per - 1:
+        due, status = ordered_on, "unpaid"
     return {
         "number": f"F{number:07d}",
         "client_id": client_id,
@@ -437,9 +449,12 @@ def load_sign_ins(engine: Engine, count: int) -> list[str]:
     return (["client@bench.ec"] + others[::step])[:count]
 
 
-def _invoices(engine, rng, svc, count, today, at, suspended: set[int]) -> None:
+def _invoices(
+    engine, rng, svc, count, today, at, suspended: set[int], ordered: dict[int, date]
+) -> None:
     """Monthly history per service (``invoice_row``), most paid, some unpaid, a few
-    cancelled, each with its line and, when paid, its payment."""
+    cancelled, each with its line and, when paid, its payment; a pending service's last is
+    its order's invoice (``ordered``: pending service → registration date)."""
     per = max(count // len(svc), 1)
     invoices, items, payments = [], [], []
     number = 0
@@ -447,7 +462,18 @@ def _invoices(engine, rng, svc, count, today, at, suspended: set[int]) -> None:
         for k in range(per):
             number += 1
             invoices.append(
-                invoice_row(number, cid, amount, k, per, sid in suspended, rng, today, at)
+                invoice_row(
+                    number,
+                    cid,
+                    amount,
+                    k,
+                    per,
+                    sid in suspended,
+                    rng,
+                    today,
+                    at,
+                    ordered.get(sid),
+                )
             )
     _bulk(engine, Invoice.__table__, invoices)
     # Numbers were handed out here in bulk: the sequence continues after them.

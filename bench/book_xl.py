@@ -84,7 +84,8 @@ def generate(
         with _copy(main, "client", cols["client"]) as write:
             for i, cid in enumerate(client_ids):
                 write(cid, book.client_row(i, rng, at))
-        # (id, client id, amount, status, cycle, anchor day, next due date)
+        # (id, client id, amount, status, cycle, anchor day, next due date, the order's
+        # date when pending)
         services: list[tuple] = []
         with _copy(main, "service", cols["service"]) as write:
             for i in range(size["services"]):
@@ -102,6 +103,7 @@ def generate(
                         row["billing_cycle"],
                         row["anchor_day"],
                         row["next_due_date"],
+                        row["registration_date"] if row["status"] == "pending" else None,
                     )
                 )
         main.commit()
@@ -174,12 +176,12 @@ def _invoices(info, cols, services, count, base, rng, today, at) -> list[tuple[i
         items = stack.enter_context(_copy(conns[1], "invoice_item", cols["invoice_item"]))
         payments = stack.enter_context(_copy(conns[2], "payment", cols["payment"]))
         number = 0
-        for sid, cid, amount, status, cycle, anchor, due in services:
+        for sid, cid, amount, status, cycle, anchor, due, ordered in services:
             paid = set()
             for k in range(per):
                 number += 1
                 row = book.invoice_row(
-                    number, cid, amount, k, per, status == "suspended", rng, today, at
+                    number, cid, amount, k, per, status == "suspended", rng, today, at, ordered
                 )
                 invoices(iid, row)
                 items(item_id, book.item_row(iid, sid, row))

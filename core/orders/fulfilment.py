@@ -51,6 +51,12 @@ WELCOME_LOOKBACK = timedelta(days=60)
 
 
 # ------------------------------------------------------------------------ the order's invoice
+def order_line(registered: Any) -> tuple[Any, Any]:
+    """The conditions that make an invoice line an order's: an order kind, for the period
+    that starts the day its service was registered (a later renewal starts on a due date)."""
+    return InvoiceItem.kind.in_(ORDER_KINDS), InvoiceItem.period_start == registered
+
+
 def order_invoices(*only: Any) -> Any:
     """pending service id → its first invoice id (the smallest invoice holding an order
     line). Only orders not set up yet (every caller wants those), and only the services
@@ -65,8 +71,7 @@ def order_invoices(*only: Any) -> Any:
         .where(
             Service.status == "pending",
             *only,
-            InvoiceItem.kind.in_(ORDER_KINDS),
-            InvoiceItem.period_start == Service.registration_date,
+            *order_line(Service.registration_date),
         )
         .group_by(InvoiceItem.service_id)
         .subquery()
@@ -81,8 +86,7 @@ def order_invoice_of() -> Any:
         select(func.min(InvoiceItem.invoice_id))
         .where(
             InvoiceItem.service_id == Service.id,
-            InvoiceItem.kind.in_(ORDER_KINDS),
-            InvoiceItem.period_start == Service.registration_date,
+            *order_line(Service.registration_date),
         )
         .correlate(Service)
         .scalar_subquery()
@@ -94,8 +98,7 @@ def order_invoice_id(s: Session, service: Service) -> int | None:
     return s.scalars(
         select(func.min(InvoiceItem.invoice_id)).where(
             InvoiceItem.service_id == service.id,
-            InvoiceItem.kind.in_(ORDER_KINDS),
-            InvoiceItem.period_start == service.registration_date,
+            *order_line(service.registration_date),
         )
     ).first()
 
@@ -109,8 +112,7 @@ def _is_order_invoice(s: Session, invoice_id: int) -> list[int]:
             .join(InvoiceItem, InvoiceItem.service_id == Service.id)
             .where(
                 InvoiceItem.invoice_id == invoice_id,
-                InvoiceItem.kind.in_(ORDER_KINDS),
-                InvoiceItem.period_start == Service.registration_date,
+                *order_line(Service.registration_date),
                 Service.status == "pending",
             )
             .distinct()

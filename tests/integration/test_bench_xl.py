@@ -63,6 +63,25 @@ def test_every_row_of_the_sizes_asked_for(xl_book):
         assert conn.scalar(select(func.count()).where(Invoice.status == "unpaid")) > 0
 
 
+def test_each_pending_service_is_an_order_awaiting_its_invoice(xl_book):
+    """A pending service is a new order: the orders list finds its unpaid invoice (an
+    order with none would make the list walk every pending service to fill a page)."""
+    from core.models import Invoice, Service
+    from core.orders.fulfilment import order_invoice_of
+
+    _url, engine, _users, _indexes = xl_book
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(Service.registration_date, Invoice.status, Invoice.due_on)
+            .outerjoin(Invoice, Invoice.id == order_invoice_of())
+            .where(Service.status == "pending")
+        ).all()
+    assert rows
+    assert all(status == "unpaid" and due == ordered for ordered, status, due in rows)
+    # Days old, short of the seven after which an unpaid order is cancelled.
+    assert all((TODAY - ordered).days <= 5 for ordered, _status, _due in rows)
+
+
 def test_the_database_is_left_as_it_was_found(xl_book):
     from bench.book import PASSWORD
     from core.accounts import create_user
