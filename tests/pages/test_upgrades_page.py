@@ -220,6 +220,45 @@ def test_an_order_shows_the_credit_it_will_use_and_tells_the_truth(fake, page_pe
         assert s.get(Client, a.actor.client_id).credit_balance == Decimal("38.50")
 
 
+def test_the_owner_opens_any_of_many_orders_invoices_from_one_choice(fake, page_personas):
+    """A few orders' invoices are links under the table; the desk's list of many orders is
+    one choice and one link to the chosen order's invoice, not a column of links."""
+    from core import orders
+
+    a, owner = page_personas.client_a, page_personas.owner
+    with read_session() as s:
+        basico = s.get(Service, a.service_id).product_id
+    placed = [
+        orders.place_order(a.actor, product_id=basico, cycle="monthly", domain=f"orden{i}.ec")
+        for i in range(7)
+    ]
+    numbers = {p.invoice_id: invoice_number(p.invoice_id) for p in placed}
+
+    at = app_as(owner, "upgrades")
+    assert not at.exception
+    choice = at.selectbox(key="upgrades_order_invoice")
+    assert set(choice.options) == {f"{n} · orden{i}.ec" for i, n in enumerate(numbers.values())}
+    [link] = at.get("page_link")
+    assert link.proto.label == tr("upgrades.open_invoice", number=numbers[choice.value])
+    last = placed[-1].invoice_id
+    choice.set_value(last).run()
+    [link] = at.get("page_link")
+    assert link.proto.label == tr("upgrades.open_invoice", number=numbers[last])
+    assert f"invoice={last}" in link.proto.query_string
+
+    # The client who ordered seven gets the same choice of their own; client B, none.
+    at = app_as(a, "upgrades")
+    assert set(at.selectbox(key="upgrades_order_invoice").options) == set(choice.options)
+    at = app_as(page_personas.client_b, "upgrades")
+    assert not [b for b in at.selectbox if b.key == "upgrades_order_invoice"]
+    assert not at.get("page_link")
+
+
+def invoice_number(invoice_id: int) -> str:
+    with read_session() as s:
+        return s.get(Invoice, invoice_id).number
+
+
 def test_staff_add_a_service_for_a_client_on_the_services_page(fake, page_personas):
     at = app_as(page_personas.staff, "services")
     assert not at.exception

@@ -42,6 +42,28 @@ def invoice_link(actor: Actor, invoice_id: int | None, number: str | None = None
     )
 
 
+LINKS_LISTED = 5  # more invoices than this to open: one chosen from a list, one link
+
+
+def invoice_links(actor: Actor, key: str, invoices: dict[int, tuple[str | None, str]]) -> None:
+    """A link to each invoice of a list (id → (number, what it is for)): a client's few as
+    links under the table; a long desk list (200 orders at a big host) as a choice and the
+    one link, since a column of two hundred links is neither readable nor quick to draw."""
+    if not invoices or not can_open_page(actor, "billing"):
+        return
+    if len(invoices) <= LINKS_LISTED:
+        for invoice_id, (number, _what) in invoices.items():
+            invoice_link(actor, invoice_id, number)
+        return
+    chosen = st.selectbox(
+        tr("upgrades.invoice_choose"),
+        list(invoices),
+        format_func=lambda i: f"{invoices[i][0] or '—'} · {invoices[i][1]}",
+        key=key,
+    )
+    invoice_link(actor, chosen, invoices[chosen][0])
+
+
 def pick_service() -> None:
     chosen = st.session_state.get("upgrades_service")
     if chosen is None:
@@ -212,9 +234,15 @@ def render(actor: Actor) -> None:
                 row[tr("upgrades.col_problem")] = ch.problem or ""
             table.append(row)
         st.dataframe(pd.DataFrame(table), hide_index=True, width="stretch")
-        for ch in view.changes:
-            if ch.status == "pending" and ch.invoice_id != linked:
-                invoice_link(actor, ch.invoice_id, ch.invoice_number)
+        invoice_links(
+            actor,
+            "upgrades_change_invoice",
+            {
+                ch.invoice_id: (ch.invoice_number, f"{ch.domain} · {ch.to_product}")
+                for ch in view.changes
+                if ch.status == "pending" and ch.invoice_id is not None and ch.invoice_id != linked
+            },
+        )
 
         open_ones = {
             c.id: f"{c.domain} · {c.to_product}"
@@ -272,9 +300,17 @@ def render(actor: Actor) -> None:
                 row[tr("upgrades.col_problem")] = o.problem or ""
             rows.append(row)
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-        for o in view.pending_orders:
-            if o.stage == "awaiting_payment" and o.invoice_id != linked:
-                invoice_link(actor, o.invoice_id, o.invoice_number)
+        invoice_links(
+            actor,
+            "upgrades_order_invoice",
+            {
+                o.invoice_id: (o.invoice_number, o.domain)
+                for o in view.pending_orders
+                if o.stage == "awaiting_payment"
+                and o.invoice_id is not None
+                and o.invoice_id != linked
+            },
+        )
     elif staff:
         st.info(tr("orders.none_pending"))
 
