@@ -65,7 +65,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--load", action="store_true", help="10 browsers for 60 s")
     parser.add_argument("--out", required=True)
-    parser.add_argument("--reuse", action="store_true", help="keep an already generated book")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep an already generated book (set ANFITRION_DATA_DIR to the earlier run's)",
+    )
     parser.add_argument(
         "--einvoices",
         type=int,
@@ -145,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
                 check=True,
                 env=dict(os.environ),
             )
-    elif not (args.reuse and book.counts(engine)["client"] > 0):
+    elif not (args.reuse and _has_book(engine)):
         _empty(engine)
         upgrade(settings.database_url)
         # A child process builds the book, so the peak RSS measured below is the app's own,
@@ -156,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
             env=dict(os.environ),
         )
     gen_s = round(time.perf_counter() - started, 1)
-    print(f"book ({args.scale}): {book.counts(engine)} in {gen_s} s", flush=True)
+    print(f"book ({args.scale}, data in {data}): {book.counts(engine)} in {gen_s} s", flush=True)
 
     result = {"scale": args.scale, "generated_s": gen_s, **imported}
     out = Path(args.out)
@@ -322,6 +326,16 @@ def import_whmcs(data: Path, business_today, *, reuse: bool) -> dict:
     return {"generated_s": generated, "target": "sqlite", **figures}
 
 
+def _has_book(engine) -> bool:
+    """A book to reuse: its tables there and clients in them (``--reuse`` on a new data
+    directory, or an empty database, builds one instead)."""
+    from sqlalchemy import inspect
+
+    from bench import book
+
+    return inspect(engine).has_table("client") and book.counts(engine)["client"] > 0
+
+
 def _has_invoices(name: str) -> bool:
     from bench import whmcs_book
 
@@ -403,28 +417,35 @@ def _print_capacity(result: dict) -> None:
 
 
 def _print(result: dict, base: dict | None = None) -> None:
+    # The targets are L's (issue 20: L on SQLite); XL is judged by its growth over L, printed
+    # last, so its own figures are shown without an L target to miss.
+    judged = result["scale"] != "XL"
+
+    def mark(value, key: str) -> str:
+        return _mark(value, TARGETS[key]) if judged else f"{value}"
+
     print(f"\nscale {result['scale']}")
     print(f"{'page':16} {'role':7} {'median ms':>10} {'sql ms':>8}  target")
     for page, roles in sorted(result["pages"].items()):
         for role, fig in roles.items():
             target = TARGETS[f"{role}_ms"]
-            flag = "ok" if fig["median_ms"] <= target else f"MISSED ({target})"
+            flag = ("ok" if fig["median_ms"] <= target else f"MISSED ({target})") if judged else ""
             print(
                 f"{page:16} {role:7} {fig['median_ms']:>10} {fig['sql_ms']:>8}  {flag}"
                 + (f"  error: {fig['errors'][0][:60]}" if fig.get("errors") else "")
             )
     auto = result["automation"]
     print(
-        f"automation first: {_mark(auto.get('first_s'), TARGETS['automation_first_s'])}"
-        f"   rerun: {_mark(auto.get('rerun_s'), TARGETS['automation_rerun_s'])}"
+        f"automation first: {mark(auto.get('first_s'), 'automation_first_s')}"
+        f"   rerun: {mark(auto.get('rerun_s'), 'automation_rerun_s')}"
         + (f"   error: {auto['error']}" if auto.get("error") else "")
     )
     exp = result["export"]
     print(
-        f"export of {exp['rows']} invoices: csv {_mark(exp['csv_s'], TARGETS['csv_s'])}"
-        f"   xlsx {_mark(exp['xlsx_s'], TARGETS['xlsx_s'])}"
+        f"export of {exp['rows']} invoices: csv {mark(exp['csv_s'], 'csv_s')}"
+        f"   xlsx {mark(exp['xlsx_s'], 'xlsx_s')}"
     )
-    print(f"peak RSS MB: {_mark(result['peak_rss_mb'], TARGETS['peak_rss_mb'])}")
+    print(f"peak RSS MB: {mark(result['peak_rss_mb'], 'peak_rss_mb')}")
     if "einvoice" in result:
         ei = result["einvoice"]
         print(
