@@ -287,7 +287,8 @@ def invoice_row(
     (5) and short of the termination days (30), as it would in a real book (billing-rules
     §3.5); 6-9 days, so its period never meets the month before's. A pending service (an
     order, ``ordered_on`` its registration date) owes its last: the order's invoice, due the
-    day it was ordered, its line's period starting then, as the order form writes it."""
+    day it was ordered, its line's period starting then, as the order form writes it (its
+    earlier invoices stay, so every service has ``per`` and the book its size)."""
     due = today - timedelta(days=30 * (per - k - 1) - rng.randint(0, 20))
     tax = (amount * IVA / 100).quantize(Decimal("0.01"))
     total = amount + tax
