@@ -194,9 +194,9 @@ def list_orders(actor: Actor, *, session: Session | None = None) -> list[OrderRo
     """Orders not set up yet (pending services with their first invoice): a client's own;
     every client's for staff with the services permission and the owner."""
     require_permission(actor, "services")
-    mine = [visible(actor, Service)] if actor.is_client else []
     if not actor.is_client and not actor.can("services"):
         return []
+    mine = [visible(actor, Service)] if actor.is_client else []
     # The newest orders first, their invoices looked up one by one: the pending services
     # are walked newest first on (status, registration_date, id) and the walk stops at the
     # page, so the cost does not grow with the pending services of the whole book.

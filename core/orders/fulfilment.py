@@ -57,22 +57,17 @@ def order_line(registered: Any) -> tuple[Any, Any]:
     return InvoiceItem.kind.in_(ORDER_KINDS), InvoiceItem.period_start == registered
 
 
-def order_invoices(*only: Any) -> Any:
+def order_invoices() -> Any:
     """pending service id → its first invoice id (the smallest invoice holding an order
-    line). Only orders not set up yet (every caller wants those), and only the services
-    matching ``only``: narrowed to those services first, so the book's renewal lines are
-    never all grouped."""
+    line). Only orders not set up yet (every caller wants those): narrowed to the pending
+    services first, so the book's renewal lines are never all grouped."""
     return (
         select(
             InvoiceItem.service_id.label("service_id"),
             func.min(InvoiceItem.invoice_id).label("invoice_id"),
         )
         .join(Service, Service.id == InvoiceItem.service_id)
-        .where(
-            Service.status == "pending",
-            *only,
-            *order_line(Service.registration_date),
-        )
+        .where(Service.status == "pending", *order_line(Service.registration_date))
         .group_by(InvoiceItem.service_id)
         .subquery()
     )
